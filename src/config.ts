@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { DEFAULT_SPECIAL_CHARACTERS } from './domain/pathPolicy';
+
+/** Durations as people write them: `250ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/u.exec(value.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Math.round(n * factor);
+  return ms > 0 ? ms : undefined;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration such as 30s, 5m or 1h` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const encryptionKey = z.string().transform((v, ctx) => {
+  const raw = /^[0-9a-f]{64}$/iu.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (raw.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64' });
+    return z.NEVER;
+  }
+  return raw;
+});
+
+const url = (fallback?: string) => (fallback ? z.url().default(fallback) : z.url());
+
+const baseSchema = z.object({
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//u, 'must be a mongodb:// or mongodb+srv:// URI'),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
+  TASK_QUEUE: z.string().min(1).default('dropbox-sync'),
+  POLL_INTERVAL: duration('5m'),
+  DROPBOX_API_URL: url('https://api.dropboxapi.com'),
+  DROPBOX_PAGE_LIMIT: z.coerce.number().int().min(1).max(2000).default(2000),
+  SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
+  TOKEN_ENCRYPTION_KEY: encryptionKey,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+const apiSchema = baseSchema.extend({
+  ROOT_API_KEY: z.string().min(24, 'must be at least 24 characters'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+});
+
+export type WorkerConfig = ReturnType<typeof toWorkerConfig>;
+export type ApiConfig = ReturnType<typeof toApiConfig>;
+
+function toWorkerConfig(env: z.infer<typeof baseSchema>) {
+  return {
+    mongodbUri: env.MONGODB_URI,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY !== undefined,
+    },
+    taskQueue: env.TASK_QUEUE,
+    pollIntervalMs: env.POLL_INTERVAL,
+    dropbox: { apiUrl: env.DROPBOX_API_URL, pageLimit: env.DROPBOX_PAGE_LIMIT },
+    specialCharacters: env.SPECIAL_CHARACTERS,
+    tokenEncryptionKey: env.TOKEN_ENCRYPTION_KEY,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+function toApiConfig(env: z.infer<typeof apiSchema>) {
+  return { ...toWorkerConfig(env), rootApiKey: env.ROOT_API_KEY, port: env.PORT, host: env.HOST };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  // Names the variable and the rule, never the value: some of them are secrets.
+  const problems = result.error.issues.map((i) => {
+    const name = String(i.path[0] ?? '?');
+    return env[name] === undefined ? `${name} is missing` : `${name} ${i.message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+}
+
+export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return toWorkerConfig(parse(baseSchema, env));
+}
+
+export function readApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return toApiConfig(parse(apiSchema, env));
+}

@@ -1,0 +1,13 @@
+/** The states a mapping can be in, as admins see them and as `SyncState` holds them. */
+export const MAPPING_STATES = ['active', 'paused', 'needs_credentials', 'unmapped', 'failed'] as const;
+export type MappingState = (typeof MAPPING_STATES)[number];
+
+/** A mapping in these states still has a workflow running and holds its folder. */
+export const LIVE_STATES: readonly MappingState[] = ['active', 'paused', 'needs_credentials', 'failed'];
+
+export function isLive(state: MappingState): boolean {
+  return LIVE_STATES.includes(state);
+}
+
+export const SUBFOLDER_HINT =
+  'Subfolders are not synced. Create a new mapping for this folder to sync its files.';

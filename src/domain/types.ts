@@ -1,0 +1,149 @@
+import type { MappingState } from './mappingState';
+
+/** A file seen directly in a mapped folder, as listed by Dropbox (compact: it crosses the history). */
+export interface ListedFile {
+  id: string;
+  name: string;
+  pathDisplay: string;
+  pathLower: string;
+  rev: string;
+  size: number;
+  contentHash?: string;
+  /** ISO 8601, as Dropbox sends it. */
+  serverModified: string;
+}
+
+/** A folder seen directly in a mapped folder: never synced, reported with the hint to map it. */
+export interface ListedFolder {
+  id: string;
+  name: string;
+  pathDisplay: string;
+  pathLower: string;
+}
+
+/** One page of a folder listing, as the `listFolder` activity returns it. */
+export interface ListedPage {
+  files: ListedFile[];
+  folders: ListedFolder[];
+  /** `path_lower` of entries deleted, renamed or moved away since the cursor. */
+  deletedPaths: string[];
+  cursor: string;
+  hasMore: boolean;
+}
+
+export interface Organization {
+  _id: string;
+  name: string;
+  features: { dropbox: boolean };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Project {
+  _id: string;
+  orgId: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface User {
+  _id: string;
+  email: string;
+  /** sha256 of the API key, hex; the key itself is shown once and never stored. */
+  apiKeyHash: string;
+  createdAt: Date;
+}
+
+export type ProjectRole = 'admin' | 'member';
+
+export interface Membership {
+  /** `${projectId}:${userId}` */
+  _id: string;
+  projectId: string;
+  userId: string;
+  role: ProjectRole;
+  updatedAt: Date;
+}
+
+/** A token encrypted with AES-256-GCM; `keyId` tells which key sealed it. */
+export interface SealedToken {
+  v: 1;
+  keyId: string;
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+export interface Connection {
+  _id: string;
+  projectId: string;
+  /** The Dropbox account's email, as the admin typed it. */
+  clientIdentification: string;
+  accountId: string;
+  accountEmail: string;
+  accountName?: string;
+  /** Set for team accounts: the root namespace sent as `Dropbox-API-Path-Root`. */
+  rootNamespaceId?: string;
+  token: SealedToken;
+  createdAt: Date;
+  updatedAt: Date;
+  tokenUpdatedAt: Date;
+}
+
+export interface Mapping {
+  _id: string;
+  projectId: string;
+  connectionId: string;
+  dropboxPath: string;
+  dropboxPathLower: string;
+  targetFolder: string;
+  workflowId: string;
+  /** Unique while the mapping is live; rewritten on unmap so the folder can be mapped again. */
+  liveKey: string;
+  state: MappingState;
+  lastError?: string | null;
+  lastSyncAt?: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FileRecord {
+  /** `${mappingId}:${dropboxId}`: one record per file and mapping, whatever retries happen. */
+  _id: string;
+  mappingId: string;
+  projectId: string;
+  dropboxId: string;
+  name: string;
+  path: string;
+  pathLower: string;
+  size: number;
+  rev: string;
+  contentHash: string | null;
+  serverModified: Date;
+  syncedAt: Date;
+  updatedAt: Date;
+  /** The full listing that last saw this file; a full relisting sweeps the ones it did not see. */
+  listingGeneration: number;
+  deletedAt: Date | null;
+}
+
+export type RejectionKind = 'special_characters' | 'subfolder';
+
+export interface RejectionRecord {
+  /** `${mappingId}:${dropboxId}` */
+  _id: string;
+  mappingId: string;
+  projectId: string;
+  dropboxId: string;
+  kind: RejectionKind;
+  name: string;
+  path: string;
+  pathLower: string;
+  /** For `special_characters`: the offending characters. */
+  characters: string[];
+  reason: string;
+  /** For `subfolder`: what the admin can do about it. */
+  hint?: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}

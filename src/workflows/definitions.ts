@@ -1,0 +1,79 @@
+/**
+ * The folder-sync workflow's names, shared by the workflow, the worker and the API's client code.
+ * Nothing here may carry a token: all of it is visible in the Temporal Web UI.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { MappingState } from '../domain/mappingState';
+
+export const FOLDER_SYNC_WORKFLOW = 'folderSyncWorkflow';
+
+export function folderSyncWorkflowId(mappingId: string): string {
+  return `folder-sync-${mappingId}`;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const unmapSignal = defineSignal('unmap');
+export const syncNowSignal = defineSignal('syncNow');
+export const credentialsUpdatedSignal = defineSignal('credentialsUpdated');
+
+export const MappingIdKey = defineSearchAttributeKey('MappingId', SearchAttributeType.KEYWORD);
+export const ProjectIdKey = defineSearchAttributeKey('ProjectId', SearchAttributeType.KEYWORD);
+export const DropboxPathKey = defineSearchAttributeKey('DropboxPath', SearchAttributeType.KEYWORD);
+export const SyncStateKey = defineSearchAttributeKey('SyncState', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [MappingIdKey, ProjectIdKey, DropboxPathKey, SyncStateKey] as const;
+
+/** Running totals, carried across continue-as-new. */
+export interface SyncCounters {
+  cycles: number;
+  filesAdded: number;
+  filesUpdated: number;
+  filesDeleted: number;
+  rejections: number;
+  skippedFolders: number;
+  dropboxPages: number;
+}
+
+/** What one run hands to the next when it continues as new. */
+export interface CarriedState {
+  state: Exclude<MappingState, 'unmapped'>;
+  cursor?: string;
+  /** Increases with every full listing; the sweep after one marks files it did not see as deleted. */
+  listingGeneration: number;
+  /** True while a full listing is under way (no cursor yet, or a reset). */
+  fullListing: boolean;
+  counters: SyncCounters;
+  lastSyncAt?: string;
+  lastError?: string;
+  syncRequested: boolean;
+  credentialsUpdated: boolean;
+  runs: number;
+}
+
+export interface FolderSyncInput {
+  mappingId: string;
+  projectId: string;
+  dropboxPath: string;
+  /** Milliseconds between cycles; the worker's POLL_INTERVAL when absent. */
+  pollIntervalMs?: number;
+  /** Continue as new after this many history events (the server's suggestion otherwise). */
+  continueAsNewAfterEvents?: number;
+  carried?: CarriedState;
+}
+
+export interface FolderSyncStatus {
+  mappingId: string;
+  state: MappingState;
+  cursorSaved: boolean;
+  lastSyncAt: string | null;
+  nextSyncAt: string | null;
+  lastError: string | null;
+  counters: SyncCounters;
+  /** 'idle', 'listing' or 'waiting' */
+  phase: 'idle' | 'syncing' | 'waiting';
+  runs: number;
+}
+
+export const statusQuery = defineQuery<FolderSyncStatus>('status');
