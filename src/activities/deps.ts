@@ -1,0 +1,46 @@
+import type { DropboxClient } from '../dropbox/client';
+import type { PathPolicy } from '../domain/pathPolicy';
+import type { Connection, ListedFile, ListedFolder, Mapping, SealedToken } from '../domain/types';
+import type { MappingState } from '../domain/mappingState';
+import type { Logger } from '../log';
+
+/** The parts of the repositories the activities use; `createActivities` takes real ones. */
+export interface ActivityRepositories {
+  mappings: {
+    getById(id: string): Promise<Mapping | null>;
+    recordState(
+      id: string,
+      update: { state: MappingState; lastError?: string | null; lastSyncAt?: Date | null },
+    ): Promise<unknown>;
+  };
+  connections: { getById(id: string): Promise<Connection | null> };
+  files: {
+    upsertListedFiles(
+      mapping: { id: string; projectId: string },
+      files: ListedFile[],
+      listingGeneration: number,
+      now: Date,
+    ): Promise<{ added: number; updated: number; unchanged: number }>;
+    markDeletedByPaths(mappingId: string, pathLowers: string[], now: Date): Promise<number>;
+    sweepUnseen(mappingId: string, listingGeneration: number, now: Date): Promise<number>;
+  };
+  rejections: {
+    recordSpecialCharacters(
+      mapping: { id: string; projectId: string },
+      entries: { id: string; name: string; pathDisplay: string; pathLower: string; characters: string[] }[],
+      now: Date,
+    ): Promise<unknown>;
+    recordSkippedFolders(mapping: { id: string; projectId: string }, folders: ListedFolder[], now: Date): Promise<unknown>;
+    removeByPaths(mappingId: string, pathLowers: string[]): Promise<unknown>;
+  };
+}
+
+export interface ActivityDeps {
+  repos: ActivityRepositories;
+  dropbox: DropboxClient;
+  openToken(sealed: SealedToken): string;
+  pathPolicy: PathPolicy;
+  pageLimit: number;
+  log: Logger;
+  now?: () => Date;
+}

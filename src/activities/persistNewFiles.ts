@@ -1,0 +1,47 @@
+import type { ListedFile } from '../domain/types';
+import type { ActivityDeps } from './deps';
+
+export interface PersistInput {
+  mappingId: string;
+  projectId: string;
+  files: ListedFile[];
+  deletedPaths: string[];
+  listingGeneration: number;
+  /** The last page of a full listing: files that listing did not see are gone. */
+  sweep: boolean;
+}
+
+export interface PersistResult {
+  added: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+/**
+ * Records a page's files in bulk. Idempotent: a retried or replayed page changes nothing, and a
+ * record keeps the newest rev. Deletions go first so that a rename inside one page (old path
+ * deleted, same id at a new path) ends as one live record at the new path.
+ */
+export function createPersistNewFiles(deps: ActivityDeps) {
+  return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
+    const { files, rejections } = deps.repos;
+    const now = (deps.now ?? (() => new Date()))();
+    let deleted = 0;
+    if (input.deletedPaths.length > 0) {
+      deleted += await files.markDeletedByPaths(input.mappingId, input.deletedPaths, now);
+      await rejections.removeByPaths(input.mappingId, input.deletedPaths);
+    }
+    const counts =
+      input.files.length > 0
+        ? await files.upsertListedFiles(
+            { id: input.mappingId, projectId: input.projectId },
+            input.files,
+            input.listingGeneration,
+            now,
+          )
+        : { added: 0, updated: 0, unchanged: 0 };
+    if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
+    return { ...counts, deleted };
+  };
+}

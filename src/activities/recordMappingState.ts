@@ -1,0 +1,23 @@
+import type { MappingState } from '../domain/mappingState';
+import type { ActivityDeps } from './deps';
+
+export interface RecordStateInput {
+  mappingId: string;
+  state: MappingState;
+  lastError: string | null;
+  lastSyncAt: string | null;
+}
+
+/**
+ * Writes the mapping's state where the API reads it when the workflow cannot be asked (worker
+ * down). Called on changes only, so an idle cycle writes nothing.
+ */
+export function createRecordMappingState(deps: ActivityDeps) {
+  return async function recordMappingState(input: RecordStateInput): Promise<void> {
+    await deps.repos.mappings.recordState(input.mappingId, {
+      state: input.state,
+      lastError: input.lastError,
+      lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
+    });
+  };
+}

@@ -1,0 +1,39 @@
+import type { ListedFolder } from '../domain/types';
+import type { ActivityDeps } from './deps';
+
+export interface NamedEntry {
+  id: string;
+  name: string;
+  pathDisplay: string;
+  pathLower: string;
+}
+
+export interface RejectInput {
+  mappingId: string;
+  projectId: string;
+  files: NamedEntry[];
+  folders: ListedFolder[];
+}
+
+export interface RejectResult {
+  /** Ids of the files not to transfer. */
+  rejectedFileIds: string[];
+  skippedFolders: number;
+}
+
+/**
+ * Applies the special-character policy to a page's file names and records each refusal with its
+ * characters; records every subfolder as skipped, with the hint to map it on its own.
+ */
+export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
+  return async function rejectSpecialCharacterPaths(input: RejectInput): Promise<RejectResult> {
+    const mapping = { id: input.mappingId, projectId: input.projectId };
+    const now = (deps.now ?? (() => new Date()))();
+    const rejected = input.files
+      .map((f) => ({ ...f, characters: deps.pathPolicy.offendingCharacters(f.name) }))
+      .filter((f) => f.characters.length > 0);
+    if (rejected.length > 0) await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, now);
+    if (input.folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, input.folders, now);
+    return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: input.folders.length };
+  };
+}

@@ -1,0 +1,25 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityDeps } from './deps';
+import { asActivityFailure, FailureTypes } from './failures';
+import { loadMappingCredentials } from './mappingCredentials';
+
+export interface ValidateTokenInput {
+  mappingId: string;
+}
+
+/** One Dropbox call: is the mapping's token still good, and still for the connected account? */
+export function createValidateToken(deps: ActivityDeps) {
+  return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string }> {
+    const { connection, credentials } = await loadMappingCredentials(deps, mappingId);
+    const account = await asActivityFailure(() => deps.dropbox.getAccount(credentials));
+    if (account.accountId !== connection.accountId) {
+      throw ApplicationFailure.nonRetryable(
+        'The token now belongs to another Dropbox account than the one connected; enter a token for ' +
+          connection.accountEmail,
+        FailureTypes.credentialsRejected,
+        { problem: 'identity_mismatch' },
+      );
+    }
+    return { accountId: account.accountId };
+  };
+}

@@ -1,0 +1,157 @@
+import { Dropbox, type files } from 'dropbox';
+import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
+import { classifyDropboxError, DropboxPathError } from './errors';
+
+const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+
+export interface DropboxAccount {
+  accountId: string;
+  email: string;
+  name: string;
+  /** Set for team accounts, whose folders live under the team's root namespace. */
+  rootNamespaceId?: string;
+}
+
+/** Which account a call acts for: its token and, for team accounts, its root namespace. */
+export interface DropboxCredentials {
+  token: string;
+  rootNamespaceId?: string;
+}
+
+export interface DropboxFolder {
+  id: string;
+  name: string;
+  pathDisplay: string;
+  pathLower: string;
+}
+
+export interface DropboxClient {
+  getAccount(credentials: DropboxCredentials): Promise<DropboxAccount>;
+  /** Fails with a missing-scope error unless the token may read file metadata. */
+  checkFileMetadataScope(credentials: DropboxCredentials): Promise<void>;
+  /** One page: from the start of the folder, or the changes since `cursor`. */
+  listFolderPage(
+    credentials: DropboxCredentials,
+    request: { path: string; cursor?: string; limit: number },
+  ): Promise<ListedPage>;
+  /** The folder at `path`, which must exist and be a folder ("" is the root). */
+  getFolder(credentials: DropboxCredentials, path: string): Promise<DropboxFolder>;
+  /** The folders directly inside `path`, all pages. */
+  listSubfolders(credentials: DropboxCredentials, path: string): Promise<DropboxFolder[]>;
+}
+
+export interface DropboxClientOptions {
+  /** Dropbox's own API origin unless told otherwise (a local emulator in tests and demos). */
+  apiUrl?: string;
+  /** Per-request time limit; a hung request is an outage, not a wait forever. */
+  requestTimeoutMs?: number;
+}
+
+type Fetch = typeof fetch;
+
+/** The SDK builds Dropbox's own URLs; this sends them to the configured origin instead. */
+function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
+  const base = apiUrl.replace(/\/+$/u, '');
+  return (input, init) => {
+    const url = String(input);
+    const target = url.startsWith(DROPBOX_API_ORIGIN) ? base + url.slice(DROPBOX_API_ORIGIN.length) : url;
+    return fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  };
+}
+
+function toListedPage(result: files.ListFolderResult): ListedPage {
+  const page: ListedPage = { files: [], folders: [], deletedPaths: [], cursor: result.cursor, hasMore: result.has_more };
+  for (const entry of result.entries) {
+    if (entry['.tag'] === 'file') page.files.push(toListedFile(entry));
+    else if (entry['.tag'] === 'folder') page.folders.push(toListedFolder(entry));
+    else if (entry.path_lower) page.deletedPaths.push(entry.path_lower);
+  }
+  return page;
+}
+
+function toListedFile(f: files.FileMetadataReference): ListedFile {
+  const file: ListedFile = {
+    id: f.id,
+    name: f.name,
+    pathDisplay: f.path_display ?? f.name,
+    pathLower: f.path_lower ?? f.name.toLowerCase(),
+    rev: f.rev,
+    size: f.size,
+    serverModified: f.server_modified,
+  };
+  if (f.content_hash) file.contentHash = f.content_hash;
+  return file;
+}
+
+function toListedFolder(f: files.FolderMetadataReference | files.FolderMetadata): ListedFolder {
+  return {
+    id: f.id,
+    name: f.name,
+    pathDisplay: f.path_display ?? f.name,
+    pathLower: f.path_lower ?? f.name.toLowerCase(),
+  };
+}
+
+export function createDropboxClient(options: DropboxClientOptions = {}): DropboxClient {
+  const fetchFn = fetchTo(options.apiUrl ?? DROPBOX_API_ORIGIN, options.requestTimeoutMs ?? 30_000);
+  const sdk = ({ token, rootNamespaceId }: DropboxCredentials) =>
+    new Dropbox({
+      accessToken: token,
+      fetch: fetchFn,
+      ...(rootNamespaceId ? { pathRoot: JSON.stringify({ '.tag': 'root', root: rootNamespaceId }) } : {}),
+    });
+
+  async function call<T>(path: string, run: () => Promise<{ result: T }>): Promise<T> {
+    try {
+      return (await run()).result;
+    } catch (err) {
+      throw classifyDropboxError(err, path);
+    }
+  }
+
+  return {
+    async getAccount(credentials) {
+      const account = await call('', () => sdk(credentials).usersGetCurrentAccount());
+      const rootInfo = account.root_info as { '.tag': string; root_namespace_id: string };
+      return {
+        accountId: account.account_id,
+        email: account.email,
+        name: account.name.display_name,
+        ...(rootInfo['.tag'] === 'team' ? { rootNamespaceId: rootInfo.root_namespace_id } : {}),
+      };
+    },
+
+    async checkFileMetadataScope(credentials) {
+      await call('', () => sdk(credentials).filesListFolder({ path: '', limit: 1 }));
+    },
+
+    async listFolderPage(credentials, { path, cursor, limit }) {
+      const client = sdk(credentials);
+      const result = await call(path, () =>
+        cursor
+          ? client.filesListFolderContinue({ cursor })
+          : client.filesListFolder({ path, recursive: false, limit, include_deleted: false }),
+      );
+      return toListedPage(result);
+    },
+
+    async getFolder(credentials, path) {
+      if (path === '') return { id: '', name: '', pathDisplay: '', pathLower: '' };
+      const meta = await call(path, () => sdk(credentials).filesGetMetadata({ path }));
+      if (meta['.tag'] !== 'folder') throw new DropboxPathError('not_folder', path);
+      return toListedFolder(meta);
+    },
+
+    async listSubfolders(credentials, path) {
+      const client = sdk(credentials);
+      const folders: DropboxFolder[] = [];
+      let result = await call(path, () => client.filesListFolder({ path, recursive: false, limit: 2000 }));
+      for (;;) {
+        folders.push(...toListedPage(result).folders);
+        if (!result.has_more) return folders;
+        const cursor = result.cursor;
+        result = await call(path, () => client.filesListFolderContinue({ cursor }));
+      }
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { readWorkerConfig, type WorkerConfig } from './config';
+import { collections, ensureIndexes } from './db/collections';
+import { connectMongo } from './db/mongo';
+import { createRepositories } from './db/repositories';
+import { createPathPolicy } from './domain/pathPolicy';
+import { createDropboxClient } from './dropbox/client';
+import { createLogger, type Logger } from './log';
+import { createTokenCipher } from './security/tokenCipher';
+import type { Db } from 'mongodb';
+
+/** A prebuilt bundle (from `npm run build`) starts faster and is what production runs. */
+const PREBUILT_BUNDLE = path.resolve(__dirname, '../workflow-bundle.js');
+
+export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+  return existsSync(PREBUILT_BUNDLE)
+    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    : { workflowsPath: require.resolve('./workflows') };
+}
+
+export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): ActivityDeps {
+  const cipher = createTokenCipher(config.tokenEncryptionKey);
+  return {
+    repos: createRepositories(db),
+    dropbox: createDropboxClient({ apiUrl: config.dropbox.apiUrl }),
+    openToken: (sealed) => cipher.open(sealed),
+    pathPolicy: createPathPolicy(config.specialCharacters),
+    pageLimit: config.dropbox.pageLimit,
+    log,
+  };
+}
+
+export async function connectTemporalWorker(config: WorkerConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: config.temporal.address,
+    ...(config.temporal.tls ? { tls: true } : {}),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  });
+}
+
+export async function createSyncWorker(options: {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  tuning?: Partial<WorkerOptions>;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.config.temporal.namespace,
+    taskQueue: options.config.taskQueue,
+    activities: createActivities(options.deps),
+    ...workflowSource(),
+    ...options.tuning,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readWorkerConfig();
+  const log = createLogger({ level: config.logLevel, fields: { service: 'worker' } });
+  const { client, db } = await connectMongo(config.mongodbUri);
+  await ensureIndexes(db);
+  const connection = await connectTemporalWorker(config);
+  const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
+  log.info('worker started', { taskQueue: config.taskQueue, namespace: config.temporal.namespace });
+  // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks end.
+  await worker.run();
+  await connection.close();
+  await client.close();
+  log.info('worker stopped');
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

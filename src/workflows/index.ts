@@ -1,0 +1,1 @@
+export { folderSyncWorkflow } from './folderSyncWorkflow';

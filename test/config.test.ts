@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseDuration, readApiConfig, readWorkerConfig } from '../src/config';
+
+const KEY = 'a'.repeat(64);
+const valid = { MONGODB_URI: 'mongodb://127.0.0.1:27017/x', TOKEN_ENCRYPTION_KEY: KEY };
+
+describe('configuration', () => {
+  it('fills the contract defaults: task queue, five-minute poll, Dropbox\'s own API', () => {
+    const config = readWorkerConfig(valid);
+    assert.equal(config.taskQueue, 'dropbox-sync');
+    assert.equal(config.pollIntervalMs, 5 * 60_000);
+    assert.equal(config.dropbox.apiUrl, 'https://api.dropboxapi.com');
+    assert.equal(config.temporal.namespace, 'default');
+  });
+
+  it('names a missing variable', () => {
+    assert.throws(() => readWorkerConfig({ TOKEN_ENCRYPTION_KEY: KEY }), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /MONGODB_URI is missing/u);
+      return true;
+    });
+  });
+
+  it('names a malformed variable without echoing its value', () => {
+    const secret = 'not-a-key-but-secret';
+    assert.throws(() => readWorkerConfig({ ...valid, TOKEN_ENCRYPTION_KEY: secret }), (err: Error) => {
+      assert.match(err.message, /TOKEN_ENCRYPTION_KEY must be 32 bytes/u);
+      assert.ok(!err.message.includes(secret));
+      return true;
+    });
+    assert.throws(() => readWorkerConfig({ ...valid, POLL_INTERVAL: 'soon' }), /POLL_INTERVAL/u);
+  });
+
+  it('requires ROOT_API_KEY for the API only', () => {
+    assert.throws(() => readApiConfig(valid), /ROOT_API_KEY is missing/u);
+    assert.equal(readApiConfig({ ...valid, ROOT_API_KEY: 'r'.repeat(32), PORT: '8080' }).port, 8080);
+  });
+
+  it('reads durations as people write them', () => {
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('1500'), 1500);
+    assert.equal(parseDuration('0s'), undefined);
+    assert.equal(parseDuration('-1m'), undefined);
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  classifyDropboxError,
+  DropboxCredentialsError,
+  DropboxCursorResetError,
+  DropboxPathError,
+  DropboxRateLimitError,
+  DropboxRequestError,
+  DropboxUnavailableError,
+} from '../../src/dropbox/errors';
+
+const sdkError = (status: number, error: unknown, headers: Record<string, string> = {}) => ({
+  status,
+  error,
+  headers: { get: (name: string) => headers[name.toLowerCase()] ?? null },
+});
+
+describe('Dropbox error classification', () => {
+  it('an expired token is a credentials problem, not an outage', () => {
+    const err = classifyDropboxError(
+      sdkError(401, { error_summary: 'expired_access_token/..', error: { '.tag': 'expired_access_token' } }),
+    );
+    assert.ok(err instanceof DropboxCredentialsError);
+    assert.equal(err.problem, 'expired_token');
+  });
+
+  it('a missing scope names the scope Dropbox asked for', () => {
+    const err = classifyDropboxError(
+      sdkError(401, { error: { '.tag': 'missing_scope', required_scope: 'files.metadata.read' } }),
+    );
+    assert.ok(err instanceof DropboxCredentialsError);
+    assert.equal(err.problem, 'missing_scope');
+    assert.equal(err.requiredScope, 'files.metadata.read');
+    assert.match(err.message, /files\.metadata\.read/u);
+  });
+
+  it('an unknown 401 body is an invalid token', () => {
+    const err = classifyDropboxError(sdkError(401, 'Error in call to API function'));
+    assert.ok(err instanceof DropboxCredentialsError);
+    assert.equal(err.problem, 'invalid_token');
+  });
+
+  it('429 waits for the Retry-After header, in milliseconds', () => {
+    const err = classifyDropboxError(sdkError(429, { error: { retry_after: 3 } }, { 'retry-after': '7' }));
+    assert.ok(err instanceof DropboxRateLimitError);
+    assert.equal(err.retryAfterMs, 7000);
+  });
+
+  it('429 without the header falls back to the body, then to a default', () => {
+    const fromBody = classifyDropboxError(sdkError(429, { error: { retry_after: 3 } }));
+    assert.equal((fromBody as DropboxRateLimitError).retryAfterMs, 3000);
+    const neither = classifyDropboxError(sdkError(429, 'slow down'));
+    assert.equal((neither as DropboxRateLimitError).retryAfterMs, 5000);
+  });
+
+  it('a reset cursor restarts the listing', () => {
+    assert.ok(classifyDropboxError(sdkError(409, { error: { '.tag': 'reset' } })) instanceof DropboxCursorResetError);
+  });
+
+  it('path/not_found and path/not_folder keep the path asked for', () => {
+    const notFound = classifyDropboxError(
+      sdkError(409, { error: { '.tag': 'path', path: { '.tag': 'not_found' } } }),
+      '/Projects/Gone',
+    );
+    assert.ok(notFound instanceof DropboxPathError);
+    assert.equal(notFound.problem, 'not_found');
+    assert.match(notFound.message, /\/Projects\/Gone/u);
+    const notFolder = classifyDropboxError(sdkError(409, { error: { '.tag': 'path', path: { '.tag': 'not_folder' } } }), '/a.pdf');
+    assert.equal((notFolder as DropboxPathError).problem, 'not_folder');
+  });
+
+  it('5xx and network failures are outages, retried', () => {
+    assert.ok(classifyDropboxError(sdkError(503, 'unavailable')) instanceof DropboxUnavailableError);
+    assert.ok(classifyDropboxError(new TypeError('fetch failed')) instanceof DropboxUnavailableError);
+  });
+
+  it('400 is our bug, never retried', () => {
+    assert.ok(classifyDropboxError(sdkError(400, 'Error in call to API function "files/list_folder"')) instanceof DropboxRequestError);
+  });
+});
