@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { handleApiCall } from './apiRoutes';
+import { controlRoutes, handleControl } from './controlRoutes';
+import type { EmulatorState } from './emulator';
+import { DropboxApiError } from './errors';
+
+/**
+ * The HTTP face of the emulator: POST /2/<route> answers as Dropbox's API does (faults apply
+ * here only), /_control/... drives the emulator.
+ */
+export interface ServerDeps {
+  state: EmulatorState;
+  seedDemo(): unknown;
+}
+
+export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
+  const routes = controlRoutes({ control: state, seedDemo });
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent)
+        writeText(res, 500, `emulator failure: ${err instanceof Error ? err.message : String(err)}`);
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/2/')) return api(req, res, url.pathname.slice(3), body);
+    if (url.pathname.startsWith('/_control/')) {
+      const answer = await handleControl(routes, req.method ?? 'GET', url, body);
+      if (answer.body === undefined) return void res.writeHead(answer.status).end();
+      return writeJson(res, answer.status, answer.body);
+    }
+    writeText(res, 404, 'Not Found');
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, route: string, body: string): Promise<void> {
+    const authorization = req.headers.authorization;
+    // Calls are counted and rate-limited per token as sent, valid or not.
+    const token = /^Bearer\s+(\S+)/iu.exec(authorization ?? '')?.[1] ?? '';
+    state.counter.recordCall(route, token);
+    const { latencyMs } = state.faultInjector.settings();
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    let status = 200;
+    try {
+      if (req.method !== 'POST') throw new DropboxApiError(405, 'Method Not Allowed');
+      const fault = state.faultInjector.faultFor(route, token);
+      if (fault) throw fault;
+      const result = handleApiCall(
+        {
+          route,
+          authorization,
+          pathRoot: header(req, 'dropbox-api-path-root'),
+          contentType: header(req, 'content-type'),
+          body,
+        },
+        state.apiDeps(),
+      );
+      writeJson(res, 200, result);
+    } catch (err) {
+      if (!(err instanceof DropboxApiError)) {
+        status = 500;
+        throw err;
+      }
+      status = err.status;
+      if (typeof err.body === 'string') writeText(res, err.status, err.body, err.headers);
+      else writeJson(res, err.status, err.body, err.headers);
+    } finally {
+      state.counter.recordStatus(status);
+    }
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function baseHeaders(extra: Record<string, string>): Record<string, string> {
+  return { 'X-Dropbox-Request-Id': randomBytes(16).toString('hex'), ...extra };
+}
+
+function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, baseHeaders({ 'Content-Type': 'application/json', ...extra }));
+  res.end(text);
+}
+
+function writeText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, baseHeaders({ 'Content-Type': 'text/plain; charset=utf-8', ...extra }));
+  res.end(text);
+}
