@@ -1,0 +1,80 @@
+import type { Collection, Db, IndexDescription } from 'mongodb';
+import type {
+  Connection,
+  FileRecord,
+  Mapping,
+  Membership,
+  Organization,
+  Project,
+  RejectionRecord,
+  User,
+} from '../domain/types';
+
+export interface Collections {
+  orgs: Collection<Organization>;
+  projects: Collection<Project>;
+  users: Collection<User>;
+  memberships: Collection<Membership>;
+  connections: Collection<Connection>;
+  mappings: Collection<Mapping>;
+  files: Collection<FileRecord>;
+  rejections: Collection<RejectionRecord>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    orgs: db.collection<Organization>('orgs'),
+    projects: db.collection<Project>('projects'),
+    users: db.collection<User>('users'),
+    memberships: db.collection<Membership>('memberships'),
+    connections: db.collection<Connection>('connections'),
+    mappings: db.collection<Mapping>('mappings'),
+    files: db.collection<FileRecord>('files'),
+    rejections: db.collection<RejectionRecord>('rejections'),
+  };
+}
+
+/**
+ * Every index, named so that a second run finds it already there. Plain and unique indexes only:
+ * FerretDB (SQLite) has no partial or TTL indexes.
+ */
+export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
+  orgs: [],
+  projects: [{ key: { orgId: 1 }, name: 'orgId' }],
+  users: [
+    { key: { email: 1 }, name: 'email_unique', unique: true },
+    { key: { apiKeyHash: 1 }, name: 'apiKeyHash_unique', unique: true },
+  ],
+  memberships: [
+    { key: { projectId: 1 }, name: 'projectId' },
+    { key: { userId: 1 }, name: 'userId' },
+  ],
+  connections: [{ key: { projectId: 1 }, name: 'projectId' }],
+  mappings: [
+    // Two concurrent creates of the same live folder: this index lets exactly one through.
+    { key: { liveKey: 1 }, name: 'liveKey_unique', unique: true },
+    { key: { projectId: 1 }, name: 'projectId' },
+    { key: { connectionId: 1 }, name: 'connectionId' },
+  ],
+  files: [
+    { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
+    { key: { mappingId: 1, _id: 1 }, name: 'mappingId_id' },
+    { key: { mappingId: 1, listingGeneration: 1 }, name: 'mappingId_listingGeneration' },
+  ],
+  rejections: [
+    { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
+    { key: { mappingId: 1, kind: 1, _id: 1 }, name: 'mappingId_kind_id' },
+  ],
+};
+
+/** Idempotent: safe at every start of the API and the worker. */
+export async function ensureIndexes(db: Db): Promise<void> {
+  const all = collections(db);
+  for (const [name, indexes] of Object.entries(INDEXES) as [keyof Collections, IndexDescription[]][]) {
+    // One at a time: FerretDB 1.24 drops the connection when one createIndexes command names two
+    // or more indexes that already exist.
+    for (const { key, ...options } of indexes) {
+      await all[name].createIndex(key, options);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import type { FileRecord, ListedFile } from '../domain/types';
+import { inBatches } from './batches';
+import { collections } from './collections';
+import { isDuplicateKeyError } from './errors';
+import {
+  STORED_FILE_PROJECTION,
+  fileRecordId,
+  newestPerId,
+  planListedFiles,
+  type StoredFile,
+} from './filePlan';
+import { pageById, type PageRequest } from './paging';
+
+export interface PersistCounts {
+  added: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Concurrent writers of the same new files (an activity and its retry) settle within a few rounds. */
+const MAX_ROUNDS = 3;
+
+export function createFilesRepository(db: Db) {
+  const { files } = collections(db);
+  const live = (mappingId: string) => ({ mappingId, deletedAt: null });
+
+  /** Inserts new records; returns the files whose insert lost a race to another writer. */
+  async function insertNew(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
+    if (records.length === 0) return [];
+    try {
+      // Plain inserts, not upserts: FerretDB writes them in one transaction, where each upsert
+      // scans the collection; ordered:false keeps going past a record another writer made.
+      await files.insertMany(records, { ordered: false });
+      return [];
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
+      const failed = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      return failed
+        .map((e) => byId.get(records[e.index]?._id ?? ''))
+        .filter((f): f is ListedFile => f !== undefined);
+    }
+  }
+
+  /**
+   * Reads what is stored, then writes only what differs. Not one bulk of guarded upserts:
+   * FerretDB 1.24 stops an update command at its first error even with ordered:false (and then
+   * reports zero counts for what it did apply), so the duplicate-key error of an older rev would
+   * drop the rest of the page. Reading first also makes the counts exact and lets an unchanged
+   * page cost no write at all.
+   */
+  async function persistRound(
+    mapping: { id: string; projectId: string },
+    listed: ListedFile[],
+    listingGeneration: number,
+    now: Date,
+  ): Promise<PersistCounts & { raced: ListedFile[] }> {
+    const ids = listed.map((f) => fileRecordId(mapping.id, f.id));
+    const stored = await files.find({ _id: { $in: ids } }, { projection: STORED_FILE_PROJECTION }).toArray();
+    const plan = planListedFiles(
+      mapping,
+      listed,
+      listingGeneration,
+      now,
+      new Map(stored.map((s) => [s._id, s as StoredFile])),
+    );
+
+    const byId = new Map(listed.map((f) => [fileRecordId(mapping.id, f.id), f]));
+    const raced = await insertNew(plan.inserts, byId);
+    let updated = 0;
+    for (const batch of inBatches(plan.updates)) {
+      const ops: AnyBulkWriteOperation<FileRecord>[] = batch.map(({ _id, fields }) => ({
+        updateOne: {
+          filter: { _id, serverModified: { $lte: fields.serverModified } },
+          update: { $set: fields },
+        },
+      }));
+      const result = await files.bulkWrite(ops, { ordered: false });
+      // An op that matched nothing met a newer rev written since the read: that entry is unchanged.
+      updated += result.matchedCount;
+    }
+    if (plan.stamps.length > 0) {
+      await files.updateMany(
+        { _id: { $in: plan.stamps }, listingGeneration: { $ne: listingGeneration } },
+        { $set: { listingGeneration } },
+      );
+    }
+    return {
+      added: plan.inserts.length - raced.length,
+      updated,
+      unchanged: plan.unchanged + plan.updates.length - updated,
+      raced,
+    };
+  }
+
+  return {
+    /**
+     * Records a page of listed files. Idempotent: the same page again writes nothing (or only the
+     * listing mark) and reports every file unchanged; a record keeps the newest rev; a renamed
+     * file keeps its one record at its new path; a file that comes back is live again.
+     */
+    async upsertListedFiles(
+      mapping: { id: string; projectId: string },
+      listedFiles: ListedFile[],
+      listingGeneration: number,
+      now: Date,
+    ): Promise<PersistCounts> {
+      const totals: PersistCounts = { added: 0, updated: 0, unchanged: 0 };
+      let pending = newestPerId(listedFiles);
+      for (let round = 1; pending.length > 0; round += 1) {
+        if (round > MAX_ROUNDS)
+          throw new Error(`Files of mapping ${mapping.id} kept changing under concurrent writes`);
+        const { raced, ...counts } = await persistRound(mapping, pending, listingGeneration, now);
+        totals.added += counts.added;
+        totals.updated += counts.updated;
+        totals.unchanged += counts.unchanged;
+        pending = raced;
+      }
+      return totals;
+    },
+
+    /** Marks deleted the live records at these paths (deleted, or renamed away); returns how many. */
+    async markDeletedByPaths(mappingId: string, pathLowers: string[], now: Date): Promise<number> {
+      if (pathLowers.length === 0) return 0;
+      const result = await files.updateMany(
+        { ...live(mappingId), pathLower: { $in: [...new Set(pathLowers)] } },
+        { $set: { deletedAt: now, updatedAt: now } },
+      );
+      return result.modifiedCount;
+    },
+
+    /**
+     * After a full listing: marks deleted every live record that listing did not see. "Not seen"
+     * is any other generation, not only older ones, so a workflow restarted from generation 1
+     * still sweeps records stamped by its predecessor.
+     */
+    async sweepUnseen(mappingId: string, listingGeneration: number, now: Date): Promise<number> {
+      const result = await files.updateMany(
+        { ...live(mappingId), listingGeneration: { $ne: listingGeneration } },
+        { $set: { deletedAt: now, updatedAt: now } },
+      );
+      return result.modifiedCount;
+    },
+
+    /** Live records, ordered by `_id`. */
+    async list(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {
+      const { items, next } = await pageById(files, live(mappingId), page);
+      return { files: items, next };
+    },
+
+    async countLive(mappingId: string): Promise<number> {
+      return files.countDocuments(live(mappingId));
+    },
+
+    async listAllLive(mappingId: string): Promise<FileRecord[]> {
+      return files.find(live(mappingId)).sort({ _id: 1 }).toArray();
+    },
+  };
+}
+
+export type FilesRepository = ReturnType<typeof createFilesRepository>;

@@ -1,0 +1,143 @@
+import type { Db } from 'mongodb';
+import { dropboxPathKey, normalizeDropboxPath } from '../domain/dropboxPath';
+import { LIVE_STATES, type MappingState } from '../domain/mappingState';
+import type { Mapping } from '../domain/types';
+import { collections } from './collections';
+import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
+import { newId } from './ids';
+
+export interface NewMapping {
+  /** Chosen by the caller when it must know the id (and so the workflow id) before the insert. */
+  id?: string;
+  projectId: string;
+  connectionId: string;
+  dropboxPath: string;
+  targetFolder: string;
+  state?: MappingState;
+}
+
+export interface MappingStateUpdate {
+  state: MappingState;
+  /** Left out: unchanged; null: cleared. */
+  lastError?: string | null;
+  lastSyncAt?: Date | null;
+}
+
+export function workflowIdFor(mappingId: string): string {
+  return `folder-sync-${mappingId}`;
+}
+
+/** One live mapping per project, connection and folder; the unique index on it settles races. */
+export function liveKeyFor(projectId: string, connectionId: string, dropboxPathLower: string): string {
+  return `${projectId}|${connectionId}|${dropboxPathLower}`;
+}
+
+function unmappedKey(id: string): string {
+  return `unmapped|${id}`;
+}
+
+export function createMappingsRepository(db: Db) {
+  const { mappings } = collections(db);
+  const live = { state: { $in: [...LIVE_STATES] } };
+
+  // Rewriting the live key frees the folder for a new mapping while this record stays for history.
+  const unmappedFields = (id: string, now: Date) => ({
+    state: 'unmapped' as const,
+    liveKey: unmappedKey(id),
+    updatedAt: now,
+  });
+
+  return {
+    /** Throws `DuplicateError` when the folder is already mapped live in the project. */
+    async create(input: NewMapping, now = new Date()): Promise<Mapping> {
+      const id = input.id ?? newId();
+      const dropboxPath = normalizeDropboxPath(input.dropboxPath);
+      const dropboxPathLower = dropboxPathKey(dropboxPath);
+      const mapping: Mapping = {
+        _id: id,
+        projectId: input.projectId,
+        connectionId: input.connectionId,
+        dropboxPath,
+        dropboxPathLower,
+        targetFolder: input.targetFolder,
+        workflowId: workflowIdFor(id),
+        liveKey: liveKeyFor(input.projectId, input.connectionId, dropboxPathLower),
+        state: input.state ?? 'active',
+        lastError: null,
+        lastSyncAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (mapping.state === 'unmapped') mapping.liveKey = unmappedKey(id);
+      try {
+        await mappings.insertOne(mapping);
+      } catch (err) {
+        if (isDuplicateKeyError(err)) {
+          throw new DuplicateError(
+            'mapping',
+            `The folder "${dropboxPath || '/'}" is already mapped in this project`,
+          );
+        }
+        throw err;
+      }
+      return mapping;
+    },
+
+    /** Scoped by project: an id from another project finds nothing. */
+    async get(projectId: string, id: string): Promise<Mapping | null> {
+      return mappings.findOne({ _id: id, projectId });
+    },
+
+    async getById(id: string): Promise<Mapping | null> {
+      return mappings.findOne({ _id: id });
+    },
+
+    async listByProject(projectId: string): Promise<Mapping[]> {
+      return mappings.find({ projectId }).sort({ createdAt: 1, _id: 1 }).toArray();
+    },
+
+    async listLiveByConnection(connectionId: string): Promise<Mapping[]> {
+      return mappings
+        .find({ connectionId, ...live })
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+    },
+
+    async countLiveByConnection(connectionId: string): Promise<number> {
+      return mappings.countDocuments({ connectionId, ...live });
+    },
+
+    /**
+     * Records what the workflow reports. An unmapped mapping stays unmapped: a late report from
+     * a workflow that is winding down must not bring it back. Returns whether a record changed.
+     */
+    async recordState(id: string, update: MappingStateUpdate, now = new Date()): Promise<boolean> {
+      const extra: Partial<Mapping> = {};
+      if (update.lastError !== undefined) extra.lastError = update.lastError;
+      if (update.lastSyncAt !== undefined) extra.lastSyncAt = update.lastSyncAt;
+      const unmapping = update.state === 'unmapped';
+      const result = await mappings.updateOne(
+        unmapping ? { _id: id } : { _id: id, state: { $ne: 'unmapped' } },
+        {
+          $set: {
+            ...extra,
+            ...(unmapping ? unmappedFields(id, now) : { state: update.state, updatedAt: now }),
+          },
+        },
+      );
+      return result.matchedCount > 0;
+    },
+
+    async markUnmapped(id: string, now = new Date()): Promise<Mapping> {
+      const updated = await mappings.findOneAndUpdate(
+        { _id: id },
+        { $set: unmappedFields(id, now) },
+        { returnDocument: 'after' },
+      );
+      if (!updated) throw new NotFoundError('mapping', id);
+      return updated;
+    },
+  };
+}
+
+export type MappingsRepository = ReturnType<typeof createMappingsRepository>;

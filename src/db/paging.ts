@@ -1,0 +1,32 @@
+import type { Collection, Document, Filter, WithId } from 'mongodb';
+
+export interface PageRequest {
+  limit: number;
+  /** The `next` of the previous page: an `_id`. */
+  after?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The last `_id` of this page when more follow, else null. */
+  next: string | null;
+}
+
+/** Keyset paging on `_id`: stable under concurrent inserts, no skip cost. */
+export async function pageById<T extends Document & { _id: string }>(
+  collection: Collection<T>,
+  filter: Filter<T>,
+  { limit, after }: PageRequest,
+): Promise<Page<WithId<T>>> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  const query = (after ? { $and: [filter, { _id: { $gt: after } }] } : filter) as Filter<T>;
+  // One more than asked tells whether another page follows without a count.
+  const found = await collection
+    .find(query)
+    .sort({ _id: 1 })
+    .limit(limit + 1)
+    .toArray();
+  const items = found.slice(0, limit);
+  const next = found.length > limit ? (items[items.length - 1]?._id ?? null) : null;
+  return { items, next };
+}

@@ -1,0 +1,127 @@
+import type { AnyBulkWriteOperation, Db } from 'mongodb';
+import { SUBFOLDER_HINT } from '../domain/mappingState';
+import type { ListedFolder, RejectionKind, RejectionRecord } from '../domain/types';
+import { inBatches } from './batches';
+import { collections } from './collections';
+import { pageById, type PageRequest } from './paging';
+
+export interface SpecialCharacterEntry {
+  id: string;
+  name: string;
+  pathDisplay: string;
+  pathLower: string;
+  characters: string[];
+}
+
+export const SUBFOLDER_REASON =
+  'Subfolders are not synced: a mapping syncs only the files directly in its folder';
+
+export function specialCharactersReason(characters: readonly string[]): string {
+  return `The name contains characters that are not allowed: ${characters.map((c) => JSON.stringify(c)).join(', ')}`;
+}
+
+export function rejectionId(mappingId: string, dropboxId: string): string {
+  return `${mappingId}:${dropboxId}`;
+}
+
+type RejectionFields = Omit<RejectionRecord, '_id' | 'firstSeenAt' | 'lastSeenAt'>;
+
+export function createRejectionsRepository(db: Db) {
+  const { rejections } = collections(db);
+
+  /** Upserts keyed by entry: recording the same entries again only moves `lastSeenAt`. */
+  async function record(entries: RejectionFields[], now: Date): Promise<void> {
+    const ops: AnyBulkWriteOperation<RejectionRecord>[] = entries.map(({ hint, ...fields }) => ({
+      updateOne: {
+        filter: { _id: rejectionId(fields.mappingId, fields.dropboxId) },
+        update: {
+          $set: { ...fields, ...(hint !== undefined ? { hint } : {}), lastSeenAt: now },
+          $setOnInsert: { firstSeenAt: now },
+          // A file renamed in place keeps its id; only a subfolder carries the hint.
+          ...(hint === undefined ? { $unset: { hint: '' } } : {}),
+        },
+        upsert: true,
+      },
+    }));
+    for (const batch of inBatches(ops)) await rejections.bulkWrite(batch, { ordered: false });
+  }
+
+  return {
+    async recordSpecialCharacters(
+      mapping: { id: string; projectId: string },
+      entries: SpecialCharacterEntry[],
+      now: Date,
+    ): Promise<void> {
+      await record(
+        entries.map((e) => ({
+          mappingId: mapping.id,
+          projectId: mapping.projectId,
+          dropboxId: e.id,
+          kind: 'special_characters',
+          name: e.name,
+          path: e.pathDisplay,
+          pathLower: e.pathLower,
+          characters: e.characters,
+          reason: specialCharactersReason(e.characters),
+        })),
+        now,
+      );
+    },
+
+    async recordSkippedFolders(
+      mapping: { id: string; projectId: string },
+      folders: ListedFolder[],
+      now: Date,
+    ): Promise<void> {
+      await record(
+        folders.map((f) => ({
+          mappingId: mapping.id,
+          projectId: mapping.projectId,
+          dropboxId: f.id,
+          kind: 'subfolder',
+          name: f.name,
+          path: f.pathDisplay,
+          pathLower: f.pathLower,
+          characters: [],
+          reason: SUBFOLDER_REASON,
+          hint: SUBFOLDER_HINT,
+        })),
+        now,
+      );
+    },
+
+    /** An entry deleted or renamed away takes its rejection with it. */
+    async removeByPaths(mappingId: string, pathLowers: string[]): Promise<number> {
+      if (pathLowers.length === 0) return 0;
+      const result = await rejections.deleteMany({ mappingId, pathLower: { $in: [...new Set(pathLowers)] } });
+      return result.deletedCount;
+    },
+
+    /** Files now accepted (renamed in place to a good name) are no longer rejected. */
+    async removeByIds(mappingId: string, dropboxIds: string[]): Promise<number> {
+      if (dropboxIds.length === 0) return 0;
+      const ids = [...new Set(dropboxIds)].map((id) => rejectionId(mappingId, id));
+      const result = await rejections.deleteMany({ _id: { $in: ids } });
+      return result.deletedCount;
+    },
+
+    async list(
+      mappingId: string,
+      page: PageRequest & { kind?: RejectionKind },
+    ): Promise<{ rejections: RejectionRecord[]; next: string | null }> {
+      const filter = page.kind ? { mappingId, kind: page.kind } : { mappingId };
+      const { items, next } = await pageById(rejections, filter, page);
+      return { rejections: items, next };
+    },
+
+    async counts(mappingId: string): Promise<{ rejections: number; skippedFolders: number }> {
+      const [special, folders] = await Promise.all([
+        rejections.countDocuments({ mappingId, kind: 'special_characters' }),
+        rejections.countDocuments({ mappingId, kind: 'subfolder' }),
+      ]);
+      return { rejections: special, skippedFolders: folders };
+    },
+  };
+}
+
+export type RejectionsRepository = ReturnType<typeof createRejectionsRepository>;

@@ -1,0 +1,25 @@
+import type { Db } from 'mongodb';
+import { createConnectionsRepository } from './connectionsRepository';
+import { createFilesRepository } from './filesRepository';
+import { createMappingsRepository } from './mappingsRepository';
+import { createMembershipsRepository } from './membershipsRepository';
+import { createOrgsRepository } from './orgsRepository';
+import { createProjectsRepository } from './projectsRepository';
+import { createRejectionsRepository } from './rejectionsRepository';
+import { createUsersRepository } from './usersRepository';
+
+/** Every repository over one database; the API and the worker each build theirs at start. */
+export function createRepositories(db: Db) {
+  return {
+    orgs: createOrgsRepository(db),
+    projects: createProjectsRepository(db),
+    users: createUsersRepository(db),
+    memberships: createMembershipsRepository(db),
+    connections: createConnectionsRepository(db),
+    mappings: createMappingsRepository(db),
+    files: createFilesRepository(db),
+    rejections: createRejectionsRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;
