@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.dev-data/'] },
+  { ignores: ['dist/', 'node_modules/', '.dev-data/', 'eslint.config.mjs', 'workflow-bundle.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { readWorkerConfig, type WorkerConfig } from './config';
-import { collections, ensureIndexes } from './db/collections';
+import { ensureIndexes } from './db/collections';
 import { connectMongo } from './db/mongo';
 import { createRepositories } from './db/repositories';
 import { createPathPolicy } from './domain/pathPolicy';
@@ -16,7 +16,8 @@ import type { Db } from 'mongodb';
 const PREBUILT_BUNDLE = path.resolve(__dirname, '../workflow-bundle.js');
 
 export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  return existsSync(PREBUILT_BUNDLE)
+  // Only the compiled worker (dist/) uses it: from source, a stale bundle must never shadow the code.
+  return __filename.endsWith('.js') && existsSync(PREBUILT_BUNDLE)
     ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
     : { workflowsPath: require.resolve('./workflows') };
 }
