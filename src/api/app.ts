@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import { authenticate } from './auth';
+import { connectionsRouter } from './connectionsRouter';
+import type { AppDeps } from './deps';
+import { errorHandler, notFoundHandler } from './errors';
+import { healthRouter } from './health';
+import { managementRouter } from './managementRouter';
+import { mappingRecordsRouter } from './mappingRecordsRouter';
+import { mappingsRouter } from './mappingsRouter';
+import { openApiRouter } from './openapi';
+import { requireProjectAdmin } from './projectAccess';
+import { requestLog } from './requestLog';
+
+export type { AppDeps } from './deps';
+
+/**
+ * The REST API as an Express app over its dependencies; `main.ts` passes real ones, tests pass
+ * the same kinds pointed at test servers. Nothing here listens or connects.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Flat query strings only: `?path[$gt]=` stays a literal (unknown) key, never an object.
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(deps.log));
+  app.use(healthRouter({ readiness: deps.readiness }));
+  app.use(openApiRouter());
+
+  // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
+  app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));
+  app.use(express.json({ limit: '100kb' }));
+  app.use('/v1/projects/:projectId/dropbox', requireProjectAdmin(deps));
+
+  app.use(managementRouter(deps));
+  app.use(connectionsRouter(deps));
+  app.use(mappingsRouter(deps));
+  app.use(mappingRecordsRouter(deps));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.log));
+  return app;
+}

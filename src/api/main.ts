@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { readApiConfig, type ApiConfig } from '../config';
+import { ensureIndexes } from '../db/collections';
+import { connectMongo } from '../db/mongo';
+import { createRepositories } from '../db/repositories';
+import { createPathPolicy } from '../domain/pathPolicy';
+import { createDropboxClient } from '../dropbox/client';
+import { createLogger, type Logger } from '../log';
+import { createTokenCipher } from '../security/tokenCipher';
+import { createApp } from './app';
+import { readinessOf } from './readiness';
+import { createSyncWorkflows } from './syncWorkflows';
+
+// In-flight requests get this long to finish once SIGTERM arrives; then connections are cut.
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function connectTemporal(config: ApiConfig): Promise<Connection> {
+  return Connection.connect({
+    address: config.temporal.address,
+    ...(config.temporal.tls ? { tls: true } : {}),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      log.warn('requests still running at the end of the grace period; closing their connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    // Stops accepting, lets in-flight requests finish, then resolves.
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readApiConfig();
+  const log = createLogger({ level: config.logLevel, fields: { service: 'api' } });
+  const mongo = await connectMongo(config.mongodbUri);
+  await ensureIndexes(mongo.db);
+  const connection = await connectTemporal(config);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+
+  const app = createApp({
+    repos: createRepositories(mongo.db),
+    dropbox: createDropboxClient({ apiUrl: config.dropbox.apiUrl }),
+    syncWorkflows: createSyncWorkflows({
+      client,
+      taskQueue: config.taskQueue,
+      pollIntervalMs: config.pollIntervalMs,
+      log,
+    }),
+    cipher: createTokenCipher(config.tokenEncryptionKey),
+    pathPolicy: createPathPolicy(config.specialCharacters),
+    config: { rootApiKey: config.rootApiKey },
+    log,
+    readiness: readinessOf(mongo.db, client),
+  });
+
+  const server = createServer(app);
+  await listen(server, config.port, config.host);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info('api listening', { url: `http://${host}:${port}`, taskQueue: config.taskQueue });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('api stopping', { signal });
+    void (async () => {
+      await closeServer(server, log);
+      await Promise.allSettled([mongo.client.close(), connection.close()]);
+      log.info('api stopped');
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    // The config error names the variable; connection errors say which server. Never a stack of secrets.
+    process.stderr.write(`api failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,62 @@
+import type { Mapping } from '../domain/types';
+import type { Logger } from '../log';
+import type { ApiRepositories } from './deps';
+import { ApiError } from './errors';
+import type { MappingCommand, SyncWorkflows } from './syncWorkflows';
+
+/** The mapping, if it belongs to the project; another project's mapping is just not found. */
+export async function findMapping(
+  repos: Pick<ApiRepositories, 'mappings'>,
+  projectId: string,
+  mappingId: string,
+): Promise<Mapping> {
+  const mapping = await repos.mappings.get(projectId, mappingId);
+  if (!mapping) {
+    throw new ApiError(404, 'mapping_not_found', `This project has no Dropbox mapping ${mappingId}`, {
+      mappingId,
+    });
+  }
+  return mapping;
+}
+
+function temporalUnavailable(message: string, mappingId: string): ApiError {
+  return new ApiError(503, 'temporal_unavailable', message, { mappingId });
+}
+
+/**
+ * Starts the mapping's workflow. Whatever goes wrong is Temporal's side (unreachable, overloaded,
+ * misconfigured): the mapping stays stored and a retry of the same request starts it.
+ */
+export async function startMappingWorkflow(
+  syncWorkflows: SyncWorkflows,
+  mapping: Mapping,
+  log: Logger,
+): Promise<void> {
+  try {
+    await syncWorkflows.start(mapping);
+  } catch (err) {
+    log.error('sync workflow did not start', { mappingId: mapping._id, error: err });
+    throw temporalUnavailable(
+      'The mapping is saved but its sync could not be started; send the same request again to start it',
+      mapping._id,
+    );
+  }
+}
+
+/** Signals the mapping's workflow; nothing is changed in MongoDB when Temporal cannot take it. */
+export async function signalMapping(
+  syncWorkflows: SyncWorkflows,
+  mapping: Mapping,
+  command: MappingCommand,
+  log: Logger,
+): Promise<void> {
+  try {
+    await syncWorkflows.signal(mapping, command);
+  } catch (err) {
+    log.error('sync workflow signal failed', { mappingId: mapping._id, command, error: err });
+    throw temporalUnavailable(
+      'The sync service cannot take the request right now; try again shortly',
+      mapping._id,
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import { Router } from 'express';
+import { DuplicateError } from '../db/errors';
+import { dropboxPathKey, dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
+import { describeCharacters } from '../domain/pathPolicy';
+import type { Mapping } from '../domain/types';
+import { credentialsOf, findConnection } from './connectionAccess';
+import type { AppDeps } from './deps';
+import { dropboxFailure } from './dropboxErrors';
+import { ApiError } from './errors';
+import { findMapping, signalMapping, startMappingWorkflow } from './mappingAccess';
+import type { MappingCommand } from './syncWorkflows';
+import { projectOf } from './projectAccess';
+import { createMappingBody, mappingParams, noQuery } from './schemas';
+import { validate } from './validate';
+import { mappingView, type MappingCounts } from './views';
+
+export const MAPPINGS_PATH = '/v1/projects/:projectId/dropbox/mappings';
+
+type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'syncWorkflows' | 'pathPolicy' | 'log'>;
+
+/** What admins may ask of a mapping's workflow, and the signal each one sends. */
+const COMMANDS = [
+  { action: 'pause', command: 'pause' },
+  { action: 'resume', command: 'resume' },
+  { action: 'sync', command: 'syncNow' },
+] as const satisfies readonly { action: string; command: MappingCommand }[];
+
+/** Mappings: create (starting the workflow), list, status, pause/resume/sync, unmap. */
+export function mappingsRouter(deps: Deps): Router {
+  const { repos, dropbox, cipher, syncWorkflows, pathPolicy, log } = deps;
+  const router = Router();
+
+  const countsOf = async (mappingId: string): Promise<MappingCounts> => {
+    const [files, rejections] = await Promise.all([
+      repos.files.countLive(mappingId),
+      repos.rejections.counts(mappingId),
+    ]);
+    return { files, rejections: rejections.rejections, skippedFolders: rejections.skippedFolders };
+  };
+
+  router.post(MAPPINGS_PATH, async (req, res) => {
+    const project = projectOf(res);
+    validate('query', noQuery, req.query);
+    const body = validate('body', createMappingBody, req.body);
+    const path = normalizeDropboxPath(body.dropboxPath);
+    const problem = dropboxPathProblem(path);
+    if (problem)
+      throw new ApiError(400, 'invalid_path', `Field "dropboxPath" ${problem}`, { field: 'dropboxPath' });
+    const characters = pathPolicy.offendingPathCharacters(path);
+    if (characters.length > 0) {
+      throw new ApiError(
+        400,
+        'special_characters',
+        `The folder path contains characters that are not transferred: ${describeCharacters(characters)}. ` +
+          'Rename the folder in Dropbox, or map another folder.',
+        { field: 'dropboxPath', characters },
+      );
+    }
+    const connection = await findConnection(repos, project._id, body.connectionId);
+    const folder = await dropbox
+      .getFolder(credentialsOf(connection, cipher), path)
+      .catch((err: unknown) => dropboxFailure(err, 'stored'));
+    let mapping: Mapping;
+    try {
+      mapping = await repos.mappings.create({
+        projectId: project._id,
+        connectionId: connection._id,
+        // Dropbox's own spelling of the path, whatever case the admin typed.
+        dropboxPath: folder.pathDisplay || path,
+        targetFolder: body.targetFolder ?? (folder.name || 'Dropbox'),
+      });
+    } catch (err) {
+      if (!(err instanceof DuplicateError)) throw err;
+      const existing = (await repos.mappings.listLiveByConnection(connection._id)).find(
+        (m) => m.projectId === project._id && dropboxPathKey(m.dropboxPath) === dropboxPathKey(path),
+      );
+      // A retry after a failed start lands here: make sure the stored mapping's workflow runs.
+      if (existing) await startMappingWorkflow(syncWorkflows, existing, log);
+      throw new ApiError(
+        409,
+        'already_mapped',
+        'This Dropbox folder is already mapped into the project with this connection',
+        existing ? { mappingId: existing._id } : undefined,
+      );
+    }
+    await startMappingWorkflow(syncWorkflows, mapping, log);
+    log.info('mapping created', { projectId: project._id, mappingId: mapping._id });
+    res.status(201).json(mappingView(mapping, { counts: { files: 0, rejections: 0, skippedFolders: 0 } }));
+  });
+
+  router.get(MAPPINGS_PATH, async (req, res) => {
+    const project = projectOf(res);
+    validate('query', noQuery, req.query);
+    const mappings = await repos.mappings.listByProject(project._id);
+    // MongoDB's view only: asking every workflow would make a long list as slow as its slowest.
+    const counts = await Promise.all(mappings.map((m) => countsOf(m._id)));
+    res.json({ mappings: mappings.map((m, i) => mappingView(m, { counts: counts[i]! })) });
+  });
+
+  router.get(`${MAPPINGS_PATH}/:mappingId`, async (req, res) => {
+    const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
+    validate('query', noQuery, req.query);
+    const mapping = await findMapping(repos, projectId, mappingId);
+    const [status, counts] = await Promise.all([
+      mapping.state === 'unmapped' ? null : syncWorkflows.status(mapping),
+      countsOf(mapping._id),
+    ]);
+    res.json(mappingView(mapping, { counts, status }));
+  });
+
+  for (const { action, command } of COMMANDS) {
+    router.post(`${MAPPINGS_PATH}/:mappingId/${action}`, async (req, res) => {
+      const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
+      validate('query', noQuery, req.query);
+      const mapping = await findMapping(repos, projectId, mappingId);
+      if (mapping.state === 'unmapped') {
+        throw new ApiError(
+          409,
+          'mapping_unmapped',
+          'The mapping was unmapped; create a new mapping to sync the folder again',
+          {
+            mappingId,
+          },
+        );
+      }
+      if (action === 'sync' && (await isPaused(mapping))) {
+        // A paused workflow would hold the request until resumed; say so instead of a silent 202.
+        throw new ApiError(
+          409,
+          'mapping_paused',
+          'The mapping is paused; resume it to sync (resuming syncs at once)',
+          {
+            mappingId,
+          },
+        );
+      }
+      await signalMapping(syncWorkflows, mapping, command, log);
+      const state =
+        action === 'pause'
+          ? 'paused'
+          : action === 'resume' && mapping.state === 'paused'
+            ? 'active'
+            : mapping.state;
+      res.status(202).json({ id: mapping._id, state, accepted: action });
+    });
+  }
+
+  /** MongoDB says paused; the workflow, when it answers, has the last word (a resume may be newer). */
+  async function isPaused(mapping: Mapping): Promise<boolean> {
+    if (mapping.state !== 'paused') return false;
+    const status = await syncWorkflows.status(mapping);
+    return status ? status.state === 'paused' : true;
+  }
+
+  router.delete(`${MAPPINGS_PATH}/:mappingId`, async (req, res) => {
+    const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
+    validate('query', noQuery, req.query);
+    const mapping = await findMapping(repos, projectId, mappingId);
+    if (mapping.state !== 'unmapped') {
+      // Signal first: if Temporal cannot take it, nothing changed and the admin can retry.
+      await signalMapping(syncWorkflows, mapping, 'unmap', log);
+      await repos.mappings.markUnmapped(mapping._id);
+      log.info('mapping unmapped', { projectId, mappingId });
+    }
+    res.status(202).json({ id: mapping._id, state: 'unmapped', accepted: 'unmap' });
+  });
+
+  return router;
+}

@@ -1,0 +1,50 @@
+import type { RequestHandler, Response } from 'express';
+import type { Project } from '../domain/types';
+import { callerOf } from './auth';
+import type { ApiRepositories } from './deps';
+import { ApiError } from './errors';
+import { projectParams } from './schemas';
+import { validate } from './validate';
+
+export const FEATURE_DISABLED_MESSAGE =
+  "Dropbox integration is not enabled for this project's organization. Contact your account contact to get the feature enabled.";
+
+function forbidden(): ApiError {
+  return new ApiError(
+    403,
+    'forbidden',
+    "Only the project's admins may manage its Dropbox connections and mappings",
+  );
+}
+
+/**
+ * The help page's rule for every Dropbox route: the caller is an admin of this project, and the
+ * project's organization has the Dropbox feature. An unknown project answers like a project the
+ * caller may not see, so ids cannot be probed; the feature is only revealed to the project's admins.
+ */
+export function requireProjectAdmin(deps: {
+  repos: Pick<ApiRepositories, 'projects' | 'memberships' | 'orgs'>;
+}): RequestHandler {
+  return async (req, res, next) => {
+    const caller = callerOf(res);
+    // Only the project id is checked here: the route's own params are validated by its handler.
+    const { projectId } = validate('params', projectParams, { projectId: req.params.projectId });
+    if (caller.kind !== 'user') throw forbidden();
+    const [project, membership] = await Promise.all([
+      deps.repos.projects.get(projectId),
+      deps.repos.memberships.get(projectId, caller.user._id),
+    ]);
+    if (!project || membership?.role !== 'admin') throw forbidden();
+    const org = await deps.repos.orgs.get(project.orgId);
+    if (!org) throw forbidden();
+    if (!org.features.dropbox) throw new ApiError(403, 'feature_disabled', FEATURE_DISABLED_MESSAGE);
+    res.locals.project = project;
+    next();
+  };
+}
+
+export function projectOf(res: Response): Project {
+  const project = res.locals.project as Project | undefined;
+  if (!project) throw new Error('route reached without the project access check');
+  return project;
+}

@@ -1,0 +1,141 @@
+/**
+ * The shapes of the API's answers, for the OpenAPI document. views.ts builds them; a test
+ * checks real answers against these so the document cannot drift from what is sent.
+ */
+import { z } from 'zod';
+import { MAPPING_STATES } from '../domain/mappingState';
+import { PROJECT_ROLES, REJECTION_KINDS } from './schemas';
+
+const timestamp = z.iso.datetime().describe('ISO 8601 time, UTC');
+const nullableTimestamp = timestamp.nullable();
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable, machine-readable code, e.g. invalid_token'),
+      message: z.string().describe('What went wrong and what to do about it'),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .describe('Every error has this shape');
+
+export const orgResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  features: z.object({ dropbox: z.boolean() }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export const projectResponse = z.object({
+  id: z.string(),
+  orgId: z.string(),
+  name: z.string(),
+  createdAt: timestamp,
+});
+
+export const userCreatedResponse = z.object({
+  id: z.string(),
+  email: z.string(),
+  apiKey: z.string().describe('Shown this once; only its SHA-256 hash is stored'),
+});
+
+export const membershipResponse = z.object({
+  projectId: z.string(),
+  userId: z.string(),
+  role: z.enum(PROJECT_ROLES),
+  updatedAt: timestamp,
+});
+
+export const connectionResponse = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    clientIdentification: z.string(),
+    account: z.object({ id: z.string(), email: z.string(), name: z.string().nullable() }),
+    team: z.boolean().describe('A Dropbox team account, whose paths start at the team root'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    tokenUpdatedAt: timestamp,
+  })
+  .describe('A Dropbox connection; its token is never returned');
+
+export const connectionListResponse = z.object({ connections: z.array(connectionResponse) });
+
+export const foldersResponse = z.object({
+  path: z.string(),
+  folders: z.array(z.object({ name: z.string(), path: z.string() })),
+});
+
+const counts = z.object({
+  files: z.number().int().describe('Files currently synced'),
+  rejections: z.number().int().describe('Files not transferred because of special characters'),
+  skippedFolders: z.number().int().describe('Subfolders seen and not synced'),
+});
+
+export const mappingResponse = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  connectionId: z.string(),
+  dropboxPath: z.string(),
+  targetFolder: z.string(),
+  workflowId: z.string().describe('The Temporal workflow id, folder-sync-<mappingId>'),
+  state: z.enum(MAPPING_STATES),
+  lastSyncAt: nullableTimestamp,
+  nextSyncAt: nullableTimestamp.describe('Known only from a live answer of the workflow'),
+  lastError: z.string().nullable(),
+  counts,
+  live: z.boolean().describe('true: state and times come from the running workflow; false: from MongoDB'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export const mappingListResponse = z.object({ mappings: z.array(mappingResponse) });
+
+export const commandAcceptedResponse = z.object({
+  id: z.string(),
+  state: z.enum(MAPPING_STATES).describe('The state the mapping is headed for'),
+  accepted: z.enum(['pause', 'resume', 'sync', 'unmap']),
+});
+
+const next = z.string().nullable().describe('Pass as `after` for the next page; null on the last page');
+
+export const filesResponse = z.object({
+  files: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string(),
+      size: z.number().int(),
+      dropboxId: z.string(),
+      rev: z.string(),
+      contentHash: z.string().nullable(),
+      serverModified: timestamp,
+      syncedAt: timestamp,
+    }),
+  ),
+  next,
+});
+
+export const rejectionsResponse = z.object({
+  rejections: z.array(
+    z.object({
+      kind: z.enum(REJECTION_KINDS),
+      name: z.string(),
+      path: z.string(),
+      reason: z.string(),
+      characters: z.array(z.string()).describe('The offending characters (special_characters only)'),
+      hint: z.string().optional().describe('What to do about it (subfolder only)'),
+      firstSeenAt: timestamp,
+      lastSeenAt: timestamp,
+    }),
+  ),
+  next,
+});
+
+export const healthResponse = z.object({ status: z.literal('ok') });
+
+export const readinessResponse = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ mongo: z.boolean(), temporal: z.boolean() }),
+  failed: z.array(z.enum(['mongo', 'temporal'])).optional(),
+});

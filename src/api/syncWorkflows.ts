@@ -1,0 +1,102 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Mapping } from '../domain/types';
+import type { Logger } from '../log';
+import {
+  DropboxPathKey,
+  FOLDER_SYNC_WORKFLOW,
+  MappingIdKey,
+  ProjectIdKey,
+  SyncStateKey,
+  credentialsUpdatedSignal,
+  folderSyncWorkflowId,
+  pauseSignal,
+  resumeSignal,
+  statusQuery,
+  syncNowSignal,
+  unmapSignal,
+  type FolderSyncInput,
+  type FolderSyncStatus,
+} from '../workflows/definitions';
+
+export type MappingCommand = 'pause' | 'resume' | 'syncNow' | 'unmap' | 'credentialsUpdated';
+
+const SIGNALS = {
+  pause: pauseSignal,
+  resume: resumeSignal,
+  syncNow: syncNowSignal,
+  unmap: unmapSignal,
+  credentialsUpdated: credentialsUpdatedSignal,
+} as const;
+
+/** The API's side of the folder-sync workflows: start one per mapping, signal it, ask its status. */
+export interface SyncWorkflows {
+  /** Starts the mapping's workflow; a retried request finds the running one instead of a second. */
+  start(mapping: Mapping): Promise<void>;
+  /** Signals the mapping's workflow, starting it first if it is not running (e.g. never started). */
+  signal(mapping: Mapping, command: MappingCommand): Promise<void>;
+  /** The live status, or null when the workflow cannot answer in time (worker down, not found). */
+  status(mapping: Mapping): Promise<FolderSyncStatus | null>;
+}
+
+export interface SyncWorkflowsOptions {
+  client: Client;
+  taskQueue: string;
+  pollIntervalMs: number;
+  log: Logger;
+  /** How long a status answer may take before the API shows what MongoDB holds. */
+  statusTimeoutMs?: number;
+}
+
+export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflows {
+  const { client, taskQueue, pollIntervalMs } = options;
+  const statusTimeoutMs = options.statusTimeoutMs ?? 2_000;
+
+  const startOptions = (mapping: Mapping) => {
+    const input: FolderSyncInput = {
+      mappingId: mapping._id,
+      projectId: mapping.projectId,
+      dropboxPath: mapping.dropboxPath,
+      pollIntervalMs,
+    };
+    return {
+      taskQueue,
+      workflowId: folderSyncWorkflowId(mapping._id),
+      args: [input] as [FolderSyncInput],
+      typedSearchAttributes: [
+        { key: MappingIdKey, value: mapping._id },
+        { key: ProjectIdKey, value: mapping.projectId },
+        { key: DropboxPathKey, value: mapping.dropboxPath === '' ? '/' : mapping.dropboxPath },
+        { key: SyncStateKey, value: mapping.state },
+      ],
+    };
+  };
+
+  return {
+    async start(mapping) {
+      await client.workflow.start(FOLDER_SYNC_WORKFLOW, {
+        ...startOptions(mapping),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
+
+    async signal(mapping, command) {
+      await client.workflow.signalWithStart(FOLDER_SYNC_WORKFLOW, {
+        ...startOptions(mapping),
+        signal: SIGNALS[command],
+        signalArgs: [],
+      });
+    },
+
+    async status(mapping) {
+      const handle = client.workflow.getHandle(folderSyncWorkflowId(mapping._id));
+      try {
+        return await client.withDeadline(Date.now() + statusTimeoutMs, () => handle.query(statusQuery));
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) {
+          options.log.debug('status query unanswered', { mappingId: mapping._id, error: (err as Error).message });
+        }
+        return null;
+      }
+    },
+  };
+}
