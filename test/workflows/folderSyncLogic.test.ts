@@ -1,0 +1,274 @@
+/**
+ * The workflow's own logic on the time-skipping server, with activities passed as plain objects
+ * over an in-memory folder: timers, signals, states, continue-as-new. The same workflow over the
+ * real activities, FerretDB and the Dropbox emulator is in folderSyncWorkflow.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import { FailureTypes } from '../../src/domain/failureTypes';
+import type { ListedFile } from '../../src/domain/types';
+import {
+  SyncStateKey,
+  credentialsUpdatedSignal,
+  pauseSignal,
+  resumeSignal,
+  statusQuery,
+  syncNowSignal,
+  unmapSignal,
+  type FolderSyncStatus,
+} from '../../src/workflows/definitions';
+import { folderSyncWorkflow } from '../../src/workflows';
+import { createTimeSkippingEnv } from '../support/servers';
+import { eventually } from '../support/eventually';
+
+const MINUTE = 60_000;
+
+/** A folder held in memory, listed in pages of `pageSize`, with a cursor "<generation>:<offset>". */
+class FakeFolder {
+  files: ListedFile[] = [];
+  generation = 1;
+  tokenGood = true;
+  resetNext = false;
+  calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, record: [] as string[] };
+  cursorsSeen: (string | undefined)[] = [];
+  persisted = new Map<string, ListedFile>();
+  sweeps = 0;
+
+  constructor(private readonly pageSize = 3) {}
+
+  add(name: string): void {
+    const id = `id:${this.files.length + 1}`;
+    this.files.push({ id, name, pathDisplay: `/F/${name}`, pathLower: `/f/${name.toLowerCase()}`, rev: 'r1', size: 1, serverModified: '2026-01-01T00:00:00Z' });
+  }
+
+  activities(): Activities {
+    return this.activitiesOf(this);
+  }
+
+  private activitiesOf(self: FakeFolder): Activities {
+    return {
+      async validateToken() {
+        self.calls.validateToken += 1;
+        if (!self.tokenGood) {
+          throw ApplicationFailure.nonRetryable('The Dropbox access token has expired', FailureTypes.credentialsRejected);
+        }
+        return { accountId: 'dbid:1' };
+      },
+      async listFolder({ cursor }) {
+        self.calls.listFolder += 1;
+        self.cursorsSeen.push(cursor);
+        if (cursor && self.resetNext) {
+          self.resetNext = false;
+          throw ApplicationFailure.nonRetryable('reset', FailureTypes.cursorReset);
+        }
+        const offset = cursor ? Number(cursor.split(':')[1]) : 0;
+        const page = self.files.slice(offset, offset + self.pageSize);
+        const end = offset + page.length;
+        return { files: page, folders: [], deletedPaths: [], cursor: `${self.generation}:${end}`, hasMore: end < self.files.length };
+      },
+      async rejectSpecialCharacterPaths({ files }) {
+        self.calls.reject += 1;
+        return { rejectedFileIds: files.filter((f) => f.name.includes('#')).map((f) => f.id), skippedFolders: 0 };
+      },
+      async persistNewFiles({ files, sweep }) {
+        self.calls.persistNewFiles += 1;
+        if (sweep) self.sweeps += 1;
+        let added = 0;
+        for (const f of files) {
+          if (!self.persisted.has(f.id)) added += 1;
+          self.persisted.set(f.id, f);
+        }
+        return { added, updated: 0, unchanged: files.length - added, deleted: 0 };
+      },
+      async recordMappingState({ state }) {
+        self.calls.record.push(state);
+      },
+    } as Activities;
+  }
+}
+
+describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+  let n = 0;
+
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  async function withWorker<T>(folder: FakeFolder, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = `logic-${++n}-${Date.now()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: folder.activities(),
+    });
+    return worker.runUntil(fn(taskQueue));
+  }
+
+  async function start(taskQueue: string, extra: Record<string, unknown> = {}) {
+    const mappingId = `m${n}`;
+    return env.client.workflow.start(folderSyncWorkflow, {
+      taskQueue,
+      workflowId: `folder-sync-logic-${n}-${Date.now()}`,
+      args: [{ mappingId, projectId: 'p1', dropboxPath: '/F', pollIntervalMs: 5 * MINUTE, ...extra }],
+    });
+  }
+
+  const status = (handle: { query: (q: typeof statusQuery) => Promise<FolderSyncStatus> }) => handle.query(statusQuery);
+
+  it('syncs at once, then not again until five simulated minutes have passed', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.equal(folder.persisted.size, 1);
+      folder.add('b.pdf');
+      await env.sleep(4 * MINUTE + 50_000);
+      assert.equal((await status(handle)).counters.cycles, 1, 'no cycle before the interval');
+      assert.equal(folder.persisted.size, 1);
+      await env.sleep(20_000);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.equal(folder.persisted.size, 2);
+      const s = await status(handle);
+      assert.equal(s.state, 'active');
+      assert.ok(s.nextSyncAt, 'waiting shows when the next sync is due');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('pause stops cycles for as long as it lasts; resume syncs at once', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      await handle.signal(pauseSignal);
+      await eventually(async () => assert.equal((await status(handle)).state, 'paused'));
+      const listed = folder.calls.listFolder;
+      await env.sleep(30 * MINUTE);
+      assert.equal(folder.calls.listFolder, listed, 'no Dropbox listing while paused');
+      const described = await handle.describe();
+      assert.deepEqual(described.typedSearchAttributes.get(SyncStateKey), 'paused');
+      await handle.signal(resumeSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.equal((await status(handle)).state, 'active');
+      assert.ok(folder.calls.record.includes('paused'), 'the paused state reached MongoDB');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('syncNow runs a cycle without waiting for the timer', async () => {
+    const folder = new FakeFolder();
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      folder.add('new.pdf');
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.equal(folder.persisted.size, 1);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('unmap ends the workflow cleanly and records the state unmapped', async () => {
+    const folder = new FakeFolder();
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      await handle.signal(unmapSignal);
+      const result = await handle.result();
+      assert.equal(result.state, 'unmapped');
+      assert.equal(folder.calls.record.at(-1), 'unmapped');
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    });
+  });
+
+  it('a rejected token leads to needs_credentials, one validation per interval, and recovery on credentialsUpdated', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    folder.tokenGood = false;
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).state, 'needs_credentials'));
+      assert.match((await status(handle)).lastError ?? '', /expired/u);
+      const before = folder.calls.validateToken;
+      await env.sleep(30 * MINUTE + 10_000);
+      const during = folder.calls.validateToken - before;
+      assert.ok(during >= 5 && during <= 6, `one validation per interval while waiting, saw ${during}`);
+      assert.equal(folder.calls.listFolder, 0, 'no listing without credentials');
+      folder.tokenGood = true;
+      await handle.signal(credentialsUpdatedSignal);
+      await eventually(async () => assert.equal((await status(handle)).state, 'active'));
+      await eventually(async () => assert.equal(folder.persisted.size, 1));
+      assert.equal((await status(handle)).lastError, null);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('continues as new mid-listing, carrying the cursor and counters, with no duplicate', async () => {
+    const folder = new FakeFolder(2);
+    for (let i = 0; i < 40; i += 1) folder.add(`f${i}.pdf`);
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq, { continueAsNewAfterEvents: 40 });
+      await eventually(async () => assert.equal(folder.persisted.size, 40), 30_000);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      const s = await status(handle);
+      assert.ok(s.runs >= 2, `continued as new (${s.runs} runs)`);
+      assert.equal(s.counters.filesAdded, 40, 'counters carried across runs');
+      assert.equal(s.counters.dropboxPages, 20);
+      const firstPages = folder.cursorsSeen.filter((c) => c === undefined).length;
+      assert.equal(firstPages, 1, 'the listing never restarted from the beginning');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('a reset cursor lists the folder again from the start and sweeps at its end', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.equal(folder.sweeps, 1);
+      folder.resetNext = true;
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.equal(folder.sweeps, 2, 'the relisting ended with a sweep');
+      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2);
+      assert.equal(folder.persisted.size, 1);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('names with special characters are not persisted', async () => {
+    const folder = new FakeFolder();
+    folder.add('ok.pdf');
+    folder.add('plan#2.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.deepEqual([...folder.persisted.values()].map((f) => f.name), ['ok.pdf']);
+      assert.equal((await status(handle)).counters.rejections, 1);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+});
+
+const quietLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
