@@ -32,6 +32,7 @@ export interface ActivityRepositories {
     ): Promise<unknown>;
     recordSkippedFolders(mapping: { id: string; projectId: string }, folders: ListedFolder[], now: Date): Promise<unknown>;
     removeByPaths(mappingId: string, pathLowers: string[]): Promise<unknown>;
+    removeByIds(mappingId: string, dropboxIds: string[]): Promise<unknown>;
   };
 }
 

@@ -41,6 +41,8 @@ export function createPersistNewFiles(deps: ActivityDeps) {
             now,
           )
         : { added: 0, updated: 0, unchanged: 0 };
+    // A file once rejected and since renamed to an acceptable name is no longer a rejection.
+    if (input.files.length > 0) await rejections.removeByIds(input.mappingId, input.files.map((f) => f.id));
     if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
     return { ...counts, deleted };
   };

@@ -1,0 +1,184 @@
+/**
+ * The sync activities over FerretDB and the Dropbox emulator, called as the worker calls them:
+ * paging, idempotent persistence, rejections, skipped subfolders, cursor resets and credentials.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities, type Activities } from '../../src/activities';
+import { collections } from '../../src/db/collections';
+import { FailureTypes } from '../../src/domain/failureTypes';
+import type { ListedPage, Mapping } from '../../src/domain/types';
+import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
+
+async function listAll(a: Activities, mappingId: string, cursor?: string): Promise<ListedPage[]> {
+  const pages: ListedPage[] = [];
+  let next = cursor;
+  for (;;) {
+    const page = await a.listFolder({ mappingId, ...(next ? { cursor: next } : {}) });
+    pages.push(page);
+    next = page.cursor;
+    if (!page.hasMore) return pages;
+  }
+}
+
+async function persistAll(a: Activities, mapping: Mapping, pages: ListedPage[], generation: number) {
+  const totals = { added: 0, updated: 0, unchanged: 0, deleted: 0 };
+  for (const [i, page] of pages.entries()) {
+    const result = await a.persistNewFiles({
+      mappingId: mapping._id,
+      projectId: mapping.projectId,
+      files: page.files,
+      deletedPaths: page.deletedPaths,
+      listingGeneration: generation,
+      sweep: i === pages.length - 1,
+    });
+    for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += result[key];
+  }
+  return totals;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the activity to fail');
+}
+
+describe('sync activities over FerretDB and the Dropbox emulator', () => {
+  let fx: SyncFixture;
+  let activities: Activities;
+
+  before(async () => {
+    fx = await openSyncFixture('activities');
+    activities = createActivities(fx.deps);
+  });
+  after(() => fx.close());
+
+  it('lists a 5,000-file folder in pages of at most 2,000 and persists every file once', async () => {
+    const path = `${FOLDER}/Drawings`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 5_000, { prefix: 'drawing-', extension: '.pdf' });
+    const mapping = await fx.newMapping(path);
+    fx.emulator.resetCalls();
+
+    const pages = await listAll(activities, mapping._id);
+    assert.equal(pages.length, 3);
+    assert.ok(pages.every((p) => p.files.length <= 2_000));
+    const ids = pages.flatMap((p) => p.files.map((f) => f.id));
+    assert.equal(ids.length, 5_000);
+    assert.equal(new Set(ids).size, 5_000);
+    assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
+    assert.equal(fx.emulator.calls().byRoute['files/list_folder/continue'], 2);
+
+    const first = await persistAll(activities, mapping, pages, 1);
+    assert.deepEqual(first, { added: 5_000, updated: 0, unchanged: 0, deleted: 0 });
+    assert.equal(await fx.repos.files.countLive(mapping._id), 5_000);
+
+    // A retried activity, or the same pages after a crash, changes nothing.
+    const again = await persistAll(activities, mapping, pages, 1);
+    assert.deepEqual(again, { added: 0, updated: 0, unchanged: 5_000, deleted: 0 });
+    assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 5_000);
+  });
+
+  it('keeps the newest rev when an older page is persisted after a newer one', async () => {
+    const path = `${FOLDER}/Revisions`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFile(fx.accountId, `${path}/Section A-A.dwg`, { size: 10 });
+    const mapping = await fx.newMapping(path);
+    const [older] = await listAll(activities, mapping._id);
+    fx.emulator.modifyFile(fx.accountId, `${path}/Section A-A.dwg`, { size: 20 });
+    const newer = await listAll(activities, mapping._id, older!.cursor);
+    const newRev = newer[0]!.files[0]!.rev;
+    assert.notEqual(newRev, older!.files[0]!.rev);
+
+    await persistAll(activities, mapping, newer, 1);
+    const stale = await persistAll(activities, mapping, [older!], 1);
+    assert.equal(stale.updated, 0);
+    const [record] = await fx.repos.files.listAllLive(mapping._id);
+    assert.equal(record!.rev, newRev);
+    assert.equal(record!.size, 20);
+  });
+
+  it('rejects "plan#2?.pdf" with its characters, accepts "Kaivanto ä ö.dwg", and skips subfolders with the hint', async () => {
+    const path = `${FOLDER}/Site`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFile(fx.accountId, `${path}/plan#2?.pdf`);
+    fx.emulator.addFile(fx.accountId, `${path}/Kaivanto ä ö.dwg`);
+    fx.emulator.addFile(fx.accountId, `${path}/Photos/IMG_0001.jpg`);
+    const mapping = await fx.newMapping(path);
+
+    const [page] = await listAll(activities, mapping._id);
+    assert.deepEqual(page!.folders.map((f) => f.name), ['Photos']);
+    assert.equal(page!.files.length, 2, 'files in the subfolder are not listed');
+    const result = await activities.rejectSpecialCharacterPaths({
+      mappingId: mapping._id,
+      projectId: mapping.projectId,
+      files: page!.files,
+      folders: page!.folders,
+    });
+    const bad = page!.files.find((f) => f.name === 'plan#2?.pdf')!;
+    assert.deepEqual(result, { rejectedFileIds: [bad.id], skippedFolders: 1 });
+
+    const { rejections } = collections(fx.testDb.db);
+    const recorded = await rejections.find({ mappingId: mapping._id }).sort({ kind: 1 }).toArray();
+    assert.equal(recorded.length, 2);
+    assert.equal(recorded[0]!.kind, 'special_characters');
+    assert.deepEqual(recorded[0]!.characters, ['#', '?']);
+    assert.equal(recorded[1]!.kind, 'subfolder');
+    assert.match(recorded[1]!.hint ?? '', /mapping/i);
+
+    // Renamed to an acceptable name: the file is persisted and its rejection goes away.
+    fx.emulator.move(fx.accountId, `${path}/plan#2?.pdf`, `${path}/plan 2.pdf`);
+    const [changes] = await listAll(activities, mapping._id, page!.cursor);
+    await persistAll(activities, mapping, [changes!], 1);
+    assert.equal(await rejections.countDocuments({ mappingId: mapping._id, kind: 'special_characters' }), 0);
+    const names = (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
+    assert.deepEqual(names, ['plan 2.pdf']);
+  });
+
+  it('fails with a cursor reset when Dropbox resets the cursor, and lists again from the start', async () => {
+    const path = `${FOLDER}/Reset`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 3);
+    const mapping = await fx.newMapping(path);
+    const [page] = await listAll(activities, mapping._id);
+    fx.emulator.forceCursorReset(fx.accountId, path);
+
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: page!.cursor }));
+    assert.equal(failure.type, FailureTypes.cursorReset);
+    assert.equal(failure.nonRetryable, true);
+    const fresh = await listAll(activities, mapping._id);
+    assert.equal(fresh.flatMap((p) => p.files).length, 3);
+  });
+
+  it('refuses an expired token without retrying, and never puts the token in the error or the logs', async () => {
+    const path = `${FOLDER}/Expired`;
+    fx.emulator.addFolder(fx.accountId, path);
+    const mapping = await fx.newMapping(path);
+    const token = fx.emulator.issueToken(fx.accountId);
+    await fx.replaceToken(token);
+    fx.emulator.expireToken(token);
+
+    const failure = await failureOf(activities.validateToken({ mappingId: mapping._id }));
+    assert.equal(failure.type, FailureTypes.credentialsRejected);
+    assert.equal(failure.nonRetryable, true);
+    assert.ok(!JSON.stringify({ message: failure.message, details: failure.details }).includes(token));
+    assert.ok(!fx.logLines.join('\n').includes(token));
+
+    await fx.replaceToken(fx.token);
+    assert.deepEqual(Object.keys(await activities.validateToken({ mappingId: mapping._id })).sort(), ['accountId']);
+  });
+
+  it('fails a listing of a folder that no longer exists as folder missing', async () => {
+    const path = `${FOLDER}/Gone`;
+    fx.emulator.addFolder(fx.accountId, path);
+    const mapping = await fx.newMapping(path);
+    fx.emulator.remove(fx.accountId, path);
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id }));
+    assert.equal(failure.type, FailureTypes.folderMissing);
+  });
+});

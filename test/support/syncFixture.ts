@@ -1,0 +1,79 @@
+/**
+ * A mapped folder over real servers for activity and workflow tests: a FerretDB database of its
+ * own, the Dropbox emulator with one account, a connection holding the sealed token, a mapping,
+ * and the product's own activity dependencies built over them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ActivityDeps } from '../../src/activities';
+import { createRepositories, type Repositories } from '../../src/db/repositories';
+import { DEFAULT_SPECIAL_CHARACTERS, createPathPolicy } from '../../src/domain/pathPolicy';
+import type { Mapping } from '../../src/domain/types';
+import { createDropboxClient } from '../../src/dropbox/client';
+import { createLogger } from '../../src/log';
+import { createTokenCipher } from '../../src/security/tokenCipher';
+import { openTestDb, type TestDb } from '../db/testDb';
+import { startDropboxEmulator, type DropboxEmulator } from './dropboxEmulator/index';
+
+export const FOLDER = '/Projects/Tower B';
+
+export interface SyncFixture {
+  testDb: TestDb;
+  repos: Repositories;
+  emulator: DropboxEmulator;
+  accountId: string;
+  token: string;
+  deps: ActivityDeps;
+  /** Every log line the activities wrote. */
+  logLines: string[];
+  /** A new mapping of `path` (default FOLDER) over the fixture's connection. */
+  newMapping(path?: string): Promise<Mapping>;
+  /** Seals a token into the connection, as the API does when an admin replaces it. */
+  replaceToken(token: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openSyncFixture(label: string, options: { pageLimit?: number } = {}): Promise<SyncFixture> {
+  const testDb = await openTestDb(label);
+  const emulator = await startDropboxEmulator({ seed: 7 });
+  const repos = createRepositories(testDb.db);
+  const email = `site-${randomBytes(3).toString('hex')}@example.com`;
+  const { accountId } = emulator.addAccount({ email, name: 'Site Office', accountType: 'pro' });
+  emulator.addFolder(accountId, FOLDER);
+  const token = emulator.issueToken(accountId);
+  const cipher = createTokenCipher(randomBytes(32));
+  const projectId = randomBytes(16).toString('hex');
+  const connection = await repos.connections.create({
+    projectId,
+    clientIdentification: email,
+    accountId,
+    accountEmail: email,
+    token: cipher.seal(token),
+  });
+  const logLines: string[] = [];
+  const deps: ActivityDeps = {
+    repos,
+    dropbox: createDropboxClient({ apiUrl: emulator.url }),
+    openToken: (sealed) => cipher.open(sealed),
+    pathPolicy: createPathPolicy(DEFAULT_SPECIAL_CHARACTERS),
+    pageLimit: options.pageLimit ?? 2000,
+    log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
+  };
+  return {
+    testDb,
+    repos,
+    emulator,
+    accountId,
+    token,
+    deps,
+    logLines,
+    newMapping: (path = FOLDER) =>
+      repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath: path, targetFolder: '/' }),
+    async replaceToken(next) {
+      await repos.connections.replaceToken(connection._id, cipher.seal(next), { accountId, accountEmail: email });
+    },
+    async close() {
+      await emulator.close();
+      await testDb.close();
+    },
+  };
+}
