@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import {
   DropboxCredentialsError,
   DropboxCursorResetError,
@@ -10,6 +10,19 @@ import { FailureTypes } from '../domain/failureTypes';
 
 export { FailureTypes };
 
+/**
+ * What Dropbox says about the admin's setup, or a rate limit: expected outcomes the workflow acts
+ * on, so the worker logs them at debug level instead of as failures, and counts no failure metric.
+ */
+function expected(message: string, type: string, options: { details?: unknown[]; nextRetryDelay?: number } = {}) {
+  return ApplicationFailure.create({
+    message,
+    type,
+    nonRetryable: options.nextRetryDelay === undefined,
+    category: ApplicationFailureCategory.BENIGN,
+    ...options,
+  });
+}
 
 /**
  * Maps an adapter error onto what Temporal should do: credentials, a vanished folder and a reset
@@ -18,23 +31,18 @@ export { FailureTypes };
  */
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof DropboxCredentialsError) {
-    return ApplicationFailure.nonRetryable(err.message, FailureTypes.credentialsRejected, {
-      problem: err.problem,
-      requiredScope: err.requiredScope ?? null,
+    return expected(err.message, FailureTypes.credentialsRejected, {
+      details: [{ problem: err.problem, requiredScope: err.requiredScope ?? null }],
     });
   }
   if (err instanceof DropboxCursorResetError) {
-    return ApplicationFailure.nonRetryable(err.message, FailureTypes.cursorReset);
+    return expected(err.message, FailureTypes.cursorReset);
   }
   if (err instanceof DropboxPathError) {
-    return ApplicationFailure.nonRetryable(err.message, FailureTypes.folderMissing, { problem: err.problem });
+    return expected(err.message, FailureTypes.folderMissing, { details: [{ problem: err.problem }] });
   }
   if (err instanceof DropboxRateLimitError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: FailureTypes.rateLimited,
-      nextRetryDelay: err.retryAfterMs,
-    });
+    return expected(err.message, FailureTypes.rateLimited, { nextRetryDelay: err.retryAfterMs });
   }
   if (err instanceof DropboxRequestError) {
     return ApplicationFailure.nonRetryable(err.message, FailureTypes.badRequest);

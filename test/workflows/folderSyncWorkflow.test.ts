@@ -1,0 +1,197 @@
+/**
+ * folderSyncWorkflow with the real activities, FerretDB and the Dropbox emulator, on the
+ * time-skipping test server: five minutes of polling pass in milliseconds. The workflow's logic
+ * alone, over fake activities, is in folderSyncLogic.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createSyncWorkflows, type SyncWorkflows } from '../../src/api/syncWorkflows';
+import { createActivities } from '../../src/activities';
+import { collections } from '../../src/db/collections';
+import type { Mapping } from '../../src/domain/types';
+import { silentLogger } from '../../src/log';
+import { folderSyncWorkflowId, statusQuery, SyncStateKey, type FolderSyncStatus } from '../../src/workflows/definitions';
+import { eventually } from '../support/eventually';
+import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
+import { createTimeSkippingEnv } from '../support/servers';
+import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
+
+const MINUTE = 60_000;
+const POLL = 5 * MINUTE;
+
+installQuietRuntime();
+
+describe('folderSyncWorkflow over real activities (time-skipping server, FerretDB, emulator)', () => {
+  let env: TestWorkflowEnvironment;
+  let fx: SyncFixture;
+  let bundle: WorkflowBundleWithSourceMap;
+  let worker: Worker;
+  let running: Promise<void>;
+  let workflows: SyncWorkflows;
+  const taskQueue = `folder-sync-test-${randomBytes(3).toString('hex')}`;
+
+  before(async () => {
+    [env, fx, bundle] = await Promise.all([
+      createTimeSkippingEnv(),
+      openSyncFixture('workflow', { pageLimit: 50 }),
+      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundlerLogger }),
+    ]);
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: createActivities(fx.deps),
+    });
+    running = worker.run();
+    workflows = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, log: silentLogger });
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await fx?.close();
+  });
+
+  async function mapFolder(name: string, files = 0): Promise<{ mapping: Mapping; handle: WorkflowHandle }> {
+    const path = `${FOLDER}/${name}`;
+    fx.emulator.addFolder(fx.accountId, path);
+    if (files > 0) fx.emulator.bulkAddFiles(fx.accountId, path, files, { prefix: `${name}-` });
+    const mapping = await fx.newMapping(path);
+    await workflows.start(mapping);
+    return { mapping, handle: env.client.workflow.getHandle(folderSyncWorkflowId(mapping._id)) };
+  }
+
+  const status = (handle: WorkflowHandle): Promise<FolderSyncStatus> => handle.query(statusQuery);
+  const liveNames = async (mapping: Mapping) =>
+    (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
+
+  async function waitForCycles(handle: WorkflowHandle, cycles: number): Promise<FolderSyncStatus> {
+    let last: FolderSyncStatus | undefined;
+    await eventually(async () => {
+      last = await status(handle);
+      assert.ok(last.counters.cycles >= cycles && last.phase === 'waiting', JSON.stringify(last));
+    });
+    return last!;
+  }
+
+  it('records the folder at once, and a file added later after five minutes, not before', async () => {
+    const { mapping, handle } = await mapFolder('Poll', 3);
+    await waitForCycles(handle, 1);
+    assert.equal((await liveNames(mapping)).length, 3);
+
+    fx.emulator.addFile(fx.accountId, `${FOLDER}/Poll/Late addition.pdf`);
+    await env.sleep(POLL - MINUTE);
+    assert.ok(!(await liveNames(mapping)).includes('Late addition.pdf'), 'not before the interval ends');
+
+    await env.sleep(MINUTE + 5_000);
+    await eventually(async () => assert.ok((await liveNames(mapping)).includes('Late addition.pdf')));
+    const desc = await handle.describe();
+    assert.deepEqual(desc.typedSearchAttributes.get(SyncStateKey), 'active');
+    await handle.signal('unmap');
+    await handle.result();
+  });
+
+  it('stops cycles while paused and catches up on resume; syncNow syncs at once', async () => {
+    const { mapping, handle } = await mapFolder('Paused', 1);
+    await waitForCycles(handle, 1);
+    await workflows.signal(mapping, 'pause');
+    await eventually(async () => assert.equal((await status(handle)).state, 'paused'));
+    fx.emulator.addFile(fx.accountId, `${FOLDER}/Paused/While paused.pdf`);
+    await env.sleep(3 * POLL);
+    assert.ok(!(await liveNames(mapping)).includes('While paused.pdf'));
+    assert.equal((await status(handle)).counters.cycles, 1, 'no cycle ran while paused');
+    const stored = await fx.repos.mappings.getById(mapping._id);
+    assert.equal(stored?.state, 'paused', 'MongoDB shows the pause for when the worker is down');
+
+    await workflows.signal(mapping, 'resume');
+    await eventually(async () => assert.ok((await liveNames(mapping)).includes('While paused.pdf')));
+
+    fx.emulator.addFile(fx.accountId, `${FOLDER}/Paused/Urgent.pdf`);
+    await workflows.signal(mapping, 'syncNow');
+    await eventually(async () => assert.ok((await liveNames(mapping)).includes('Urgent.pdf')));
+    await workflows.signal(mapping, 'unmap');
+    const result = await handle.result();
+    assert.equal(result.state, 'unmapped');
+    assert.equal((await fx.repos.mappings.getById(mapping._id))?.state, 'unmapped');
+  });
+
+  it('waits in needs_credentials after a token expires, one Dropbox call per interval, and recovers with a new token', async () => {
+    const token = fx.emulator.issueToken(fx.accountId);
+    await fx.replaceToken(token);
+    const { mapping, handle } = await mapFolder('Credentials', 2);
+    await waitForCycles(handle, 1);
+
+    fx.emulator.expireToken(token);
+    fx.emulator.addFile(fx.accountId, `${FOLDER}/Credentials/Arrived meanwhile.pdf`);
+    await env.sleep(POLL + 5_000);
+    await eventually(async () => assert.equal((await status(handle)).state, 'needs_credentials'));
+    assert.equal((await fx.repos.mappings.getById(mapping._id))?.state, 'needs_credentials');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SyncStateKey), 'needs_credentials');
+
+    fx.emulator.resetCalls();
+    for (let i = 0; i < 3; i += 1) {
+      await env.sleep(POLL);
+      await eventually(async () => assert.equal((await status(handle)).phase, 'waiting'));
+    }
+    const calls = fx.emulator.calls().byToken[token] ?? 0;
+    assert.ok(calls >= 1 && calls <= 3, `one call per interval while waiting, got ${calls} over 3 intervals`);
+    assert.equal(fx.emulator.calls().byRoute['files/list_folder/continue'] ?? 0, 0, 'no listing with a dead token');
+
+    await fx.replaceToken(fx.token);
+    await workflows.signal(mapping, 'credentialsUpdated');
+    await eventually(async () => {
+      assert.equal((await status(handle)).state, 'active');
+      assert.ok((await liveNames(mapping)).includes('Arrived meanwhile.pdf'));
+    });
+    assert.equal((await liveNames(mapping)).length, 3);
+    await handle.signal('unmap');
+    await handle.result();
+  });
+
+  it('continues as new while listing a large folder, keeps its cursor and makes no duplicates', async () => {
+    const path = `${FOLDER}/Large`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
+    const mapping = await fx.newMapping(path);
+    fx.emulator.resetCalls();
+    const handle = await env.client.workflow.start('folderSyncWorkflow', {
+      taskQueue,
+      workflowId: folderSyncWorkflowId(mapping._id),
+      args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL, continueAsNewAfterEvents: 40 }],
+    });
+    const first = await waitForCycles(handle, 1);
+    assert.ok(first.runs >= 2, `expected several runs, got ${first.runs}`);
+    assert.equal(first.counters.filesAdded, 600);
+    assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1, 'the cursor crossed every run: one listing from the start');
+
+    fx.emulator.addFile(fx.accountId, `${path}/sheet-new.pdf`);
+    await handle.signal('syncNow');
+    await waitForCycles(handle, 2);
+    const { files } = collections(fx.testDb.db);
+    assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
+    assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
+    await handle.signal('unmap');
+    const result = await handle.result();
+    assert.equal(result.counters.filesAdded, 601);
+  });
+
+  it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', async () => {
+    const { mapping, handle } = await mapFolder('Reset', 5);
+    await waitForCycles(handle, 1);
+    const victim = (await liveNames(mapping))[0]!;
+    fx.emulator.forceCursorReset(fx.accountId, `${FOLDER}/Reset`);
+    fx.emulator.remove(fx.accountId, `${FOLDER}/Reset/${victim}`);
+    await handle.signal('syncNow');
+    await waitForCycles(handle, 2);
+    const live = await liveNames(mapping);
+    assert.equal(live.length, 4);
+    assert.ok(!live.includes(victim));
+    assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 5);
+    await handle.signal('unmap');
+    await handle.result();
+  });
+});
