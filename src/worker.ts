@@ -58,19 +58,36 @@ export async function createSyncWorker(options: {
   });
 }
 
-async function main(): Promise<void> {
-  const config = readWorkerConfig();
-  const log = createLogger({ level: config.logLevel, fields: { service: 'worker' } });
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves once the worker has stopped and its connections are closed. */
+  done: Promise<void>;
+}
+
+/** Connects to MongoDB and Temporal and runs the worker until it is shut down. */
+export async function startWorker(config: WorkerConfig, log: Logger): Promise<RunningWorker> {
   const { client, db } = await connectMongo(config.mongodbUri);
   await ensureIndexes(db);
   const connection = await connectTemporalWorker(config);
   const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
   log.info('worker started', { taskQueue: config.taskQueue, namespace: config.temporal.namespace });
+  const done = (async () => {
+    try {
+      await worker.run();
+    } finally {
+      await Promise.allSettled([connection.close(), client.close()]);
+      log.info('worker stopped');
+    }
+  })();
+  return { worker, done };
+}
+
+async function main(): Promise<void> {
+  const config = readWorkerConfig();
+  const log = createLogger({ level: config.logLevel, fields: { service: 'worker' } });
   // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks end.
-  await worker.run();
-  await connection.close();
-  await client.close();
-  log.info('worker stopped');
+  const { done } = await startWorker(config, log);
+  await done;
 }
 
 if (require.main === module) {

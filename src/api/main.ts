@@ -49,9 +49,14 @@ function closeServer(server: Server, log: Logger): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const config = readApiConfig();
-  const log = createLogger({ level: config.logLevel, fields: { service: 'api' } });
+export interface RunningApi {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, closes the connections. */
+  stop(): Promise<void>;
+}
+
+/** Connects to MongoDB and Temporal and serves the API; `npm run dev` runs it in-process. */
+export async function startApi(config: ApiConfig, log: Logger): Promise<RunningApi> {
   const mongo = await connectMongo(config.mongodbUri);
   await ensureIndexes(mongo.db);
   const connection = await connectTemporal(config);
@@ -78,18 +83,30 @@ async function main(): Promise<void> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('api listening', { url: `http://${host}:${port}`, taskQueue: config.taskQueue });
+  const url = `http://${host}:${port}`;
+  log.info('api listening', { url, taskQueue: config.taskQueue });
 
-  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    stop() {
+      stopped ??= (async () => {
+        await closeServer(server, log);
+        await Promise.allSettled([mongo.client.close(), connection.close()]);
+        log.info('api stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = readApiConfig();
+  const log = createLogger({ level: config.logLevel, fields: { service: 'api' } });
+  const api = await startApi(config, log);
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
     log.info('api stopping', { signal });
-    void (async () => {
-      await closeServer(server, log);
-      await Promise.allSettled([mongo.client.close(), connection.close()]);
-      log.info('api stopped');
-    })();
+    void api.stop();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -20,3 +20,13 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** `preferred` when nothing listens there (so addresses stay the same run to run), else a free one. */
+export function preferredOrFreePort(preferred: number, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => findFreePort(host).then(resolve, reject));
+    server.listen({ host, port: preferred, exclusive: true }, () => server.close(() => resolve(preferred)));
+  });
+}

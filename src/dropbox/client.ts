@@ -1,6 +1,6 @@
 import { Dropbox, type files } from 'dropbox';
 import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
-import { classifyDropboxError, DropboxPathError } from './errors';
+import { classifyDropboxError, DropboxCursorResetError, DropboxPathError, DropboxRequestError } from './errors';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
 
@@ -127,12 +127,19 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
 
     async listFolderPage(credentials, { path, cursor, limit }) {
       const client = sdk(credentials);
-      const result = await call(path, () =>
-        cursor
-          ? client.filesListFolderContinue({ cursor })
-          : client.filesListFolder({ path, recursive: false, limit, include_deleted: false }),
-      );
-      return toListedPage(result);
+      if (!cursor) {
+        return toListedPage(
+          await call(path, () => client.filesListFolder({ path, recursive: false, limit, include_deleted: false })),
+        );
+      }
+      try {
+        return toListedPage(await call(path, () => client.filesListFolderContinue({ cursor })));
+      } catch (err) {
+        // A cursor Dropbox refuses as malformed (issued for another account, before a token was
+        // replaced by one of another app) is as good as a reset: list the folder from the start.
+        if (err instanceof DropboxRequestError) throw new DropboxCursorResetError();
+        throw err;
+      }
     },
 
     async getFolder(credentials, path) {

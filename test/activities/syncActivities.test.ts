@@ -155,6 +155,14 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(fresh.flatMap((p) => p.files).length, 3);
   });
 
+  it('treats a cursor Dropbox refuses as malformed (another account\'s) as a reset', async () => {
+    const path = `${FOLDER}/Foreign cursor`;
+    fx.emulator.addFolder(fx.accountId, path);
+    const mapping = await fx.newMapping(path);
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: 'AAAA-not-a-cursor' }));
+    assert.equal(failure.type, FailureTypes.cursorReset);
+  });
+
   it('refuses an expired token without retrying, and never puts the token in the error or the logs', async () => {
     const path = `${FOLDER}/Expired`;
     fx.emulator.addFolder(fx.accountId, path);

@@ -1,0 +1,138 @@
+/**
+ * `npm run dev`: the whole product on loopback with nothing configured. It installs and starts
+ * the Temporal dev server (Web UI, a database file so workflows survive a restart) and FerretDB,
+ * runs the Dropbox emulator in demo mode, then the worker and the API in this process, creates a
+ * demo organization, project, admin and connection, and prints how to use them.
+ *
+ * Whatever the environment names is used as it is: MONGODB_URI, TEMPORAL_ADDRESS and
+ * DROPBOX_API_URL replace the embedded servers. With MONGODB_URI and TEMPORAL_ADDRESS both set
+ * and no DROPBOX_API_URL, the product talks to real Dropbox and only the worker and API run.
+ * Ctrl-C stops all of it.
+ */
+import { join, resolve } from 'node:path';
+import { startApi } from '../api/main';
+import { readApiConfig } from '../config';
+import { createLogger } from '../log';
+import { startWorker } from '../worker';
+import { seedDemo, startDropboxEmulator } from '../../test/support/dropboxEmulator/index';
+import { demoCurlLines, ensureDemo } from './demoSetup';
+import { createDevState } from './devState';
+import { preferredOrFreePort } from './ports';
+import { startFerretDb, startTemporalDevServer } from './servers';
+import { defaultCacheDir, installTools } from './tools';
+
+const say = (line: string): void => console.log(`[dev] ${line}`);
+
+async function main(stops: (() => Promise<void>)[]): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const state = createDevState(resolve(env.DFS_DATA_DIR ?? join(__dirname, '..', '..', '.dev-data')));
+  const embedMongo = !env.MONGODB_URI;
+  const embedTemporal = !env.TEMPORAL_ADDRESS;
+  const demoDropbox = env.DFS_DEMO_DROPBOX
+    ? env.DFS_DEMO_DROPBOX === '1'
+    : !env.DROPBOX_API_URL && (embedMongo || embedTemporal);
+
+  const secrets = await state.secrets();
+  env.TOKEN_ENCRYPTION_KEY ??= secrets.tokenEncryptionKey;
+  env.ROOT_API_KEY ??= secrets.rootApiKey;
+
+  let uiUrl: string | undefined;
+  if (embedMongo || embedTemporal) {
+    const tools = await installTools({ cacheDir: defaultCacheDir(env), env, log: say });
+    const [mongoUri, temporal] = await Promise.all([
+      embedMongo
+        ? startFerretDb({
+            binPath: tools.ferretDb,
+            dataDir: join(state.dataDir, 'ferretdb'),
+            port: await preferredOrFreePort(27017),
+            log: say,
+          }).then((server) => {
+            stops.unshift(() => server.stop());
+            return new URL('dropbox_folder_sync', server.uri).toString();
+          })
+        : undefined,
+      embedTemporal
+        ? startTemporalDevServer({
+            cliPath: tools.temporalCli,
+            dbFile: join(state.dataDir, 'temporal.db'),
+            port: await preferredOrFreePort(7233),
+            uiPort: await preferredOrFreePort(8233),
+            log: say,
+          }).then((server) => {
+            stops.unshift(() => server.stop());
+            return server;
+          })
+        : undefined,
+    ]);
+    if (mongoUri) env.MONGODB_URI = mongoUri;
+    if (temporal) {
+      env.TEMPORAL_ADDRESS = temporal.address;
+      uiUrl = temporal.uiUrl;
+    }
+  }
+
+  let demoSeed;
+  if (demoDropbox) {
+    const emulator = await startDropboxEmulator({ port: await preferredOrFreePort(8787) });
+    stops.unshift(() => emulator.close());
+    demoSeed = seedDemo(emulator);
+    env.DROPBOX_API_URL = emulator.url;
+    say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
+  }
+  if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
+
+  const config = readApiConfig(env);
+  const log = createLogger({ level: config.logLevel });
+  const worker = await startWorker(config, log.child({ service: 'worker' }));
+  stops.unshift(async () => {
+    // The SDK's runtime may already be draining it on the same Ctrl-C.
+    if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+    await worker.done;
+  });
+  const api = await startApi(config, log.child({ service: 'api' }));
+  stops.unshift(() => api.stop());
+
+  const lines = [
+    '',
+    `dropbox-folder-sync is running (Ctrl-C stops it all)`,
+    `  API         ${api.url}   (OpenAPI: ${api.url}/openapi.json)`,
+    `  Temporal    ${config.temporal.address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
+    `  MongoDB     ${embedMongo ? 'FerretDB, data in ' + join(state.dataDir, 'ferretdb') : 'from MONGODB_URI'}`,
+    `  Dropbox     ${demoDropbox ? `demo emulator at ${config.dropbox.apiUrl}` : config.dropbox.apiUrl}`,
+    `  Root key    in ${join(state.dataDir, 'secrets.json')} (unless ROOT_API_KEY is set)`,
+  ];
+  if (demoSeed) {
+    const demo = await ensureDemo({ apiUrl: api.url, rootKey: config.rootApiKey, seed: demoSeed, state });
+    lines.push(
+      `  Demo admin  API key ${demo.apiKey}`,
+      `              project ${demo.projectId}, connection ${demo.connectionId ?? '-'}`,
+      '',
+      ...demoCurlLines(api.url, demo, demoSeed.folderPath).map((line) => `  ${line}`),
+    );
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
+  // Newest first: the API and worker before the servers they talk to.
+  for (const stop of stops.splice(0)) {
+    await stop().catch((err: unknown) => say(`while stopping: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: stopping`);
+  void stopAll(stops).then(() => process.exit(0));
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+main(stops).catch(async (err: unknown) => {
+  console.error(`[dev] could not start: ${err instanceof Error ? err.message : String(err)}`);
+  await stopAll(stops);
+  process.exit(1);
+});
