@@ -1,0 +1,260 @@
+/**
+ * `npm run record-histories`: runs folderSyncWorkflow for real (Temporal dev server, FerretDB,
+ * the Dropbox emulator, the product's worker and activities), through the scenarios a change to
+ * the workflow must keep replaying, and writes each run's history to test/workflows/histories/.
+ * Commit them: the replay test fails on any change that would break executions in flight.
+ * TEMPORAL_ADDRESS and MONGODB_URI name servers to use instead of starting them.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { createSyncWorkflows, type SyncWorkflows } from '../src/api/syncWorkflows';
+import { removeQuietly } from '../src/dev/atomicInstall';
+import { runCommandOrThrow } from '../src/dev/runCommand';
+import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
+import { defaultCacheDir, installTools } from '../src/dev/tools';
+import type { Mapping } from '../src/domain/types';
+import { silentLogger } from '../src/log';
+import { workflowSource } from '../src/worker';
+import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src/workflows/definitions';
+import { installQuietRuntime } from '../test/support/quietRuntime';
+import { FOLDER, openSyncFixture, type SyncFixture } from '../test/support/syncFixture';
+
+const OUT_DIR = resolve(__dirname, '..', 'test', 'workflows', 'histories');
+const POLL_MS = 1_500;
+const log = (line: string) => console.log(`[record] ${line}`);
+
+interface Scenario {
+  name: string;
+  run(ctx: Context): Promise<WorkflowHandle>;
+}
+
+interface Context {
+  fx: SyncFixture;
+  client: Client;
+  workflows: SyncWorkflows;
+  taskQueue: string;
+}
+
+async function until(
+  handle: WorkflowHandle,
+  what: string,
+  test: (s: FolderSyncStatus) => boolean,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await handle.query(statusQuery);
+    if (test(status)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function mapFolder(
+  ctx: Context,
+  name: string,
+  files: number,
+): Promise<{ mapping: Mapping; handle: WorkflowHandle }> {
+  const path = `${FOLDER}/${name}`;
+  ctx.fx.emulator.addFolder(ctx.fx.accountId, path);
+  if (files > 0) ctx.fx.emulator.bulkAddFiles(ctx.fx.accountId, path, files, { prefix: 'sheet-' });
+  const mapping = await ctx.fx.newMapping(path);
+  await ctx.workflows.start(mapping);
+  return { mapping, handle: ctx.client.workflow.getHandle(folderSyncWorkflowId(mapping._id)) };
+}
+
+const cycles = (n: number) => (s: FolderSyncStatus) => s.counters.cycles >= n && s.phase === 'waiting';
+
+const scenarios: Scenario[] = [
+  {
+    // Timers firing, every signal but credentialsUpdated, rejections, a subfolder, changes between cycles.
+    name: 'poll-pause-resume-sync-unmap',
+    async run(ctx) {
+      const { fx } = ctx;
+      const { mapping, handle } = await mapFolder(ctx, 'Lifecycle', 4);
+      const path = mapping.dropboxPath;
+      fx.emulator.addFile(fx.accountId, `${path}/plan#2?.pdf`);
+      fx.emulator.addFile(fx.accountId, `${path}/Photos/IMG_0001.jpg`);
+      await until(handle, 'the first cycle', cycles(1));
+      fx.emulator.addFile(fx.accountId, `${path}/Added later.pdf`);
+      await until(handle, 'a timer-driven cycle', cycles(2));
+      await ctx.workflows.signal(mapping, 'pause');
+      await until(handle, 'the pause', (s) => s.state === 'paused');
+      await ctx.workflows.signal(mapping, 'resume');
+      await until(handle, 'the cycle after resume', cycles(3));
+      fx.emulator.modifyFile(fx.accountId, `${path}/Added later.pdf`, { size: 99 });
+      fx.emulator.move(fx.accountId, `${path}/plan#2?.pdf`, `${path}/plan 2.pdf`);
+      await ctx.workflows.signal(mapping, 'syncNow');
+      await until(handle, 'the requested cycle', cycles(4));
+      await ctx.workflows.signal(mapping, 'unmap');
+      await handle.result();
+      return handle;
+    },
+  },
+  {
+    name: 'needs-credentials-then-recovery',
+    async run(ctx) {
+      const { fx } = ctx;
+      const token = fx.emulator.issueToken(fx.accountId);
+      await fx.replaceToken(token);
+      const { mapping, handle } = await mapFolder(ctx, 'Credentials', 2);
+      await until(handle, 'the first cycle', cycles(1));
+      fx.emulator.expireToken(token);
+      await until(
+        handle,
+        'needs_credentials',
+        (s) => s.state === 'needs_credentials' && s.phase === 'waiting',
+      );
+      await until(
+        handle,
+        'a retry on the timer',
+        (s) => s.state === 'needs_credentials' && s.nextSyncAt !== null,
+      );
+      await new Promise((r) => setTimeout(r, POLL_MS * 2));
+      await fx.replaceToken(fx.token);
+      await ctx.workflows.signal(mapping, 'credentialsUpdated');
+      await until(
+        handle,
+        'recovery',
+        (s) => s.state === 'active' && s.lastError === null && s.phase === 'waiting',
+      );
+      await ctx.workflows.signal(mapping, 'unmap');
+      await handle.result();
+      return handle;
+    },
+  },
+  {
+    name: 'cursor-reset-relisting',
+    async run(ctx) {
+      const { fx } = ctx;
+      const { mapping, handle } = await mapFolder(ctx, 'Reset', 5);
+      await until(handle, 'the first cycle', cycles(1));
+      fx.emulator.forceCursorReset(fx.accountId, mapping.dropboxPath);
+      await ctx.workflows.signal(mapping, 'syncNow');
+      await until(handle, 'the relisting', cycles(2));
+      await ctx.workflows.signal(mapping, 'unmap');
+      await handle.result();
+      return handle;
+    },
+  },
+];
+
+/** The first run of a workflow that continued as new mid-listing, and the run that finished it. */
+async function recordContinueAsNew(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+  const { fx } = ctx;
+  const path = `${FOLDER}/Large`;
+  fx.emulator.addFolder(fx.accountId, path);
+  fx.emulator.bulkAddFiles(fx.accountId, path, 300, { prefix: 'sheet-' });
+  const mapping = await fx.newMapping(path);
+  const first = await ctx.client.workflow.start('folderSyncWorkflow', {
+    taskQueue: ctx.taskQueue,
+    workflowId: folderSyncWorkflowId(mapping._id),
+    args: [
+      {
+        mappingId: mapping._id,
+        projectId: mapping.projectId,
+        dropboxPath: path,
+        pollIntervalMs: POLL_MS,
+        continueAsNewAfterEvents: 30,
+      },
+    ],
+  });
+  const latest = ctx.client.workflow.getHandle(first.workflowId);
+  await until(latest, 'the listing across runs', (s) => s.runs >= 2 && cycles(1)(s));
+  await ctx.workflows.signal(mapping, 'unmap');
+  await latest.result();
+  const { runId } = await latest.describe();
+  return {
+    'continue-as-new-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId),
+    'continue-as-new-last-run': ctx.client.workflow.getHandle(first.workflowId, runId),
+  };
+}
+
+async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
+  installQuietRuntime();
+  // The CLI exports histories in the JSON form the replayer reads (protobuf's canonical JSON).
+  const tools = await installTools({ cacheDir: defaultCacheDir(process.env), env: process.env, log });
+  {
+    if (!process.env.MONGODB_URI) {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dfs-record-'));
+      const ferret = await startFerretDb({ binPath: tools.ferretDb, dataDir, log });
+      cleanups.unshift(
+        () => removeQuietly(dataDir),
+        () => ferret.stop(),
+      );
+      process.env.MONGODB_URI = ferret.uri;
+    }
+    if (!process.env.TEMPORAL_ADDRESS) {
+      const temporal = await startTemporalDevServer({ cliPath: tools.temporalCli, headless: true, log });
+      cleanups.unshift(() => temporal.stop());
+      process.env.TEMPORAL_ADDRESS = temporal.address;
+    }
+  }
+  const fx = await openSyncFixture('record', { pageLimit: 50 });
+  cleanups.unshift(() => fx.close());
+  const taskQueue = `record-histories-${Date.now()}`;
+  const nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    activities: createActivities(fx.deps),
+    ...workflowSource(),
+  });
+  const running = worker.run();
+  cleanups.unshift(async () => {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+  });
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  cleanups.unshift(() => connection.close());
+  const client = new Client({ connection });
+  const ctx: Context = {
+    fx,
+    client,
+    taskQueue,
+    workflows: createSyncWorkflows({ client, taskQueue, pollIntervalMs: POLL_MS, log: silentLogger }),
+  };
+
+  const recorded: Record<string, WorkflowHandle> = {};
+  for (const scenario of scenarios) {
+    log(`running ${scenario.name}`);
+    recorded[scenario.name] = await scenario.run(ctx);
+  }
+  log('running continue-as-new');
+  Object.assign(recorded, await recordContinueAsNew(ctx));
+
+  await mkdir(OUT_DIR, { recursive: true });
+  for (const [name, handle] of Object.entries(recorded)) {
+    const { runId } = await handle.describe();
+    const { stdout } = await runCommandOrThrow(tools.temporalCli, [
+      'workflow',
+      'show',
+      '--address',
+      String(process.env.TEMPORAL_ADDRESS),
+      '--workflow-id',
+      handle.workflowId,
+      '--run-id',
+      runId,
+      '--output',
+      'json',
+    ]);
+    const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
+    const file = join(OUT_DIR, `${name}.json`);
+    await writeFile(file, stdout.trimEnd() + '\n');
+    log(`wrote ${file} (${events} events)`);
+  }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+main(cleanups)
+  .catch((err: unknown) => {
+    console.error(`[record] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+  });
