@@ -56,6 +56,18 @@ const apiSchema = baseSchema.extend({
   HOST: z.string().min(1).default('127.0.0.1'),
 });
 
+/** Every variable the worker reads, and the API on top; for deployment files and their tests. */
+export const WORKER_ENV_NAMES = Object.keys(baseSchema.shape) as (keyof typeof baseSchema.shape)[];
+export const API_ENV_NAMES = Object.keys(apiSchema.shape) as (keyof typeof apiSchema.shape)[];
+
+/** Variables without a default: the process refuses to start without them. */
+export function requiredEnvNames(kind: 'worker' | 'api'): string[] {
+  const schema = kind === 'api' ? apiSchema : baseSchema;
+  return Object.entries(schema.shape)
+    .filter(([, field]) => !field.safeParse(undefined).success)
+    .map(([name]) => name);
+}
+
 export type WorkerConfig = ReturnType<typeof toWorkerConfig>;
 export type ApiConfig = ReturnType<typeof toApiConfig>;
 
