@@ -1,5 +1,6 @@
 import type { ListedFile } from '../domain/types';
 import type { ActivityDeps } from './deps';
+import { withHeartbeats } from './heartbeat';
 
 export interface PersistInput {
   mappingId: string;
@@ -25,6 +26,10 @@ export interface PersistResult {
  */
 export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
+    return withHeartbeats(() => persist(input));
+  };
+
+  async function persist(input: PersistInput): Promise<PersistResult> {
     const { files, rejections } = deps.repos;
     const now = (deps.now ?? (() => new Date()))();
     let deleted = 0;
@@ -45,5 +50,5 @@ export function createPersistNewFiles(deps: ActivityDeps) {
     if (input.files.length > 0) await rejections.removeByIds(input.mappingId, input.files.map((f) => f.id));
     if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
     return { ...counts, deleted };
-  };
+  }
 }

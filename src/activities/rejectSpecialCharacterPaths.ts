@@ -1,5 +1,6 @@
 import type { ListedFolder } from '../domain/types';
 import type { ActivityDeps } from './deps';
+import { withHeartbeats } from './heartbeat';
 
 export interface NamedEntry {
   id: string;
@@ -27,6 +28,10 @@ export interface RejectResult {
  */
 export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
   return async function rejectSpecialCharacterPaths(input: RejectInput): Promise<RejectResult> {
+    return withHeartbeats(() => reject(input));
+  };
+
+  async function reject(input: RejectInput): Promise<RejectResult> {
     const mapping = { id: input.mappingId, projectId: input.projectId };
     const now = (deps.now ?? (() => new Date()))();
     const rejected = input.files
@@ -35,5 +40,5 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
     if (rejected.length > 0) await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, now);
     if (input.folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, input.folders, now);
     return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: input.folders.length };
-  };
+  }
 }

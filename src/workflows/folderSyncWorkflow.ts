@@ -53,9 +53,11 @@ const dropbox = proxyLocalActivities<Activities>({
   },
 });
 
-// Database writes are idempotent, so they retry until the database is back.
+// Database writes are idempotent, so they retry until the database is back. They heartbeat, so
+// a worker that died mid-write is noticed in seconds rather than at the end of the timeout.
 const records = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
