@@ -22,6 +22,7 @@ export interface ActivityRepositories {
       now: Date,
     ): Promise<{ added: number; updated: number; unchanged: number }>;
     markDeletedByPaths(mappingId: string, pathLowers: string[], now: Date): Promise<number>;
+    markReplacedAtPaths(mappingId: string, listed: { id: string; pathLower: string }[], now: Date): Promise<number>;
     sweepUnseen(mappingId: string, listingGeneration: number, now: Date): Promise<number>;
   };
   rejections: {

@@ -10,6 +10,12 @@ export interface PersistInput {
   listingGeneration: number;
   /** The last page of a full listing: files that listing did not see are gone. */
   sweep: boolean;
+  /**
+   * A page of a full listing (absent: false). Its sweep marks deleted every record the listing
+   * did not see, replaced files included, so the page skips the per-path check for them: on
+   * FerretDB that check scans every file record of every mapping, once per page.
+   */
+  fullListing?: boolean;
 }
 
 export interface PersistResult {
@@ -22,7 +28,9 @@ export interface PersistResult {
 /**
  * Records a page's files in bulk. Idempotent: a retried or replayed page changes nothing, and a
  * record keeps the newest rev. Deletions go first so that a rename inside one page (old path
- * deleted, same id at a new path) ends as one live record at the new path.
+ * deleted, same id at a new path) ends as one live record at the new path; then a file listed at
+ * a path replaces whatever other file was recorded there (deleted and uploaded again, or another
+ * file renamed into its place: Dropbox reports only the new file).
  */
 export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
@@ -36,6 +44,9 @@ export function createPersistNewFiles(deps: ActivityDeps) {
     if (input.deletedPaths.length > 0) {
       deleted += await files.markDeletedByPaths(input.mappingId, input.deletedPaths, now);
       await rejections.removeByPaths(input.mappingId, input.deletedPaths);
+    }
+    if (input.files.length > 0 && !input.fullListing) {
+      deleted += await files.markReplacedAtPaths(input.mappingId, input.files, now);
     }
     const counts =
       input.files.length > 0

@@ -25,7 +25,7 @@ export function createFilesRepository(db: Db) {
   const { files } = collections(db);
   const live = (mappingId: string) => ({ mappingId, deletedAt: null });
 
-  /** Inserts new records; returns the files whose insert lost a race to another writer. */
+  /** Inserts new records; returns the files already recorded (before, or by another writer meanwhile). */
   async function insertNew(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
     if (records.length === 0) return [];
     try {
@@ -106,7 +106,14 @@ export function createFilesRepository(db: Db) {
       now: Date,
     ): Promise<PersistCounts> {
       const totals: PersistCounts = { added: 0, updated: 0, unchanged: 0 };
-      let pending = newestPerId(listedFiles);
+      const newest = newestPerId(listedFiles);
+      // Insert first, read only what was already there. Most listed files are new (a first
+      // listing is all new), and on FerretDB any read but a single `_id` match scans the whole
+      // collection: reading first made every page cost a scan of every file of every mapping.
+      // A file already recorded fails its insert (duplicate key, cheap) and goes the read path.
+      const fresh = planListedFiles(mapping, newest, listingGeneration, now, new Map());
+      let pending = await insertNew(fresh.inserts, new Map(newest.map((f) => [fileRecordId(mapping.id, f.id), f])));
+      totals.added += fresh.inserts.length - pending.length;
       for (let round = 1; pending.length > 0; round += 1) {
         if (round > MAX_ROUNDS)
           throw new Error(`Files of mapping ${mapping.id} kept changing under concurrent writes`);
@@ -124,6 +131,31 @@ export function createFilesRepository(db: Db) {
       if (pathLowers.length === 0) return 0;
       const result = await files.updateMany(
         { ...live(mappingId), pathLower: { $in: [...new Set(pathLowers)] } },
+        { $set: { deletedAt: now, updatedAt: now } },
+      );
+      return result.modifiedCount;
+    },
+
+    /**
+     * Marks deleted the live records that sit at these files' paths but belong to files not in
+     * the page. Dropbox reports each path once, with what is there now: a file deleted (or
+     * renamed away) and replaced at its path by another file shows only as that other file, so
+     * whatever was recorded at the path is gone. Records of files in the page are left to the
+     * upsert, which moves them. Returns how many were marked.
+     */
+    async markReplacedAtPaths(mappingId: string, listed: { id: string; pathLower: string }[], now: Date): Promise<number> {
+      if (listed.length === 0) return 0;
+      const ids = new Set(listed.map((f) => f.id));
+      const occupants = await files
+        .find(
+          { ...live(mappingId), pathLower: { $in: [...new Set(listed.map((f) => f.pathLower))] } },
+          { projection: { _id: 1, dropboxId: 1 } },
+        )
+        .toArray();
+      const replaced = occupants.filter((r) => !ids.has(r.dropboxId)).map((r) => r._id);
+      if (replaced.length === 0) return 0;
+      const result = await files.updateMany(
+        { _id: { $in: replaced }, deletedAt: null },
         { $set: { deletedAt: now, updatedAt: now } },
       );
       return result.modifiedCount;

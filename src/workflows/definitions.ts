@@ -56,7 +56,7 @@ export interface FolderSyncInput {
   mappingId: string;
   projectId: string;
   dropboxPath: string;
-  /** Milliseconds between cycles; the worker's POLL_INTERVAL when absent. */
+  /** Milliseconds between cycles, set from POLL_INTERVAL by the API that starts the workflow; 5 minutes when absent. */
   pollIntervalMs?: number;
   /** Continue as new after this many history events (the server's suggestion otherwise). */
   continueAsNewAfterEvents?: number;

@@ -221,6 +221,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
           deletedPaths: page.deletedPaths,
           listingGeneration: s.listingGeneration,
           sweep,
+          fullListing: s.fullListing,
         });
         s.counters.filesAdded += persisted.added;
         s.counters.filesUpdated += persisted.updated;

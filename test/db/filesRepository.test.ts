@@ -162,6 +162,27 @@ describe('files repository', () => {
     assert.equal(gone?.deletedAt?.getTime(), later(1).getTime());
   });
 
+  it('markReplacedAtPaths marks deleted another file recorded at a listed path, not files the page moves', async () => {
+    const mapping = newMapping();
+    await files.upsertListedFiles(mapping, listedFiles(3), 1, T0);
+    // plan-0 deleted and uploaded again (a new id at its path); plan-1 and plan-2 swapped names.
+    const page = [
+      listedFile(100, { pathLower: listedFile(0).pathLower, pathDisplay: listedFile(0).pathDisplay }),
+      listedFile(1, { pathLower: listedFile(2).pathLower, pathDisplay: listedFile(2).pathDisplay }),
+      listedFile(2, { pathLower: listedFile(1).pathLower, pathDisplay: listedFile(1).pathDisplay }),
+    ];
+    assert.equal(await files.markReplacedAtPaths(mapping.id, page, later(1)), 1);
+    assert.equal(await files.markReplacedAtPaths(mapping.id, page, later(2)), 0, 'already marked');
+    await files.upsertListedFiles(mapping, page, 1, later(1));
+    const live = await files.listAllLive(mapping.id);
+    assert.deepEqual(
+      live.map((r) => [r.dropboxId, r.pathLower]).sort(),
+      page.map((f) => [f.id, f.pathLower]).sort(),
+      'one live record per path, each the file listed there',
+    );
+    await forget(mapping.id);
+  });
+
   it('a deleted file that comes back is live again', async () => {
     const mapping = newMapping();
     const file = listedFile(1);
