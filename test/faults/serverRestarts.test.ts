@@ -1,0 +1,118 @@
+/**
+ * Servers going away in the middle of a sync and coming back on the same port and data: FerretDB,
+ * then the Temporal dev server (with its database file). The worker keeps running through both;
+ * each sync completes and ends with the exact check: every file in the folder recorded exactly
+ * once with its newest rev, no live record for a file that is not there.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertFolderRecordedExactly, listFolderTruth } from './support/folderCheck';
+import {
+  type FaultHarness,
+  type MappedFolder,
+  secondsSince,
+  startFaultHarness,
+  waitUntil,
+} from './support/faultHarness';
+
+const FILES = 6_000;
+/** Small pages: many page boundaries, so the outage lands mid-listing. */
+const PAGE_LIMIT = 500;
+const OUTAGE_MS = 5_000;
+
+/** Waits until the initial sync is under way but far from done. */
+async function waitForMidSync(folder: MappedFolder): Promise<number> {
+  let count = 0;
+  await waitUntil(
+    async () => {
+      count = await folder.liveCount();
+      return count >= 2 * PAGE_LIMIT;
+    },
+    120_000,
+    'the sync to get going',
+    100,
+  );
+  assert.ok(count < FILES, `the sync had ended (${count} records) before the outage`);
+  return count;
+}
+
+describe('servers restarted during a sync', () => {
+  let h: FaultHarness;
+  before(async () => {
+    h = await startFaultHarness({ pollIntervalMs: 5 * 60_000, pageLimit: PAGE_LIMIT });
+    await h.worker.start();
+  });
+  after(() => h?.close());
+
+  it('completes the sync exactly once when FerretDB is stopped and started again mid-sync', async (t) => {
+    const started = Date.now();
+    const path = '/Projects/Parking deck';
+    const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
+    const before = await waitForMidSync(folder);
+    const down = Date.now();
+    await h.ferretDb.stop();
+    await new Promise((done) => setTimeout(done, OUTAGE_MS));
+    await h.ferretDb.start();
+    const outage = secondsSince(down);
+    await folder.waitForCycles(1, 240_000);
+
+    assert.ok(h.worker.running(), 'the worker went down with the database');
+    assert.equal(h.worker.starts(), 1);
+    const calls = h.emulator.calls().byToken[folder.token] ?? 0;
+    const check = await assertFolderRecordedExactly(
+      h.db,
+      folder.mapping._id,
+      await listFolderTruth(h.emulator.url, folder.token, path),
+    );
+    assert.equal(check.filesInFolder, FILES);
+    assert.equal(check.deletedRecords, 0);
+    t.diagnostic(
+      `FerretDB stopped at ${before} of ${FILES} records, down ${outage} s; Dropbox calls: ${calls}; ` +
+        `files checked: ${check.filesInFolder}; ${secondsSince(started)} s`,
+    );
+  });
+
+  it('goes on with the same workflow and completes the sync when the Temporal dev server is stopped and started again mid-sync', async (t) => {
+    const started = Date.now();
+    const path = '/Projects/Substation';
+    const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
+    const { runId } = await folder.handle.describe();
+    const before = await waitForMidSync(folder);
+    const down = Date.now();
+    await h.temporalServer.stop();
+    await new Promise((done) => setTimeout(done, OUTAGE_MS));
+    await h.temporalServer.start();
+    const outage = secondsSince(down);
+    await folder.waitForCycles(1, 240_000);
+
+    assert.ok(h.worker.running(), 'the worker went down with the Temporal server');
+    assert.equal(h.worker.starts(), 1);
+    const description = await folder.handle.describe();
+    assert.equal(description.status.name, 'RUNNING');
+    const status = await folder.status();
+    // The same execution went on: it was not started again, nor did it list from scratch twice.
+    assert.ok(
+      description.runId === runId || status.runs > 0,
+      `a new run ${description.runId} without continue-as-new`,
+    );
+    assert.equal(
+      h.emulator.calls().byTokenAndRoute['files/list_folder']?.[folder.token],
+      1,
+      'one listing from the start',
+    );
+    // A page whose completion the outage swallowed is written again and counts as unchanged then.
+    assert.ok(status.counters.filesAdded <= FILES, `${status.counters.filesAdded} files added`);
+    const calls = h.emulator.calls().byToken[folder.token] ?? 0;
+    const check = await assertFolderRecordedExactly(
+      h.db,
+      folder.mapping._id,
+      await listFolderTruth(h.emulator.url, folder.token, path),
+    );
+    assert.equal(check.filesInFolder, FILES);
+    assert.equal(check.deletedRecords, 0);
+    t.diagnostic(
+      `Temporal dev server stopped at ${before} of ${FILES} records, down ${outage} s; Dropbox calls: ${calls}; ` +
+        `files checked: ${check.filesInFolder}; ${secondsSince(started)} s`,
+    );
+  });
+});
