@@ -2,6 +2,7 @@ import type { DropboxAccount, DropboxClient, DropboxCredentials } from '../dropb
 import type { Connection } from '../domain/types';
 import type { ApiRepositories, TokenSealer } from './deps';
 import { dropboxFailure } from './dropboxErrors';
+import { TokenKeyMismatchError } from '../security/tokenCipher';
 import { ApiError } from './errors';
 
 /** The connection, if it belongs to the project; another project's connection is just not found. */
@@ -26,12 +27,15 @@ export function credentialsOf(connection: Connection, cipher: TokenSealer): Drop
   let token: string;
   try {
     token = cipher.open(connection.token);
-  } catch {
-    // Sealed under a key this API no longer has (TOKEN_ENCRYPTION_KEY changed).
+  } catch (err) {
+    const keyChanged = err instanceof TokenKeyMismatchError;
     throw new ApiError(
       422,
-      'invalid_token',
-      "The connection's stored access token cannot be read any more; save a new one with PUT .../connections/{connectionId}/token",
+      'token_unreadable',
+      (keyChanged
+        ? `The connection's stored access token was encrypted with a different TOKEN_ENCRYPTION_KEY (key id ${err.sealedKeyId})`
+        : "The connection's stored access token is damaged and cannot be decrypted") +
+        '; restore that key or save the token again with PUT .../connections/{connectionId}/token',
     );
   }
   return { token, ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}) };

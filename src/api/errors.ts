@@ -73,6 +73,14 @@ function validationMessage(part: RequestPart | 'request', problems: FieldProblem
   return `Invalid request: ${shown.join('; ')}${more}`;
 }
 
+/** A body with thousands of bad fields must not get an answer larger than itself. */
+const MAX_FIELDS_SHOWN = 50;
+
+function shownFields(problems: FieldProblem[]): Record<string, unknown> {
+  if (problems.length <= MAX_FIELDS_SHOWN) return { fields: problems };
+  return { fields: problems.slice(0, MAX_FIELDS_SHOWN), moreFields: problems.length - MAX_FIELDS_SHOWN };
+}
+
 interface BodyParserError {
   type: string;
   status?: number;
@@ -85,6 +93,12 @@ function isBodyParserError(err: unknown): err is BodyParserError {
     typeof (err as BodyParserError).type === 'string' &&
     'expose' in err
   );
+}
+
+function isClientFault(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function bodyParserAnswer(err: BodyParserError): ApiError {
@@ -107,13 +121,17 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof RequestValidationError) {
     const problems = fieldProblems(err.part, err.zodError);
-    return new ApiError(400, 'invalid_request', validationMessage(err.part, problems), { fields: problems });
+    return new ApiError(400, 'invalid_request', validationMessage(err.part, problems), shownFields(problems));
   }
   if (err instanceof ZodError) {
     const problems = fieldProblems('request', err);
-    return new ApiError(400, 'invalid_request', validationMessage('request', problems), { fields: problems });
+    return new ApiError(400, 'invalid_request', validationMessage('request', problems), shownFields(problems));
   }
   if (isBodyParserError(err)) return bodyParserAnswer(err);
+  // Express cannot decode a path parameter that is not percent-encoded UTF-8.
+  if (err instanceof URIError) return new ApiError(400, 'invalid_request', 'The path is not valid percent-encoded UTF-8');
+  // body-parser marks what it could not undo (a Content-Encoding that does not match the body).
+  if (isClientFault(err)) return new ApiError(400, 'invalid_request', 'The request body could not be decoded');
   return new ApiError(500, 'internal_error', 'Something went wrong on our side; try again later');
 }
 

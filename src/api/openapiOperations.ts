@@ -45,7 +45,7 @@ export const RESPONSES = {
 const P = '/v1/projects/:projectId/dropbox';
 const TOKEN_ERRORS = ['invalid_token', 'expired_token', 'missing_scope', 'access_denied'];
 const DROPBOX_DOWN = { 502: ['dropbox_unavailable'], 503: ['dropbox_unavailable'] };
-const STORED_TOKEN = { 422: TOKEN_ERRORS, ...DROPBOX_DOWN };
+const STORED_TOKEN = { 422: [...TOKEN_ERRORS, 'token_unreadable'], ...DROPBOX_DOWN };
 
 const command = (
   action: 'pause' | 'resume' | 'sync',

@@ -27,7 +27,11 @@ const name = (what: string) =>
 const email = z.email('must be an email address').max(254, 'must be at most 254 characters');
 
 // Dropbox paths are at most 4096 characters; "" and "/" both name the root.
-const dropboxPath = z.string().max(4096, 'must be at most 4096 characters');
+// "" and "/" name the root; text that is only whitespace is a mistake, not the root.
+const dropboxPath = z
+  .string()
+  .max(4096, 'must be at most 4096 characters')
+  .refine((v) => v === '' || v.trim() !== '', 'must not be only whitespace; use "/" for the root');
 
 // Dropbox access tokens are opaque; today's are ~150 characters, refresh-era ones longer.
 const accessToken = z
@@ -95,7 +99,12 @@ export const targetFolder = z
   .trim()
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters');
+  .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')
+  // A folder inside the project ("Drawings/Structural"), never a path that could climb out of it.
+  .refine(
+    (v) => !v.includes('\\') && v.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
+    'must be folder names separated by "/", without "\\", empty, "." or ".." parts',
+  );
 
 export const createMappingBody = z.strictObject({
   connectionId: id('connection'),

@@ -3,6 +3,7 @@
  * MongoDB operators, over-long strings. Each is a 400 that names the field (ids, queries and
  * paths are in requestTargets.test.ts).
  */
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   assertError,
@@ -213,5 +214,24 @@ describe('request validation', () => {
       rawBody: JSON.stringify({ name: 'x'.repeat(120_000) }),
     });
     assertError(res, 413, 'payload_too_large');
+  });
+
+  it('refuses a target folder that climbs out of the project, and a Dropbox path of only whitespace', async () => {
+    const create = (body: Record<string, unknown>) =>
+      h.call('POST', `${dropboxBase(admin)}/mappings`, { key: admin.key, body: { connectionId, ...body } });
+    for (const targetFolder of ['../../etc/passwd', '..', 'a/../b', 'Drawings\\..\\x', '/Drawings', 'a//b'])
+      assertInvalid(await create({ dropboxPath: '/Site', targetFolder }), 'targetFolder');
+    for (const dropboxPath of ['\u3000', '   ', '\t'])
+      assertInvalid(await create({ dropboxPath }), 'dropboxPath');
+  });
+
+  it('names at most 50 offending fields, and says how many more', async () => {
+    const body: Record<string, unknown> = { name: 'Acme', features: { dropbox: true } };
+    for (let i = 0; i < 3_000; i += 1) body[`extra${i}`] = i;
+    const res = await h.call('POST', '/v1/orgs', { key: h.rootKey, body });
+    assertError(res, 400, 'invalid_request');
+    const details = res.body.error.details as { fields: unknown[]; moreFields: number };
+    assert.equal(details.fields.length, 50);
+    assert.equal(details.moreFields, 2_950);
   });
 });

@@ -1,0 +1,426 @@
+/**
+ * Secrets: with recognisable Dropbox tokens, an admin's whole session (login, refused logins,
+ * map, sync, token replacement, pause/resume, unmap), then a look for the tokens in every API
+ * answer (bodies and headers), every log line, every workflow history exported from the dev
+ * server and every MongoDB document. Only the connection's ciphertext may hold a token, and it
+ * opens to the current one. Then the key change: the API and the worker under another
+ * TOKEN_ENCRYPTION_KEY say so clearly, and a token entered again makes the mapping whole.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { inspect, promisify } from 'node:util';
+import { BSON } from 'mongodb';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { FailureTypes } from '../../src/activities/failures';
+import { createSyncWorkflows } from '../../src/api/syncWorkflows';
+import { readWorkerConfig } from '../../src/config';
+import { collections } from '../../src/db/collections';
+import type { Mapping } from '../../src/domain/types';
+import { createLogger } from '../../src/log';
+import { createTokenCipher, TokenKeyMismatchError } from '../../src/security/tokenCipher';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
+import { eventually } from '../support/eventually';
+import { requireEnv } from '../support/testEnv';
+import {
+  assertError,
+  createProjectAdmin,
+  dropboxAccount,
+  dropboxBase,
+  expectStatus,
+  type DropboxTestAccount,
+  type ProjectAdmin,
+} from '../api/fixtures';
+import { type ApiAnswer, type ApiHarness, type CallOptions, startApiHarness } from '../api/harness';
+import { historyText } from '../api/histories';
+import { dumpDatabase } from './support/dbSnapshot';
+
+/**
+ * The SDK's own log (worker state, activity failures with their stacks and details, core's
+ * lines) is kept too: in production it goes to the worker's stderr. Installed before the
+ * harness makes the first worker connection.
+ */
+const sdkLog: string[] = [];
+Runtime.install({
+  logger: new DefaultLogger('TRACE', (entry) =>
+    sdkLog.push(`${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 8 })}`),
+  ),
+});
+
+const SITE_A = '/Projects/Site A';
+const SITE_B = '/Projects/Site B';
+
+/**
+ * Every way a token could be written down: as it is, URL-encoded, hex, base64 and base64url at
+ * each of the three byte alignments (so a token inside a larger encoded blob is found too), and
+ * its random tail alone (a truncated leak).
+ */
+function leakForms(token: string): string[] {
+  const bytes = Buffer.from(token, 'utf8');
+  const forms = new Set<string>([token, encodeURIComponent(token), bytes.toString('hex'), token.slice(-24)]);
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const whole = Math.floor((shift + bytes.length) / 3) * 4;
+    const inner = encoded.slice(shift > 0 ? 4 : 0, whole);
+    forms.add(inner);
+    forms.add(inner.replace(/\+/gu, '-').replace(/\//gu, '_'));
+  }
+  return [...forms];
+}
+
+interface Haystack {
+  name: string;
+  items: number;
+  text: string;
+}
+
+describe('secrets: a token appears nowhere but sealed, and a changed key is named', () => {
+  let h: ApiHarness;
+  let admin: ProjectAdmin;
+  let account: DropboxTestAccount;
+  let connectionId: string;
+  let mappingId: string;
+  /** Every token handed to the API; `current` is the one the connection holds. */
+  const canaries: { label: string; token: string }[] = [];
+  let current: string;
+  /** Headers and body of every answer this suite got (fixtures' answers are in h.answers). */
+  const exchanges: string[] = [];
+  const otherKeyLog: string[] = [];
+  const extraTaskQueue = `secrets-other-key-${randomBytes(4).toString('hex')}`;
+  let otherWorker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  const figures: string[] = [];
+
+  const base = () => dropboxBase(admin);
+  const call = async (method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer> => {
+    const res = await h.call(method, path, { key: admin.key, ...options });
+    exchanges.push(
+      `${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${res.text}`,
+    );
+    return res;
+  };
+  const api = (method: string, path: string, body?: unknown) =>
+    call(method, `${base()}${path}`, body === undefined ? {} : { body });
+  const status = async (id: string) => {
+    const res = await api('GET', `/mappings/${id}`);
+    expectStatus(res, 200);
+    return res.body as { state: string; lastError: string | null; live: boolean };
+  };
+  const fileNames = async (id: string) => {
+    const res = await api('GET', `/mappings/${id}/files?limit=1000`);
+    expectStatus(res, 200);
+    return (res.body.files as { name: string }[]).map((f) => f.name).sort();
+  };
+
+  /** The exported history of every run on both task queues: the CLI's JSON with payloads decoded, and the SDK's. */
+  async function exportHistories(): Promise<{ runs: number; text: string }> {
+    const cli = requireEnv('TEMPORAL_CLI_PATH');
+    const address = requireEnv('TEMPORAL_ADDRESS');
+    const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+    const parts: string[] = [];
+    let runs = 0;
+    const query = `TaskQueue = "${h.taskQueue}" OR TaskQueue = "${extraTaskQueue}"`;
+    for await (const info of h.temporal.workflow.list({ query })) {
+      runs += 1;
+      const { stdout } = await promisify(execFile)(
+        cli,
+        [
+          'workflow',
+          'show',
+          '-w',
+          info.workflowId,
+          '-r',
+          info.runId,
+          '-o',
+          'json',
+          '--address',
+          address,
+          '--namespace',
+          namespace,
+        ],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      parts.push(stdout);
+      // Payloads are base64 in the export: decode every one, so their JSON is searched as text.
+      JSON.parse(stdout, (key, value: unknown) => {
+        if (key === 'data' && typeof value === 'string')
+          parts.push(Buffer.from(value, 'base64').toString('utf8'));
+        return value;
+      });
+      parts.push(
+        historyText(await h.temporal.workflow.getHandle(info.workflowId, info.runId).fetchHistory()),
+      );
+    }
+    return { runs, text: parts.join('\n') };
+  }
+
+  async function haystacks(): Promise<Haystack[]> {
+    const histories = await exportHistories();
+    const dump = await dumpDatabase(h.db);
+    const docs = Object.values(dump).reduce((n, d) => n + d.length, 0);
+    const logLines = [...h.logLines, ...otherKeyLog];
+    return [
+      { name: 'API answers (bodies)', items: h.answers.length, text: h.answers.join('\n') },
+      { name: 'API answers (headers and bodies)', items: exchanges.length, text: exchanges.join('\n') },
+      { name: 'log lines', items: logLines.length, text: logLines.join('\n') },
+      { name: 'SDK log lines', items: sdkLog.length, text: sdkLog.join('\n') },
+      { name: 'workflow histories', items: histories.runs, text: histories.text },
+      { name: 'MongoDB documents', items: docs, text: BSON.EJSON.stringify(dump, { relaxed: false }) },
+    ];
+  }
+
+  /** Asserts no form of any canary is anywhere, and that each haystack holds what shows it was read. */
+  async function searchEverywhere(title: string): Promise<void> {
+    const stacks = await haystacks();
+    const found: string[] = [];
+    for (const stack of stacks) {
+      for (const { label, token } of canaries) {
+        for (const form of leakForms(token)) {
+          if (stack.text.includes(form)) found.push(`${label} (as "${form.slice(0, 12)}…") in ${stack.name}`);
+        }
+      }
+    }
+    const byName = new Map(stacks.map((s) => [s.name, s]));
+    // Each haystack really holds the session: a search of empty text proves nothing.
+    assert.ok(byName.get('API answers (bodies)')!.text.includes(connectionId));
+    assert.ok(byName.get('API answers (headers and bodies)')!.text.includes('x-request-id'));
+    assert.ok(byName.get('log lines')!.text.includes('"msg":"request"'));
+    assert.ok(byName.get('log lines')!.text.includes('dropbox token replaced'));
+    assert.ok(byName.get('SDK log lines')!.text.includes('Worker state changed'));
+    assert.ok(byName.get('workflow histories')!.text.includes(SITE_A), 'histories decoded');
+    assert.ok(byName.get('MongoDB documents')!.text.includes(account.email));
+    assert.ok(byName.get('MongoDB documents')!.text.includes('ciphertext'));
+    const bytes = stacks.reduce((n, s) => n + Buffer.byteLength(s.text), 0);
+    figures.push(
+      `${title}: ${canaries.length} tokens × ${leakForms(canaries[0]!.token).length} forms, ${(bytes / 1024).toFixed(0)} kB searched: ` +
+        stacks
+          .map((s) => `${s.name} ${s.items} (${(Buffer.byteLength(s.text) / 1024).toFixed(0)} kB)`)
+          .join('; ') +
+        `; found ${found.length}`,
+    );
+    assert.deepEqual(found, [], 'a token outside its ciphertext');
+  }
+
+  async function storedConnection() {
+    const connection = await collections(h.db).connections.findOne({ _id: connectionId });
+    assert.ok(connection, 'the connection is stored');
+    return connection;
+  }
+
+  before(async () => {
+    h = await startApiHarness({ worker: true });
+    admin = await createProjectAdmin(h);
+    account = dropboxAccount(h, 'canary.owner@example.com');
+    canaries.push({ label: 'login token', token: account.token });
+    current = account.token;
+    h.emulator.addFile(account.accountId, `${SITE_A}/plan.pdf`, { content: 'plan' });
+    h.emulator.addFile(account.accountId, `${SITE_A}/plan#2?.pdf`, { content: 'bad name' });
+    h.emulator.addFolder(account.accountId, `${SITE_A}/Photos`);
+    h.emulator.addFile(account.accountId, `${SITE_B}/site-b.dwg`, { content: 'b' });
+  });
+
+  after(async () => {
+    if (otherWorker) {
+      otherWorker.worker.shutdown();
+      await otherWorker.running;
+      await otherWorker.connection.close();
+    }
+    if (h) {
+      for await (const info of h.temporal.workflow.list({
+        query: `TaskQueue = "${extraTaskQueue}" AND ExecutionStatus = "Running"`,
+      })) {
+        await h.temporal.workflow
+          .getHandle(info.workflowId)
+          .terminate('suite finished')
+          .catch(() => undefined);
+      }
+    }
+    await h?.close();
+    if (figures.length > 0) console.log(figures.join('\n'));
+  });
+
+  it('logs in (refusing bad tokens), maps, syncs, replaces the token, pauses, resumes and unmaps', async () => {
+    const started = Date.now();
+    // Refused logins: their tokens reach the API and Dropbox but must be kept nowhere.
+    const neverIssued = `sl.SECRET-CANARY-${randomBytes(16).toString('hex')}`;
+    const noScope = h.emulator.issueToken(account.accountId, { scopes: ['account_info.read'] });
+    const expired = h.emulator.issueToken(account.accountId);
+    h.emulator.expireToken(expired);
+    const stranger = dropboxAccount(h);
+    canaries.push(
+      { label: 'never-issued token', token: neverIssued },
+      { label: 'token without scope', token: noScope },
+      { label: 'expired token', token: expired },
+      { label: "another account's token", token: stranger.token },
+    );
+    const login = (accessToken: string) =>
+      api('POST', '/connections', { clientIdentification: account.email, accessToken });
+    assertError(await login(neverIssued), 422, 'invalid_token');
+    assertError(await login(noScope), 422, 'missing_scope');
+    assertError(await login(expired), 422, 'expired_token');
+    assertError(await login(stranger.token), 422, 'identity_mismatch');
+
+    const connected = await login(account.token);
+    expectStatus(connected, 201);
+    connectionId = connected.body.id as string;
+    expectStatus(await api('GET', '/connections'), 200);
+    expectStatus(
+      await api('GET', `/connections/${connectionId}/folders?path=${encodeURIComponent('/Projects')}`),
+      200,
+    );
+
+    const mapped = await api('POST', '/mappings', { connectionId, dropboxPath: SITE_A });
+    expectStatus(mapped, 201);
+    mappingId = mapped.body.id as string;
+    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['plan.pdf']), 30_000);
+    expectStatus(await api('GET', `/mappings/${mappingId}/rejections`), 200);
+
+    h.emulator.addFile(account.accountId, `${SITE_A}/second.pdf`, { content: 'second' });
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    await eventually(
+      async () => assert.deepEqual(await fileNames(mappingId), ['plan.pdf', 'second.pdf']),
+      20_000,
+    );
+
+    // The token expires: the mapping waits for credentials until a new token is saved.
+    h.emulator.expireToken(account.token);
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    await eventually(async () => assert.equal((await status(mappingId)).state, 'needs_credentials'), 20_000);
+    const replacement = h.emulator.issueToken(account.accountId);
+    canaries.push({ label: 'replacement token', token: replacement });
+    assertError(
+      await api('PUT', `/connections/${connectionId}/token`, { accessToken: stranger.token }),
+      422,
+      'identity_mismatch',
+    );
+    expectStatus(await api('PUT', `/connections/${connectionId}/token`, { accessToken: replacement }), 200);
+    current = replacement;
+    h.emulator.addFile(account.accountId, `${SITE_A}/third.pdf`, { content: 'third' });
+    await eventually(async () => {
+      assert.equal((await status(mappingId)).state, 'active');
+      assert.ok((await fileNames(mappingId)).includes('third.pdf'));
+    }, 20_000);
+
+    expectStatus(await api('POST', `/mappings/${mappingId}/pause`), 202);
+    await eventually(async () => assert.equal((await status(mappingId)).state, 'paused'));
+    expectStatus(await api('POST', `/mappings/${mappingId}/resume`), 202);
+    await eventually(async () => assert.equal((await status(mappingId)).state, 'active'));
+    expectStatus(await api('GET', '/mappings'), 200);
+
+    expectStatus(await api('DELETE', `/mappings/${mappingId}`), 202);
+    const handle = h.temporal.workflow.getHandle(`folder-sync-${mappingId}`);
+    await eventually(async () => assert.equal((await handle.describe()).status.name, 'COMPLETED'), 20_000);
+    figures.push(
+      `session: ${canaries.length} tokens handed to the API, ${exchanges.length} answers in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  });
+
+  it('finds no token in any answer, log line, workflow history or document; the ciphertext opens to the current token', async () => {
+    await searchEverywhere('after the session');
+    const connection = await storedConnection();
+    assert.match(connection.token.keyId, /^[0-9a-f]{16}$/u, 'the key id is stored with the ciphertext');
+    assert.equal(h.deps.cipher.open(connection.token), current);
+  });
+
+  it('names a changed TOKEN_ENCRYPTION_KEY in the API and the worker, never garbage or a 500, and recovers when the token is entered again', async () => {
+    const otherKey = randomBytes(32);
+    const otherCipher = createTokenCipher(otherKey);
+    const sealedKeyId = (await storedConnection()).token.keyId;
+    assert.notEqual(otherCipher.keyId, sealedKeyId);
+
+    // The API under the other key: a clear 422 naming what to do, no details of the key or token.
+    const otherApi = await h.serve({ ...h.deps, cipher: otherCipher });
+    const viaOther = (method: string, path: string, body?: unknown) =>
+      call(method, `${base()}${path}`, { baseUrl: otherApi, ...(body === undefined ? {} : { body }) });
+    const mappingsBefore = await collections(h.db).mappings.countDocuments();
+    for (const res of [
+      await viaOther('GET', `/connections/${connectionId}/folders`),
+      await viaOther('POST', '/mappings', { connectionId, dropboxPath: SITE_B }),
+    ]) {
+      assertError(res, 422, 'token_unreadable');
+      assert.match(res.body.error.message as string, /different TOKEN_ENCRYPTION_KEY \(key id [0-9a-f]{16}\)/u);
+      assert.match(res.body.error.message as string, /PUT \.\.\.\/connections\/\{connectionId\}\/token/u);
+      assert.equal(res.body.error.details, undefined);
+    }
+    assert.equal(await collections(h.db).mappings.countDocuments(), mappingsBefore, 'no mapping stored');
+
+    // The worker's side under the other key: the activity fails as credentials, not retried,
+    // with the problem named and the key id (never the key) in the message.
+    const log = createLogger({ level: 'debug', write: (line) => otherKeyLog.push(line) });
+    const config = readWorkerConfig({
+      MONGODB_URI: requireEnv('MONGODB_URI'),
+      TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+      TEMPORAL_NAMESPACE: h.temporal.options.namespace,
+      TASK_QUEUE: extraTaskQueue,
+      POLL_INTERVAL: String(10 * 60_000),
+      DROPBOX_API_URL: h.emulator.url,
+      TOKEN_ENCRYPTION_KEY: otherKey.toString('hex'),
+    });
+    const mapping: Mapping = await h.deps.repos.mappings.create({
+      projectId: admin.projectId,
+      connectionId,
+      dropboxPath: SITE_B,
+      targetFolder: 'Site B',
+    });
+    const deps = createActivityDeps(config, h.db, log);
+    const failure = await createActivities(deps)
+      .validateToken({ mappingId: mapping._id })
+      .then(
+        () => assert.fail('the token opened under another key'),
+        (err: unknown) => err,
+      );
+    assert.ok(failure instanceof ApplicationFailure, String(failure));
+    assert.equal(failure.type, FailureTypes.credentialsRejected);
+    assert.equal(failure.nonRetryable, true);
+    assert.deepEqual(failure.details, [{ problem: 'token_unreadable' }]);
+    assert.equal(failure.message, new TokenKeyMismatchError(sealedKeyId).message);
+    assert.match(failure.message, /different TOKEN_ENCRYPTION_KEY \(key id [0-9a-f]{16}\)/u);
+    const stored = await storedConnection();
+    assert.throws(() => otherCipher.open(stored.token), TokenKeyMismatchError);
+
+    // End to end: a worker under the other key runs the mapping's workflow; the admin sees why.
+    const connection = await connectTemporalWorker(config);
+    const worker = await createSyncWorker({ config, connection, deps, tuning: { shutdownGraceTime: '1s' } });
+    const running = worker.run();
+    // Awaited in after(); until then a failure must not count as unhandled.
+    running.catch(() => undefined);
+    otherWorker = { worker, running, connection };
+    await createSyncWorkflows({
+      client: h.temporal,
+      taskQueue: extraTaskQueue,
+      pollIntervalMs: 10 * 60_000,
+      log,
+    }).start(mapping);
+    await eventually(async () => {
+      const seen = await status(mapping._id);
+      assert.equal(seen.state, 'needs_credentials');
+      assert.equal(seen.lastError, failure.message);
+    }, 30_000);
+    const recorded = await collections(h.db).mappings.findOne({ _id: mapping._id });
+    assert.equal(recorded?.state, 'needs_credentials');
+    assert.equal(recorded?.lastError, failure.message);
+
+    // Entering the token again, through the API that has the new key, makes the mapping whole.
+    const reentered = h.emulator.issueToken(account.accountId);
+    canaries.push({ label: 'token entered again', token: reentered });
+    expectStatus(
+      await viaOther('PUT', `/connections/${connectionId}/token`, { accessToken: reentered }),
+      200,
+    );
+    current = reentered;
+    await eventually(async () => {
+      assert.equal((await status(mapping._id)).state, 'active');
+      assert.deepEqual(await fileNames(mapping._id), ['site-b.dwg']);
+    }, 30_000);
+    const resealed = await storedConnection();
+    assert.equal(otherCipher.open(resealed.token), current);
+    assert.throws(() => h.deps.cipher.open(resealed.token), TokenKeyMismatchError);
+
+    expectStatus(await api('DELETE', `/mappings/${mapping._id}`), 202);
+    const handle = h.temporal.workflow.getHandle(`folder-sync-${mapping._id}`);
+    await eventually(async () => assert.equal((await handle.describe()).status.name, 'COMPLETED'), 20_000);
+    await searchEverywhere('after the key change');
+  });
+});
