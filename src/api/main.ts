@@ -8,6 +8,7 @@ import { createPathPolicy } from '../domain/pathPolicy';
 import { createDropboxClient } from '../dropbox/client';
 import { createLogger, type Logger } from '../log';
 import { createTokenCipher } from '../security/tokenCipher';
+import { answerClientErrors } from './clientErrors';
 import { createApp } from './app';
 import { readinessOf } from './readiness';
 import { createSyncWorkflows } from './syncWorkflows';
@@ -79,6 +80,7 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
   });
 
   const server = createServer(app);
+  answerClientErrors(server);
   await listen(server, config.port, config.host);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = server.address();

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { answerClientErrors } from '../../src/api/clientErrors';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Db, MongoClient } from 'mongodb';
@@ -169,6 +170,7 @@ async function start(
   });
   const serve = async (appDeps: AppDeps) => {
     const server = createServer(createApp(appDeps));
+    answerClientErrors(server);
     servers.push(server);
     return listenOnFreePort(server);
   };

@@ -234,4 +234,13 @@ describe('request validation', () => {
     assert.equal(details.fields.length, 50);
     assert.equal(details.moreFields, 2_950);
   });
+
+  it('answers a URL over 16 kB with 431 in the error shape, not an empty answer', async () => {
+    const res = await fetch(`${h.url}${dropboxBase(admin)}/connections/${connectionId}/folders?path=/${'a'.repeat(20_000)}`, {
+      headers: { authorization: `Bearer ${admin.key}` },
+    });
+    assert.equal(res.status, 431);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'headers_too_large');
+  });
 });
