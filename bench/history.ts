@@ -1,0 +1,171 @@
+/**
+ * What a workflow left in Temporal: its runs (continue-as-new makes several), their history
+ * lengths and sizes as the server counts them, and per-cycle timings read from the events.
+ */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { statusQuery } from '../src/workflows/definitions';
+import { sleep } from './fixture';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface RunsSummary {
+  runs: number;
+  /** Continue-as-new count, as the workflow's status query reports it. */
+  continuedAsNew: number;
+  events: number;
+  bytes: number;
+  firstStart: Date;
+}
+
+/** Every run of the workflow id, summed; waits until visibility lists all the runs. */
+export async function summarizeRuns(client: Client, workflowId: string): Promise<RunsSummary> {
+  const status = await client.workflow.getHandle(workflowId).query(statusQuery);
+  const expected = status.runs + 1;
+  let runIds: string[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    runIds = [];
+    for await (const info of client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+      runIds.push(info.runId);
+    if (runIds.length >= expected) break;
+    await sleep(200);
+  }
+  let events = 0;
+  let bytes = 0;
+  let firstStart = new Date();
+  for (const runId of runIds) {
+    const d = await client.workflow.getHandle(workflowId, runId).describe();
+    events += d.historyLength;
+    bytes += d.historySize ?? 0;
+    if (d.startTime < firstStart) firstStart = d.startTime;
+  }
+  return { runs: runIds.length, continuedAsNew: status.runs, events, bytes, firstStart };
+}
+
+/** Length and size of the current run's history. */
+export async function currentRunSize(
+  client: Client,
+  workflowId: string,
+): Promise<{ runId: string; events: number; bytes: number }> {
+  const d = await client.workflow.getHandle(workflowId).describe();
+  return { runId: d.runId, events: d.historyLength, bytes: d.historySize ?? 0 };
+}
+
+export function eventTypeName(e: HistoryEvent): string {
+  const name = EventType[e.eventType ?? 0] ?? String(e.eventType);
+  return name.replace(/^EVENT_TYPE_/u, '');
+}
+
+function numberOf(v: number | { toNumber(): number } | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+export function timeMs(e: HistoryEvent): number {
+  return numberOf(e.eventTime?.seconds) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+}
+
+function durationMs(d: temporal.api.history.v1.ITimerStartedEventAttributes['startToFireTimeout']): number {
+  return numberOf(d?.seconds) * 1000 + (d?.nanos ?? 0) / 1e6;
+}
+
+/** The event types of each full idle cycle: from a TimerStarted up to and including the next one. */
+export function cycleEventTypes(events: HistoryEvent[]): string[][] {
+  const timers = events
+    .map((e, i) => (e.eventType === EventType.EVENT_TYPE_TIMER_STARTED ? i : -1))
+    .filter((i) => i >= 0);
+  const cycles: string[][] = [];
+  for (let k = 1; k < timers.length; k++) {
+    cycles.push(events.slice((timers[k - 1] as number) + 1, (timers[k] as number) + 1).map(eventTypeName));
+  }
+  return cycles;
+}
+
+export interface CycleTiming {
+  /** When the timer was due: TimerStarted time + its interval. */
+  dueMs: number;
+  /** Cycle start (its workflow task started) − due; a lower bound when `censored`. */
+  lagMs: number;
+  censored: boolean;
+  /** TimerFired − due: the server's share. */
+  fireDelayMs?: number;
+  /** WorkflowTaskStarted − WorkflowTaskScheduled: waiting for a worker slot. */
+  scheduleToStartMs?: number;
+  /** WorkflowTaskCompleted − WorkflowTaskStarted: the cycle itself (local activities inside). */
+  runMs?: number;
+}
+
+/**
+ * For every poll timer due in [fromMs, toMs): how late its cycle started. A timer due before
+ * `toMs` whose cycle had not started by then counts as late by at least `toMs` − due.
+ */
+export function cycleTimings(events: HistoryEvent[], fromMs: number, toMs: number): CycleTiming[] {
+  const timings: CycleTiming[] = [];
+  const timers = new Map<string, number>();
+  let pending: { dueMs: number; firedMs: number } | undefined;
+  let current: (CycleTiming & { scheduledMs: number }) | undefined;
+  let scheduledMs = 0;
+  for (const e of events) {
+    const t = timeMs(e);
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_TIMER_STARTED: {
+        const attrs = e.timerStartedEventAttributes;
+        timers.set(attrs?.timerId ?? '', t + durationMs(attrs?.startToFireTimeout));
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_FIRED: {
+        const id = e.timerFiredEventAttributes?.timerId ?? '';
+        const due = timers.get(id);
+        timers.delete(id);
+        if (due !== undefined) pending = { dueMs: due, firedMs: t };
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        scheduledMs = t;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        if (pending) {
+          current = {
+            dueMs: pending.dueMs,
+            lagMs: t - pending.dueMs,
+            censored: false,
+            fireDelayMs: pending.firedMs - pending.dueMs,
+            scheduleToStartMs: t - scheduledMs,
+            scheduledMs: t,
+          };
+          pending = undefined;
+        }
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        if (current) {
+          const { scheduledMs: startedMs, ...timing } = current;
+          if (timing.dueMs >= fromMs && timing.dueMs < toMs)
+            timings.push({ ...timing, runMs: t - startedMs });
+          current = undefined;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (current && current.dueMs >= fromMs && current.dueMs < toMs) {
+    const { scheduledMs: _started, ...timing } = current;
+    timings.push(timing);
+  }
+  // Due within the window but not started by its end: the worker never got to it.
+  const unstarted = [...timers.values(), ...(pending ? [pending.dueMs] : [])];
+  for (const due of unstarted) {
+    if (due >= fromMs && due < toMs) timings.push({ dueMs: due, lagMs: toMs - due, censored: true });
+  }
+  return timings;
+}
+
+export async function fetchEvents(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<HistoryEvent[]> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return history.events ?? [];
+}

@@ -1,0 +1,166 @@
+/**
+ * Scenario 1: the first sync of one folder of N files, by the workflow, against the raw limit of
+ * the same work measured in the same run: paging the same listing with the Dropbox SDK and one
+ * insertMany of the same records into an empty, indexed collection of the same FerretDB.
+ */
+import { collections } from '../src/db/collections';
+import { planListedFiles } from '../src/db/filePlan';
+import type { ListedFile } from '../src/domain/types';
+import { folderSyncWorkflowId, statusQuery } from '../src/workflows/definitions';
+import { sdkClientFor } from '../test/support/dropboxEmulator/index';
+import type { BenchArgs } from './args';
+import { openFixture, waitFor } from './fixture';
+import { summarizeRuns } from './history';
+import { describeCpu, watchCpu } from './machine';
+import { addRow, fmt, kib, say, seconds } from './report';
+import type { BenchStack } from './stack';
+import { counterDelta, startBenchWorker } from './workerProcess';
+
+interface RawTiming {
+  listMs: number;
+  insertMs: number;
+  pages: number;
+}
+
+/** Lists `path` with the SDK, page by page, then inserts every file's record at once. */
+async function measureRaw(
+  stack: BenchStack,
+  token: string,
+  path: string,
+  pageLimit: number,
+  n: number,
+): Promise<RawTiming> {
+  const sdk = sdkClientFor(stack.emulator.url, token);
+  const started = performance.now();
+  const entries: ListedFile[] = [];
+  let pages = 1;
+  let page = (await sdk.filesListFolder({ path, limit: pageLimit, recursive: false, include_deleted: false }))
+    .result;
+  for (;;) {
+    for (const e of page.entries) {
+      if (e['.tag'] !== 'file') continue;
+      entries.push({
+        id: e.id,
+        name: e.name,
+        pathDisplay: e.path_display ?? e.name,
+        pathLower: e.path_lower ?? e.name.toLowerCase(),
+        rev: e.rev,
+        size: e.size,
+        serverModified: e.server_modified,
+        ...(e.content_hash ? { contentHash: e.content_hash } : {}),
+      });
+    }
+    if (!page.has_more) break;
+    page = (await sdk.filesListFolderContinue({ cursor: page.cursor })).result;
+    pages += 1;
+  }
+  const listed = performance.now();
+  if (entries.length !== n) throw new Error(`raw listing saw ${entries.length} files, not ${n}`);
+  const { db } = await stack.openDb('raw');
+  const plan = planListedFiles(
+    { id: 'raw-mapping', projectId: 'raw-project' },
+    entries,
+    1,
+    new Date(),
+    new Map(),
+  );
+  const insertStarted = performance.now();
+  await collections(db).files.insertMany(plan.inserts, { ordered: false });
+  const inserted = performance.now();
+  await db.dropDatabase();
+  return { listMs: listed - started, insertMs: inserted - insertStarted, pages };
+}
+
+export async function runInitialSync(stack: BenchStack, args: BenchArgs, n: number): Promise<void> {
+  say(`\n## 1. Initial sync of one folder with ${fmt(n)} files`);
+  const fx = await openFixture(stack, `initial_${n}`);
+  const path = `/Bench/initial-${n}`;
+  const seeded = performance.now();
+  stack.emulator.bulkAddFiles(fx.accountId, path, n, { size: 1_000_000 });
+  say(`  seeded the emulator in ${seconds(performance.now() - seeded)}`);
+
+  const raws: RawTiming[] = [];
+  if (!args.skipRaw) raws.push(await measureRaw(stack, fx.token, path, args.pageLimit, n));
+
+  const worker = await startBenchWorker(stack, {
+    dbUri: fx.dbUri,
+    taskQueue: fx.taskQueue,
+    pageLimit: args.pageLimit,
+    tuning: args.tuning,
+    nodeArgs: args.workerNodeArgs,
+  });
+  const mapping = await fx.map(path);
+  const workflowId = folderSyncWorkflowId(mapping._id);
+  const before = await worker.freshCounters();
+  const callsBefore = stack.emulator.calls().total;
+  const cpu = watchCpu({
+    worker: worker.pid,
+    'dev server': stack.pids.temporal,
+    FerretDB: stack.pids.ferretDb,
+    'bench (emulator)': process.pid,
+  });
+  const startedAt = Date.now();
+  // One cycle only: the next one is an hour away.
+  await fx.workflows(3_600_000).start(mapping);
+  const handle = stack.client.workflow.getHandle(workflowId);
+  const status = await waitFor(
+    'the initial sync',
+    async () => {
+      const s = await handle.query(statusQuery);
+      if (s.lastError) throw new Error(`the workflow reports: ${s.lastError}`);
+      return s.counters.cycles >= 1 ? s : undefined;
+    },
+    { timeoutMs: 60 * 60_000, everyMs: 250 },
+  );
+  const observedMs = Date.now() - startedAt;
+  const usage = cpu.stop();
+  const delta = counterDelta(before, await worker.freshCounters());
+  const calls = stack.emulator.calls().total - callsBefore;
+  const runs = await summarizeRuns(stack.client, workflowId);
+  const wallMs = Date.parse(status.lastSyncAt ?? '') - runs.firstStart.getTime();
+  const live = await fx.repos.files.countLive(mapping._id);
+  const memory = worker.memory();
+  await handle.terminate('bench done').catch(() => undefined);
+  await worker.stop();
+  if (!args.skipRaw) raws.push(await measureRaw(stack, fx.token, path, args.pageLimit, n));
+  if (live !== n) throw new Error(`the workflow recorded ${live} files, not ${n}`);
+
+  const best =
+    raws.length > 0
+      ? raws.reduce((a, b) => (a.listMs + a.insertMs <= b.listMs + b.insertMs ? a : b))
+      : undefined;
+  const rawMs = best ? best.listMs + best.insertMs : NaN;
+  const ratio = wallMs / rawMs;
+  addRow({
+    figure: `initial sync ${fmt(n)} files: wall time`,
+    measured: `${seconds(wallMs)} (${fmt(n / (wallMs / 1000))} files/s)`,
+    reference: best
+      ? `raw ${seconds(rawMs)} (${fmt(n / (rawMs / 1000))} files/s: SDK paging ${seconds(best.listMs)} over ${best.pages} pages + insertMany ${seconds(best.insertMs)}; runs: ${raws.map((r) => seconds(r.listMs + r.insertMs)).join(', ')})`
+      : 'skipped',
+    goal: '≤ 1.25× raw',
+  });
+  addRow({
+    figure: `initial sync ${fmt(n)} files: workflow ÷ raw`,
+    measured: `${fmt(ratio, 2)}×`,
+    reference: '',
+    goal: '≤ 1.25×',
+    ...(best ? { met: ratio <= 1.25 } : {}),
+  });
+  addRow({
+    figure: `initial sync ${fmt(n)} files: history`,
+    measured: `${fmt(runs.events)} events, ${kib(runs.bytes, 0)} over ${runs.runs} run(s) (continued as new ${runs.continuedAsNew}×)`,
+    reference: `Temporal suggests continue-as-new at 4,096 events or 4 MiB per run`,
+    goal: '',
+  });
+  say(`  observed by polling the status query: ${seconds(observedMs)}; Dropbox calls ${calls}`);
+  say(`  ${describeCpu(usage)}`);
+  say(
+    `  MongoDB commands (worker): ${JSON.stringify(delta.commands)}; documents written ${fmt(delta.docsWritten)}`,
+  );
+  say(
+    `  activities: ${Object.entries(delta.activities)
+      .map(([name, a]) => `${name} ${a.count}× ${seconds(a.ms)}`)
+      .join(', ')}`,
+  );
+  say(`  worker memory: RSS ${fmt(memory.rssMiB)} MiB, peak ${fmt(memory.peakMiB)} MiB`);
+}

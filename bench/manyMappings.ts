@@ -1,0 +1,189 @@
+/**
+ * Scenario 3: N active mappings on one worker, the poll interval compressed so that the total
+ * cycle rate is that of 5,000 mappings every five minutes (16.7 cycles/s): interval = N / rate.
+ * Workflows start at that rate, so their cycles are spread evenly over the interval; after one
+ * interval of ramp, `window` intervals are measured. Cycle lag is read from each history: when
+ * the cycle's workflow task started against when its poll timer was due.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Mapping } from '../src/domain/types';
+import { folderSyncWorkflowId } from '../src/workflows/definitions';
+import type { BenchArgs } from './args';
+import { mapLimit, openFixture, sleep } from './fixture';
+import { cycleTimings, fetchEvents, type CycleTiming } from './history';
+import { describeCpu, watchCpu } from './machine';
+import { addRow, fmt, percentile, say, seconds } from './report';
+import type { BenchStack } from './stack';
+import { counterDelta, startBenchWorker } from './workerProcess';
+
+const LAG_GOAL_MS = 30_000;
+const RSS_GOAL_MIB = 1024;
+
+export interface ManyResult {
+  mappings: number;
+  keptUp: boolean;
+}
+
+export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: number): Promise<ManyResult> {
+  const intervalMs = Math.round((n / args.cyclesPerSecond) * 1000);
+  say(
+    `\n## 3. ${fmt(n)} mappings on one worker, poll interval ${seconds(intervalMs)} (${fmt(args.cyclesPerSecond, 1)} cycles/s)`,
+  );
+  const fx = await openFixture(stack, `many_${n}`);
+  const setupStarted = Date.now();
+  const mappings = await mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    async (i): Promise<Mapping> => {
+      const path = `/Bench/many/m${String(i).padStart(5, '0')}`;
+      if (args.filesPerMapping > 0) stack.emulator.bulkAddFiles(fx.accountId, path, args.filesPerMapping);
+      else stack.emulator.addFolder(fx.accountId, path);
+      return fx.map(path);
+    },
+  );
+  say(`  ${fmt(n)} mappings created (${seconds(Date.now() - setupStarted)})`);
+
+  const worker = await startBenchWorker(stack, {
+    dbUri: fx.dbUri,
+    taskQueue: fx.taskQueue,
+    pageLimit: args.pageLimit,
+    tuning: args.tuning,
+    nodeArgs: args.workerNodeArgs,
+  });
+  const workflows = fx.workflows(intervalMs);
+  const handles: WorkflowHandle[] = mappings.map((m) =>
+    stack.client.workflow.getHandle(folderSyncWorkflowId(m._id)),
+  );
+
+  // Ramp: one start every 1/rate seconds, so the cycles are spread over the interval.
+  const rampStarted = Date.now();
+  const gapMs = 1000 / args.cyclesPerSecond;
+  let late = 0;
+  await mapLimit(mappings, 32, async (m, i) => {
+    const at = rampStarted + i * gapMs;
+    const wait = at - Date.now();
+    if (wait > 0) await sleep(wait);
+    else if (wait < -1_000) late += 1;
+    await workflows.start(m);
+  });
+  const rampMs = Date.now() - rampStarted;
+  say(
+    `  ramp: ${fmt(n)} workflows started in ${seconds(rampMs)}${late ? ` (${late} started over 1 s late)` : ''}`,
+  );
+
+  // Every first cycle ends with one persistNewFiles (the sweep of its first listing); idle
+  // cycles call none. Measure once they are all done and a whole interval has passed: from
+  // then on every cycle is an idle one.
+  const firstCyclesDone = () => {
+    const p = worker.counters().activities.persistNewFiles;
+    return p ? p.count - p.failed : 0;
+  };
+  const deadline = Date.now() + Math.max(10 * 60_000, 3 * intervalMs);
+  while (firstCyclesDone() < n && Date.now() < deadline) await sleep(500);
+  const initialMs = Date.now() - rampStarted;
+  say(
+    `  first cycles: ${fmt(firstCyclesDone())} of ${fmt(n)} done ${seconds(initialMs)} after the ramp began` +
+      ` (${fmt(Object.values(worker.counters().activities).reduce((f, a) => f + a.failed, 0))} activity attempts failed so far)`,
+  );
+  const windowStart = Math.max(Date.now(), rampStarted + intervalMs);
+  await sleep(windowStart - Date.now());
+  const cpu = watchCpu({
+    worker: worker.pid,
+    'dev server': stack.pids.temporal,
+    FerretDB: stack.pids.ferretDb,
+    'bench (emulator, client)': process.pid,
+  });
+  const countersA = await worker.freshCounters();
+  const callsA = stack.emulator.calls().total;
+  const windowMs = intervalMs * args.windowIntervals;
+  const rss: number[] = [];
+  const windowEnd = windowStart + windowMs;
+  while (Date.now() < windowEnd) {
+    await sleep(Math.min(5_000, windowEnd - Date.now()));
+    rss.push(worker.memory().rssMiB);
+  }
+  const usage = cpu.stop();
+  const countersB = await worker.freshCounters();
+  const calls = stack.emulator.calls().total - callsA;
+  const memory = worker.memory();
+  await worker.stop();
+
+  const fetched = Date.now();
+  const perWorkflow = await mapLimit(handles, 16, async (h) =>
+    cycleTimings(await fetchEvents(stack.client, h.workflowId), windowStart, windowEnd),
+  );
+  const timings: CycleTiming[] = perWorkflow.flat();
+  if (process.env.BENCH_DEBUG) {
+    const hist: Record<number, number> = {};
+    for (const t of perWorkflow) hist[t.length] = (hist[t.length] ?? 0) + 1;
+    say(`  debug: cycles due per workflow in the window: ${JSON.stringify(hist)}`);
+    const none = perWorkflow.findIndex((t) => t.length === 0);
+    if (none >= 0) say(`  debug: e.g. ${handles[none]?.workflowId}`);
+  }
+  say(`  read ${fmt(n)} histories (${seconds(Date.now() - fetched)})`);
+  if (!process.env.BENCH_DEBUG)
+    await mapLimit(handles, 32, (h) => h.terminate('bench done').catch(() => undefined));
+
+  const lags = timings.map((t) => t.lagMs);
+  const started = timings.filter((t) => !t.censored);
+  const censored = timings.length - started.length;
+  const p50 = percentile(lags, 50);
+  const p99 = percentile(lags, 99);
+  const rate = started.length / (windowMs / 1000);
+  const expected = n * args.windowIntervals;
+  // A cycle due in the last moments of the window may not have started by its end; only one
+  // already later than the goal when the window closed counts as left behind.
+  const leftBehind = timings.filter((t) => t.censored && t.lagMs >= LAG_GOAL_MS).length;
+  const keptUp = p99 < LAG_GOAL_MS && memory.peakMiB < RSS_GOAL_MIB && leftBehind === 0;
+  const pick = (f: (t: CycleTiming) => number | undefined) =>
+    started.map(f).filter((v): v is number => v !== undefined);
+  const part = (label: string, values: number[]) =>
+    `${label} p50 ${seconds(percentile(values, 50), 2)} / p99 ${seconds(percentile(values, 99), 2)}`;
+  const delta = counterDelta(countersA, countersB);
+
+  addRow({
+    figure: `${fmt(n)} mappings: cycle lag p50 / p99`,
+    measured: `${seconds(p50, 2)} / ${seconds(p99, 2)}${censored ? ` (${censored} cycles due but not started by the end, ${leftBehind} of them over the goal)` : ''}`,
+    reference: `${fmt(timings.length)} cycles due in ${seconds(windowMs, 0)} (≈${fmt(expected)} expected); ${fmt(rate, 1)} cycles/s done vs ${fmt(args.cyclesPerSecond, 1)} target`,
+    goal: n >= 5_000 ? 'p99 < 30 s at 5,000' : 'p99 < 30 s',
+    met: p99 < LAG_GOAL_MS,
+  });
+  addRow({
+    figure: `${fmt(n)} mappings: worker CPU`,
+    measured: `${fmt((usage.byName.worker ?? NaN) / usage.wallSeconds, 2)} cores`,
+    reference: describeCpu(usage).replace(/^cores used: /u, ''),
+    goal: '',
+  });
+  addRow({
+    figure: `${fmt(n)} mappings: worker RSS`,
+    measured: `peak ${fmt(memory.peakMiB)} MiB (in the window ${fmt(Math.min(...rss))}–${fmt(Math.max(...rss))} MiB)`,
+    reference: '',
+    goal: n >= 5_000 ? '< 1 GB at 5,000' : '< 1 GB',
+    met: memory.peakMiB < RSS_GOAL_MIB,
+  });
+  say(
+    `  lag parts: ${part(
+      'timer fired late',
+      pick((t) => t.fireDelayMs),
+    )}; ${part(
+      'task waited for the worker',
+      pick((t) => t.scheduleToStartMs),
+    )}; ${part(
+      'cycle ran',
+      pick((t) => t.runMs),
+    )}`,
+  );
+  say(
+    `  Dropbox calls ${fmt(calls / Math.max(1, started.length), 2)} per cycle; MongoDB commands (worker) ${JSON.stringify(delta.commands)}; docs written ${delta.docsWritten}`,
+  );
+  say(
+    `  activities: ${Object.entries(delta.activities)
+      .map(
+        ([name, a]) =>
+          `${name} ${a.count}×${a.failed ? ` (${a.failed} failed)` : ''} avg ${fmt(a.ms / a.count, 1)} ms`,
+      )
+      .join(', ')}`,
+  );
+  say(`  ${keptUp ? 'kept up' : 'did NOT keep up'}`);
+  return { mappings: n, keptUp };
+}

@@ -1,0 +1,111 @@
+/**
+ * The worker a bench scenario measures, as its own process (so its CPU and memory are its own):
+ * the product's createSyncWorker and createActivityDeps over the environment's config, plus
+ * counters the parent reads from stdout lines that start with "@@bench ":
+ *   - every MongoDB command the activities send, by name, and the documents written (from the
+ *     server's replies: inserted n, updated nModified + upserted, deleted n);
+ *   - every activity execution (local ones too), by type, with its total time.
+ * Env: the worker's own variables, BENCH_BUNDLE (prebuilt workflow bundle), BENCH_TUNING (JSON
+ * WorkerOptions).
+ */
+import { Context } from '@temporalio/activity';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
+import { readWorkerConfig } from '../src/config';
+import { connectMongo } from '../src/db/mongo';
+import { createLogger } from '../src/log';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../src/worker';
+
+export interface WorkerCounters {
+  commands: Record<string, number>;
+  docsWritten: number;
+  /** Executions by activity type (local ones too): attempts, failed attempts, total time. */
+  activities: Record<string, { count: number; failed: number; ms: number }>;
+}
+
+const counters: WorkerCounters = { commands: {}, docsWritten: 0, activities: {} };
+let dirty = true;
+
+function emit(type: string, body: object = {}): void {
+  process.stdout.write(`@@bench ${JSON.stringify({ type, ...body })}\n`);
+}
+
+function written(commandName: string, reply: Record<string, unknown>): number {
+  const n = Number(reply.n ?? 0);
+  if (commandName === 'insert' || commandName === 'delete') return n;
+  if (commandName === 'update') {
+    const upserted = Array.isArray(reply.upserted) ? reply.upserted.length : 0;
+    return Number(reply.nModified ?? 0) + upserted;
+  }
+  if (commandName === 'findAndModify') return (reply.lastErrorObject as { n?: number } | undefined)?.n ?? 0;
+  return 0;
+}
+
+class TimedActivity implements ActivityInboundCallsInterceptor {
+  constructor(private readonly type: string) {}
+  async execute(
+    input: ActivityExecuteInput,
+    next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+  ): Promise<unknown> {
+    const started = performance.now();
+    const entry = (counters.activities[this.type] ??= { count: 0, failed: 0, ms: 0 });
+    try {
+      return await next(input);
+    } catch (err) {
+      entry.failed += 1;
+      throw err;
+    } finally {
+      entry.count += 1;
+      entry.ms += performance.now() - started;
+      dirty = true;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = readWorkerConfig();
+  const log = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
+  const { client, db } = await connectMongo(config.mongodbUri, { clientOptions: { monitorCommands: true } });
+  client.on('commandSucceeded', (event) => {
+    counters.commands[event.commandName] = (counters.commands[event.commandName] ?? 0) + 1;
+    counters.docsWritten += written(event.commandName, event.reply as Record<string, unknown>);
+    dirty = true;
+  });
+  const connection = await connectTemporalWorker(config);
+  const tuning = JSON.parse(process.env.BENCH_TUNING || '{}') as Partial<WorkerOptions>;
+  const bundle = process.env.BENCH_BUNDLE;
+  const worker = await createSyncWorker({
+    config,
+    connection,
+    deps: createActivityDeps(config, db, log),
+    tuning: {
+      ...(bundle ? { workflowBundle: { codePath: bundle }, workflowsPath: undefined } : {}),
+      interceptors: { activity: [(ctx: Context) => ({ inbound: new TimedActivity(ctx.info.activityType) })] },
+      ...tuning,
+    },
+  });
+  const timer = setInterval(() => {
+    if (!dirty) return;
+    dirty = false;
+    emit('counters', counters);
+  }, 250);
+  emit('ready');
+  try {
+    await worker.run();
+  } finally {
+    clearInterval(timer);
+    emit('counters', counters);
+    await Promise.allSettled([connection.close(), client.close()]);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
