@@ -13,7 +13,12 @@ export function answerClientErrors(server: Server): void {
     }
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const [status, reason, code, message] = tooLarge
-      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The URL and headers must be under 16 kB']
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'headers_too_large',
+          'The URL and headers must be under 16 kB',
+        ]
       : [400, 'Bad Request', 'invalid_request', 'The request is not valid HTTP'];
     const body = JSON.stringify({ error: { code, message } });
     socket.end(

@@ -1240,48 +1240,45 @@ describe('bad input, generated: every answer a 4xx in the error shape, nothing w
     assert.deepEqual(workflowsAfter, workflowsBefore, 'workflows started or signalled');
   });
 
-  it(
-    'answers malformed percent-encoding in a path, and a body whose Content-Encoding lies, with 400, not 500',
-    async () => {
-      const dbBefore = await snapshotDatabase(h.db);
-      const project = `/v1/projects/${a.admin.projectId}/dropbox`;
-      const cases: { method: string; path: string; encoding?: string }[] = [
-        { method: 'GET', path: '/v1/projects/%ff/dropbox/connections' },
-        { method: 'GET', path: `${project}/connections/%c0%af/folders` },
-        { method: 'DELETE', path: `${project}/mappings/%ed%a0%80` },
-        { method: 'PATCH', path: '/v1/orgs/%e2%82' },
-        { method: 'POST', path: '/v1/orgs', encoding: 'gzip' },
-        { method: 'POST', path: `${project}/mappings`, encoding: 'deflate' },
-        { method: 'GET', path: `${project}/connections`, encoding: 'br' },
-      ];
-      const problems: string[] = [];
-      for (const { method, path, encoding } of cases) {
-        const key = path.startsWith('/v1/orgs') ? h.rootKey : a.admin.key;
-        const answer = await sendRaw(h.url, {
-          method,
-          path,
-          headers: {
-            authorization: `Bearer ${key}`,
-            'content-type': 'application/json',
-            ...(encoding ? { 'content-encoding': encoding } : {}),
-          },
-          body: '{"name":"x"}',
-        });
-        const probe: Probe = {
-          category: 'malformed_json',
-          route: path,
-          what: 'known 500',
-          method,
-          path,
-          headers: {},
-          expect: [400, 415],
-        };
-        const problem = problemWith(probe, answer, [h.rootKey, a.admin.key]);
-        if (problem)
-          problems.push(`${method} ${path}${encoding ? ` (Content-Encoding: ${encoding})` : ''}: ${problem}`);
-      }
-      assert.deepEqual(await snapshotDatabase(h.db), dbBefore);
-      assert.deepEqual(problems, []);
-    },
-  );
+  it('answers malformed percent-encoding in a path, and a body whose Content-Encoding lies, with 400, not 500', async () => {
+    const dbBefore = await snapshotDatabase(h.db);
+    const project = `/v1/projects/${a.admin.projectId}/dropbox`;
+    const cases: { method: string; path: string; encoding?: string }[] = [
+      { method: 'GET', path: '/v1/projects/%ff/dropbox/connections' },
+      { method: 'GET', path: `${project}/connections/%c0%af/folders` },
+      { method: 'DELETE', path: `${project}/mappings/%ed%a0%80` },
+      { method: 'PATCH', path: '/v1/orgs/%e2%82' },
+      { method: 'POST', path: '/v1/orgs', encoding: 'gzip' },
+      { method: 'POST', path: `${project}/mappings`, encoding: 'deflate' },
+      { method: 'GET', path: `${project}/connections`, encoding: 'br' },
+    ];
+    const problems: string[] = [];
+    for (const { method, path, encoding } of cases) {
+      const key = path.startsWith('/v1/orgs') ? h.rootKey : a.admin.key;
+      const answer = await sendRaw(h.url, {
+        method,
+        path,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          ...(encoding ? { 'content-encoding': encoding } : {}),
+        },
+        body: '{"name":"x"}',
+      });
+      const probe: Probe = {
+        category: 'malformed_json',
+        route: path,
+        what: 'known 500',
+        method,
+        path,
+        headers: {},
+        expect: [400, 415],
+      };
+      const problem = problemWith(probe, answer, [h.rootKey, a.admin.key]);
+      if (problem)
+        problems.push(`${method} ${path}${encoding ? ` (Content-Encoding: ${encoding})` : ''}: ${problem}`);
+    }
+    assert.deepEqual(await snapshotDatabase(h.db), dbBefore);
+    assert.deepEqual(problems, []);
+  });
 });

@@ -340,7 +340,10 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
       await viaOther('POST', '/mappings', { connectionId, dropboxPath: SITE_B }),
     ]) {
       assertError(res, 422, 'token_unreadable');
-      assert.match(res.body.error.message as string, /different TOKEN_ENCRYPTION_KEY \(key id [0-9a-f]{16}\)/u);
+      assert.match(
+        res.body.error.message as string,
+        /different TOKEN_ENCRYPTION_KEY \(key id [0-9a-f]{16}\)/u,
+      );
       assert.match(res.body.error.message as string, /PUT \.\.\.\/connections\/\{connectionId\}\/token/u);
       assert.equal(res.body.error.details, undefined);
     }

@@ -16,7 +16,10 @@ export async function listFolderTruth(apiUrl: string, token: string, path: strin
   const files: ListedFile[] = [];
   let cursor: string | undefined;
   for (;;) {
-    const page = await dropbox.listFolderPage({ token }, { path, limit: 2000, ...(cursor ? { cursor } : {}) });
+    const page = await dropbox.listFolderPage(
+      { token },
+      { path, limit: 2000, ...(cursor ? { cursor } : {}) },
+    );
     files.push(...page.files);
     cursor = page.cursor;
     if (!page.hasMore) return files;
@@ -34,19 +37,27 @@ export async function assertFolderRecordedExactly(
 ): Promise<FolderCheck> {
   const records = await collections(db).files.find({ mappingId }).toArray();
   const byDropboxId = new Map<string, (typeof records)[number][]>();
-  for (const record of records) byDropboxId.set(record.dropboxId, [...(byDropboxId.get(record.dropboxId) ?? []), record]);
+  for (const record of records)
+    byDropboxId.set(record.dropboxId, [...(byDropboxId.get(record.dropboxId) ?? []), record]);
   const live = records.filter((r) => r.deletedAt === null);
   const problems: string[] = [];
   for (const file of truth) {
     const found = byDropboxId.get(file.id) ?? [];
     if (found.length !== 1) problems.push(`${file.pathDisplay}: ${found.length} records`);
     else if (found[0]!.deletedAt !== null) problems.push(`${file.pathDisplay}: marked deleted`);
-    else if (found[0]!.rev !== file.rev) problems.push(`${file.pathDisplay}: rev ${found[0]!.rev}, newest ${file.rev}`);
-    else if (found[0]!.pathLower !== file.pathLower) problems.push(`${file.pathDisplay}: recorded at ${found[0]!.pathLower}`);
+    else if (found[0]!.rev !== file.rev)
+      problems.push(`${file.pathDisplay}: rev ${found[0]!.rev}, newest ${file.rev}`);
+    else if (found[0]!.pathLower !== file.pathLower)
+      problems.push(`${file.pathDisplay}: recorded at ${found[0]!.pathLower}`);
   }
   const present = new Set(truth.map((f) => f.id));
-  for (const record of live) if (!present.has(record.dropboxId)) problems.push(`${record.path}: live record, no such file`);
+  for (const record of live)
+    if (!present.has(record.dropboxId)) problems.push(`${record.path}: live record, no such file`);
   assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problem(s)`);
   assert.equal(live.length, truth.length);
-  return { filesInFolder: truth.length, liveRecords: live.length, deletedRecords: records.length - live.length };
+  return {
+    filesInFolder: truth.length,
+    liveRecords: live.length,
+    deletedRecords: records.length - live.length,
+  };
 }
