@@ -38,6 +38,9 @@ describe('worker SIGKILLed during a sync', () => {
         extension: '.tif',
       }),
     );
+    // Each Dropbox call takes 1.5 s, so that the sync spans the kills: otherwise a restarted
+    // worker can record the rest of the folder before the next kill lands.
+    h.emulator.setFaults({ latencyMs: 1_500 });
     const killedAt: number[] = [];
     let seen = 0;
     for (let kill = 1; kill <= 3; kill += 1) {
@@ -48,7 +51,7 @@ describe('worker SIGKILLed during a sync', () => {
         `progress before kill ${kill}`,
         100,
       );
-      await new Promise((done) => setTimeout(done, Math.floor(Math.random() * 1_500)));
+      await new Promise((done) => setTimeout(done, Math.floor(Math.random() * 500)));
       await h.worker.kill();
       seen = await folder.liveCount();
       killedAt.push(seen);
@@ -56,6 +59,7 @@ describe('worker SIGKILLed during a sync', () => {
       assert.ok(seen < FILES, `kill ${kill} came after the sync had ended`);
       await h.worker.start();
     }
+    h.emulator.clearFaults();
     await folder.waitForCycles(1, 300_000);
     const calls = h.emulator.calls();
     const check = await checkFolder(h, folder);
