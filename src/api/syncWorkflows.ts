@@ -51,12 +51,13 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
   const { client, taskQueue, pollIntervalMs } = options;
   const statusTimeoutMs = options.statusTimeoutMs ?? 2_000;
 
-  const startOptions = (mapping: Mapping) => {
+  const startOptions = (mapping: Mapping, newMapping = false) => {
     const input: FolderSyncInput = {
       mappingId: mapping._id,
       projectId: mapping.projectId,
       dropboxPath: mapping.dropboxPath,
       pollIntervalMs,
+      ...(newMapping ? { newMapping } : {}),
     };
     return {
       taskQueue,
@@ -73,8 +74,10 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
 
   return {
     async start(mapping) {
+      // Only creation starts a workflow for a mapping that has never had records (ids are new);
+      // signalWithStart may restart one whose records exist, and so sweeps.
       await client.workflow.start(FOLDER_SYNC_WORKFLOW, {
-        ...startOptions(mapping),
+        ...startOptions(mapping, mapping.state === 'active' && !mapping.lastSyncAt),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
     },

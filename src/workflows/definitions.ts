@@ -58,6 +58,11 @@ export interface FolderSyncInput {
   dropboxPath: string;
   /** Milliseconds between cycles, set from POLL_INTERVAL by the API that starts the workflow; 5 minutes when absent. */
   pollIntervalMs?: number;
+  /**
+   * Started for a mapping just created: it has no file records yet, so its first listing needs
+   * no sweep (on FerretDB the sweep scans every record of the collection).
+   */
+  newMapping?: boolean;
   /** Continue as new after this many history events (the server's suggestion otherwise). */
   continueAsNewAfterEvents?: number;
   carried?: CarriedState;

@@ -212,7 +212,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
         s.counters.skippedFolders += rejection.skippedFolders;
         changed = true;
       }
-      const sweep = s.fullListing && !page.hasMore;
+      // Generation 1 of a new mapping lists a folder of which nothing is recorded: nothing to sweep.
+      const sweep = s.fullListing && !page.hasMore && !(input.newMapping && s.listingGeneration === 1);
       if (accepted.length > 0 || page.deletedPaths.length > 0 || sweep) {
         const persisted = await records.persistNewFiles({
           mappingId,

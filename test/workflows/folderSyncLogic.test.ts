@@ -238,6 +238,23 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     });
   });
 
+  it('a new mapping skips the sweep of its first listing (nothing is recorded yet), not of a relisting', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq, { newMapping: true });
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.equal(folder.sweeps, 0, 'first listing of a new mapping: no sweep');
+      assert.equal(folder.persisted.size, 1);
+      folder.resetNext = true;
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.equal(folder.sweeps, 1, 'the relisting ended with a sweep');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
   it('a reset cursor lists the folder again from the start and sweeps at its end', async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
