@@ -71,12 +71,13 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
     `  ramp: ${fmt(n)} workflows started in ${seconds(rampMs)}${late ? ` (${late} started over 1 s late)` : ''}`,
   );
 
-  // Every first cycle ends with one persistNewFiles (the sweep of its first listing); idle
-  // cycles call none. Measure once they are all done and a whole interval has passed: from
-  // then on every cycle is an idle one.
+  // Every cycle lists the folder once (its folder is small: one page). Once as many listings as
+  // mappings are done and a whole interval has passed, the first cycles are behind: from then
+  // on every cycle is an idle one. (A new mapping's first cycle of an empty folder writes
+  // nothing, so persistNewFiles cannot mark it.)
   const firstCyclesDone = () => {
-    const p = worker.counters().activities.persistNewFiles;
-    return p ? p.count - p.failed : 0;
+    const l = worker.counters().activities.listFolder;
+    return l ? l.count - l.failed : 0;
   };
   const deadline = Date.now() + Math.max(10 * 60_000, 3 * intervalMs);
   while (firstCyclesDone() < n && Date.now() < deadline) await sleep(500);
