@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { collections } from '../../src/db/collections';
 import { fileRecordId } from '../../src/db/filePlan';
-import { assertFolderRecordedExactly, listFolderTruth } from './support/folderCheck';
 import {
   type FaultHarness,
   type MappedFolder,
@@ -24,11 +23,6 @@ const LONG_INTERVAL_MS = 5 * 60_000;
 function callsBy(h: FaultHarness, token: string, route?: string): number {
   const calls = h.emulator.calls();
   return route === undefined ? (calls.byToken[token] ?? 0) : (calls.byTokenAndRoute[route]?.[token] ?? 0);
-}
-
-async function checkFolder(h: FaultHarness, folder: MappedFolder) {
-  const truth = await listFolderTruth(h.emulator.url, folder.token, folder.path);
-  return assertFolderRecordedExactly(h.db, folder.mapping._id, truth);
 }
 
 describe('Dropbox faults during a sync', () => {
@@ -88,7 +82,7 @@ describe('Dropbox faults during a sync', () => {
 
     await folder.signal('syncNow');
     await folder.waitForCycles(2, 120_000);
-    const check = await checkFolder(h, folder);
+    const check = await folder.checkRecorded();
 
     const r = await record(renamed);
     assert.equal(r?.deletedAt, null);
@@ -164,7 +158,7 @@ describe('Dropbox faults during a sync', () => {
       (h.emulator.calls().byStatus['409'] ?? 0) > resets,
       'Dropbox answered the old cursor with a reset',
     );
-    const check = await checkFolder(h, folder);
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES - 25 + 10);
     assert.equal(check.deletedRecords, 25);
     const records = await collections(h.db)
@@ -255,7 +249,7 @@ describe('Dropbox faults during a sync', () => {
       'the sync to complete with the new token',
     );
     await folder.waitForCycles(1, 60_000);
-    const check = await checkFolder(h, folder);
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
     assert.equal(check.deletedRecords, 0);
     t.diagnostic(
@@ -286,7 +280,7 @@ describe('Dropbox faults during a sync', () => {
       .reduce((sum, [, n]) => sum + n, 0);
     const rateLimited = status['429'] ?? 0;
     assert.ok(serverErrors > 0 && rateLimited > 0, `faults were injected: ${JSON.stringify(status)}`);
-    const check = await checkFolder(h, folder);
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
     assert.equal(check.deletedRecords, 0);
     t.diagnostic(

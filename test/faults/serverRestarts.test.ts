@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertFolderRecordedExactly, listFolderTruth } from './support/folderCheck';
 import {
   type FaultHarness,
   type MappedFolder,
@@ -19,6 +18,21 @@ const FILES = 6_000;
 /** Small pages: many page boundaries, so the outage lands mid-listing. */
 const PAGE_LIMIT = 500;
 const OUTAGE_MS = 5_000;
+
+/** Stops a server once the initial sync is under way, starts it again, waits for the sync to end. */
+async function outageMidSync(
+  folder: MappedFolder,
+  server: { stop(): Promise<void>; start(): Promise<void> },
+): Promise<{ before: number; outage: string }> {
+  const before = await waitForMidSync(folder);
+  const down = Date.now();
+  await server.stop();
+  await new Promise((done) => setTimeout(done, OUTAGE_MS));
+  await server.start();
+  const outage = secondsSince(down);
+  await folder.waitForCycles(1, 240_000);
+  return { before, outage };
+}
 
 /** Waits until the initial sync is under way but far from done. */
 async function waitForMidSync(folder: MappedFolder): Promise<number> {
@@ -48,22 +62,12 @@ describe('servers restarted during a sync', () => {
     const started = Date.now();
     const path = '/Projects/Parking deck';
     const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
-    const before = await waitForMidSync(folder);
-    const down = Date.now();
-    await h.ferretDb.stop();
-    await new Promise((done) => setTimeout(done, OUTAGE_MS));
-    await h.ferretDb.start();
-    const outage = secondsSince(down);
-    await folder.waitForCycles(1, 240_000);
+    const { before, outage } = await outageMidSync(folder, h.ferretDb);
 
     assert.ok(h.worker.running(), 'the worker went down with the database');
     assert.equal(h.worker.starts(), 1);
     const calls = h.emulator.calls().byToken[folder.token] ?? 0;
-    const check = await assertFolderRecordedExactly(
-      h.db,
-      folder.mapping._id,
-      await listFolderTruth(h.emulator.url, folder.token, path),
-    );
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
     assert.equal(check.deletedRecords, 0);
     t.diagnostic(
@@ -77,13 +81,7 @@ describe('servers restarted during a sync', () => {
     const path = '/Projects/Substation';
     const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
     const { runId } = await folder.handle.describe();
-    const before = await waitForMidSync(folder);
-    const down = Date.now();
-    await h.temporalServer.stop();
-    await new Promise((done) => setTimeout(done, OUTAGE_MS));
-    await h.temporalServer.start();
-    const outage = secondsSince(down);
-    await folder.waitForCycles(1, 240_000);
+    const { before, outage } = await outageMidSync(folder, h.temporalServer);
 
     assert.ok(h.worker.running(), 'the worker went down with the Temporal server');
     assert.equal(h.worker.starts(), 1);
@@ -103,11 +101,7 @@ describe('servers restarted during a sync', () => {
     // A page whose completion the outage swallowed is written again and counts as unchanged then.
     assert.ok(status.counters.filesAdded <= FILES, `${status.counters.filesAdded} files added`);
     const calls = h.emulator.calls().byToken[folder.token] ?? 0;
-    const check = await assertFolderRecordedExactly(
-      h.db,
-      folder.mapping._id,
-      await listFolderTruth(h.emulator.url, folder.token, path),
-    );
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
     assert.equal(check.deletedRecords, 0);
     t.diagnostic(

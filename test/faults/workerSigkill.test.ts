@@ -5,21 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertFolderRecordedExactly, listFolderTruth } from './support/folderCheck';
-import {
-  type FaultHarness,
-  type MappedFolder,
-  secondsSince,
-  startFaultHarness,
-  waitUntil,
-} from './support/faultHarness';
+import { type FaultHarness, secondsSince, startFaultHarness, waitUntil } from './support/faultHarness';
 
 const POLL_INTERVAL_MS = 5 * 60_000;
-
-async function checkFolder(h: FaultHarness, folder: MappedFolder) {
-  const truth = await listFolderTruth(h.emulator.url, folder.token, folder.path);
-  return assertFolderRecordedExactly(h.db, folder.mapping._id, truth);
-}
 
 describe('worker SIGKILLed during a sync', () => {
   let h: FaultHarness;
@@ -62,7 +50,7 @@ describe('worker SIGKILLed during a sync', () => {
     h.emulator.clearFaults();
     await folder.waitForCycles(1, 300_000);
     const calls = h.emulator.calls();
-    const check = await checkFolder(h, folder);
+    const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
     assert.equal(check.deletedRecords, 0);
     t.diagnostic(

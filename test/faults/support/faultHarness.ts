@@ -30,6 +30,7 @@ import type { Mapping } from '../../../src/domain/types';
 import { silentLogger } from '../../../src/log';
 import { createTokenCipher } from '../../../src/security/tokenCipher';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../../../src/workflows/definitions';
+import { assertFolderRecordedExactly, listFolderTruth, type FolderCheck } from './folderCheck';
 import { startDropboxEmulator, type DropboxEmulator } from '../../support/dropboxEmulator/index';
 import { requireEnv } from '../../support/testEnv';
 
@@ -56,6 +57,8 @@ export interface MappedFolder {
   replaceToken(next: string): Promise<void>;
   /** Live (not deleted) file records of the mapping. */
   liveCount(): Promise<number>;
+  /** The exact check against what Dropbox lists now: every file once, newest rev, nothing else. */
+  checkRecorded(): Promise<FolderCheck>;
   status(): Promise<FolderSyncStatus>;
   /** Signals the workflow as the API does (signal-with-start). */
   signal(command: MappingCommand): Promise<void>;
@@ -257,6 +260,12 @@ async function start(
           token = next;
         },
         liveCount: () => files.countDocuments({ mappingId: mapping._id, deletedAt: null }),
+        checkRecorded: async () =>
+          assertFolderRecordedExactly(
+            mongo.db,
+            mapping._id,
+            await listFolderTruth(emulator.url, token, path),
+          ),
         status: () => handle.query(statusQuery),
         signal: (command) => workflows.signal(mapping, command),
         async waitForCycles(cycles, timeoutMs) {
