@@ -95,9 +95,10 @@ function isBodyParserError(err: unknown): err is BodyParserError {
   );
 }
 
+/** An http-errors error (body-parser's) marked as the client's fault; other errors with a status, such as Dropbox's, are not. */
 function isClientFault(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+  if (typeof err !== 'object' || err === null || !('expose' in err)) return false;
+  const status = (err as { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 
@@ -125,13 +126,20 @@ export function toApiError(err: unknown): ApiError {
   }
   if (err instanceof ZodError) {
     const problems = fieldProblems('request', err);
-    return new ApiError(400, 'invalid_request', validationMessage('request', problems), shownFields(problems));
+    return new ApiError(
+      400,
+      'invalid_request',
+      validationMessage('request', problems),
+      shownFields(problems),
+    );
   }
   if (isBodyParserError(err)) return bodyParserAnswer(err);
   // Express cannot decode a path parameter that is not percent-encoded UTF-8.
-  if (err instanceof URIError) return new ApiError(400, 'invalid_request', 'The path is not valid percent-encoded UTF-8');
+  if (err instanceof URIError)
+    return new ApiError(400, 'invalid_request', 'The path is not valid percent-encoded UTF-8');
   // body-parser marks what it could not undo (a Content-Encoding that does not match the body).
-  if (isClientFault(err)) return new ApiError(400, 'invalid_request', 'The request body could not be decoded');
+  if (isClientFault(err))
+    return new ApiError(400, 'invalid_request', 'The request body could not be decoded');
   return new ApiError(500, 'internal_error', 'Something went wrong on our side; try again later');
 }
 
