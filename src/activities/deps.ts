@@ -1,6 +1,15 @@
+import type { KeptPageLookup } from '../db/listingPagesRepository';
 import type { DropboxClient } from '../dropbox/client';
 import type { PathPolicy } from '../domain/pathPolicy';
-import type { Connection, ListedFile, ListedFolder, Mapping, SealedToken } from '../domain/types';
+import type {
+  Connection,
+  ListedFile,
+  ListedFolder,
+  ListedPage,
+  ListingPageRef,
+  Mapping,
+  SealedToken,
+} from '../domain/types';
 import type { MappingState } from '../domain/mappingState';
 import type { Logger } from '../log';
 
@@ -34,6 +43,16 @@ export interface ActivityRepositories {
     recordSkippedFolders(mapping: { id: string; projectId: string }, folders: ListedFolder[], now: Date): Promise<unknown>;
     removeByPaths(mappingId: string, pathLowers: string[]): Promise<unknown>;
     removeByIds(mappingId: string, dropboxIds: string[]): Promise<unknown>;
+  };
+  listingPages: {
+    keep(
+      mappingId: string,
+      slot: ListingPageRef['slot'],
+      page: Pick<ListedPage, 'files' | 'folders' | 'deletedPaths'>,
+      now: Date,
+    ): Promise<ListingPageRef>;
+    find(mappingId: string, ref: ListingPageRef): Promise<KeptPageLookup>;
+    dropAll(mappingId: string): Promise<void>;
   };
 }
 

@@ -1,12 +1,24 @@
-import type { ListedFile } from '../domain/types';
+import type { ListedFile, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
 import { withHeartbeats } from './heartbeat';
+import { pageToRecord } from './listingPage';
 
 export interface PersistInput {
   mappingId: string;
   projectId: string;
-  files: ListedFile[];
-  deletedPaths: string[];
+  /** The page `listFolder` kept. Absent for a sweep alone. */
+  page?: ListingPageRef;
+  /**
+   * The last page of the cycle's listing: the mapping's kept pages are dropped once it is recorded.
+   * Earlier pages stay in their slots until the listing overwrites them, which spares one delete
+   * per page (on FerretDB each write holds up the next page's inserts).
+   */
+  endsListing?: boolean;
+  /** Files of the kept page that `rejectSpecialCharacterPaths` refused. */
+  rejectedFileIds?: string[];
+  /** From workflows started before pages were kept: the accepted files and deletions themselves. */
+  files?: ListedFile[];
+  deletedPaths?: string[];
   listingGeneration: number;
   /** The last page of a full listing: files that listing did not see are gone. */
   sweep: boolean;
@@ -34,31 +46,40 @@ export interface PersistResult {
  */
 export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
-    return withHeartbeats(() => persist(input));
+    return withHeartbeats(async () => {
+      const result = await record(input);
+      if (input.endsListing) await deps.repos.listingPages.dropAll(input.mappingId);
+      return result;
+    });
   };
 
-  async function persist(input: PersistInput): Promise<PersistResult> {
+  async function record(input: PersistInput): Promise<PersistResult> {
+    if (!input.page) return persist(input, input.files ?? [], input.deletedPaths ?? []);
+    const page = await pageToRecord(deps, input.mappingId, input.page);
+    // The listing's last page, recorded by an attempt whose completion was lost: its counts went with it.
+    if (!page) return input.sweep ? persist(input, [], []) : { added: 0, updated: 0, unchanged: 0, deleted: 0 };
+    const rejected = new Set(input.rejectedFileIds ?? []);
+    const accepted = rejected.size > 0 ? page.files.filter((f) => !rejected.has(f.id)) : page.files;
+    return persist(input, accepted, page.deletedPaths);
+  }
+
+  async function persist(input: PersistInput, listed: ListedFile[], deletedPaths: string[]): Promise<PersistResult> {
     const { files, rejections } = deps.repos;
     const now = (deps.now ?? (() => new Date()))();
     let deleted = 0;
-    if (input.deletedPaths.length > 0) {
-      deleted += await files.markDeletedByPaths(input.mappingId, input.deletedPaths, now);
-      await rejections.removeByPaths(input.mappingId, input.deletedPaths);
+    if (deletedPaths.length > 0) {
+      deleted += await files.markDeletedByPaths(input.mappingId, deletedPaths, now);
+      await rejections.removeByPaths(input.mappingId, deletedPaths);
     }
-    if (input.files.length > 0 && !input.fullListing) {
-      deleted += await files.markReplacedAtPaths(input.mappingId, input.files, now);
+    if (listed.length > 0 && !input.fullListing) {
+      deleted += await files.markReplacedAtPaths(input.mappingId, listed, now);
     }
     const counts =
-      input.files.length > 0
-        ? await files.upsertListedFiles(
-            { id: input.mappingId, projectId: input.projectId },
-            input.files,
-            input.listingGeneration,
-            now,
-          )
+      listed.length > 0
+        ? await files.upsertListedFiles({ id: input.mappingId, projectId: input.projectId }, listed, input.listingGeneration, now)
         : { added: 0, updated: 0, unchanged: 0 };
     // A file once rejected and since renamed to an acceptable name is no longer a rejection.
-    if (input.files.length > 0) await rejections.removeByIds(input.mappingId, input.files.map((f) => f.id));
+    if (listed.length > 0) await rejections.removeByIds(input.mappingId, listed.map((f) => f.id));
     if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
     return { ...counts, deleted };
   }

@@ -19,5 +19,7 @@ export function createRecordMappingState(deps: ActivityDeps) {
       lastError: input.lastError,
       lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
     });
+    // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
+    if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
   };
 }

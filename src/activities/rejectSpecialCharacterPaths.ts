@@ -1,6 +1,7 @@
-import type { ListedFolder } from '../domain/types';
+import type { ListedFolder, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
 import { withHeartbeats } from './heartbeat';
+import { requireKeptPage } from './listingPage';
 
 export interface NamedEntry {
   id: string;
@@ -12,8 +13,10 @@ export interface NamedEntry {
 export interface RejectInput {
   mappingId: string;
   projectId: string;
-  files: NamedEntry[];
-  folders: ListedFolder[];
+  /** The page `listFolder` kept; or, from workflows started before pages were kept, its entries. */
+  page?: ListingPageRef;
+  files?: NamedEntry[];
+  folders?: ListedFolder[];
 }
 
 export interface RejectResult {
@@ -33,12 +36,21 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
 
   async function reject(input: RejectInput): Promise<RejectResult> {
     const mapping = { id: input.mappingId, projectId: input.projectId };
+    const { files, folders } = input.page
+      ? await requireKeptPage(deps, input.mappingId, input.page)
+      : { files: input.files ?? [], folders: input.folders ?? [] };
     const now = (deps.now ?? (() => new Date()))();
-    const rejected = input.files
-      .map((f) => ({ ...f, characters: deps.pathPolicy.offendingCharacters(f.name) }))
+    const rejected = files
+      .map(({ id, name, pathDisplay, pathLower }) => ({
+        id,
+        name,
+        pathDisplay,
+        pathLower,
+        characters: deps.pathPolicy.offendingCharacters(name),
+      }))
       .filter((f) => f.characters.length > 0);
     if (rejected.length > 0) await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, now);
-    if (input.folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, input.folders, now);
-    return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: input.folders.length };
+    if (folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, folders, now);
+    return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: folders.length };
   }
 }

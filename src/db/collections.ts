@@ -1,4 +1,4 @@
-import type { Collection, Db, IndexDescription } from 'mongodb';
+import type { Binary, Collection, Db, IndexDescription } from 'mongodb';
 import type {
   Connection,
   FileRecord,
@@ -10,6 +10,15 @@ import type {
   User,
 } from '../domain/types';
 
+/** A kept listing page until `persistNewFiles` has recorded it: its entries as deflated JSON. */
+export interface StoredListingPage {
+  _id: string;
+  mappingId: string;
+  pageId: string;
+  entries: Binary;
+  listedAt: Date;
+}
+
 export interface Collections {
   orgs: Collection<Organization>;
   projects: Collection<Project>;
@@ -19,6 +28,7 @@ export interface Collections {
   mappings: Collection<Mapping>;
   files: Collection<FileRecord>;
   rejections: Collection<RejectionRecord>;
+  listingPages: Collection<StoredListingPage>;
 }
 
 export function collections(db: Db): Collections {
@@ -31,6 +41,7 @@ export function collections(db: Db): Collections {
     mappings: db.collection<Mapping>('mappings'),
     files: db.collection<FileRecord>('files'),
     rejections: db.collection<RejectionRecord>('rejections'),
+    listingPages: db.collection<StoredListingPage>('listing_pages'),
   };
 }
 
@@ -65,6 +76,8 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
     { key: { mappingId: 1, kind: 1, _id: 1 }, name: 'mappingId_kind_id' },
   ],
+  // Read and written by _id only; at most two documents per mapping, and usually none.
+  listingPages: [],
 };
 
 /** Idempotent: safe at every start of the API and the worker. */

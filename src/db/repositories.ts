@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { createConnectionsRepository } from './connectionsRepository';
 import { createFilesRepository } from './filesRepository';
+import { createListingPagesRepository } from './listingPagesRepository';
 import { createMappingsRepository } from './mappingsRepository';
 import { createMembershipsRepository } from './membershipsRepository';
 import { createOrgsRepository } from './orgsRepository';
@@ -19,6 +20,7 @@ export function createRepositories(db: Db) {
     mappings: createMappingsRepository(db),
     files: createFilesRepository(db),
     rejections: createRejectionsRepository(db),
+    listingPages: createListingPagesRepository(db),
   };
 }
 

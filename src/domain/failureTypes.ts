@@ -6,4 +6,6 @@ export const FailureTypes = {
   mappingGone: 'MappingGone',
   rateLimited: 'DropboxRateLimited',
   badRequest: 'DropboxBadRequest',
+  /** A kept listing page was replaced before it was read: the cycle ends and the page is listed again. */
+  listingPageMissing: 'ListingPageMissing',
 } as const;

@@ -31,6 +31,36 @@ export interface ListedPage {
   hasMore: boolean;
 }
 
+/**
+ * Where `listFolder` kept a page out of the workflow history: one of two slots per mapping, so
+ * the next page can be listed while this one is persisted. `pageId` tells a page from a later
+ * one kept in the same slot.
+ */
+export interface ListingPageRef {
+  slot: 0 | 1;
+  pageId: string;
+}
+
+/** What the history holds of a kept page: the cursor, and counts for the Web UI. */
+export interface ListedPageSummary {
+  cursor: string;
+  hasMore: boolean;
+  /** Absent when the page is empty (an idle cycle writes nothing). */
+  page?: ListingPageRef;
+  counts: { files: number; folders: number; deletedPaths: number };
+}
+
+/** A kept page, as the activities read it from `listing_pages`. */
+export interface ListingPageRecord {
+  _id: string;
+  mappingId: string;
+  pageId: string;
+  files: ListedFile[];
+  folders: ListedFolder[];
+  deletedPaths: string[];
+  listedAt: Date;
+}
+
 export interface Organization {
   _id: string;
   name: string;

@@ -1,21 +1,17 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
-import type { ListedPage } from '../domain/types';
+import { records, dropbox } from './activityProxies';
 import {
   type CarriedState,
   type FolderSyncInput,
@@ -29,37 +25,15 @@ import {
   syncNowSignal,
   unmapSignal,
 } from './definitions';
+import { CycleInterrupted, failureOf, listInlinePages, listKeptPages, type ListingRun } from './listing';
 
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
-// Dropbox calls: outages and rate limits are retried here (429 waits for its Retry-After through
-// `nextRetryDelay`); what the admin must fix is not retried and reaches the workflow at once.
-// Local activities: an idle cycle (validate, list one empty page) then fits in one workflow task,
-// a handful of history events instead of a dozen and a half.
-const dropbox = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [
-      FailureTypes.credentialsRejected,
-      FailureTypes.cursorReset,
-      FailureTypes.folderMissing,
-      FailureTypes.mappingGone,
-      FailureTypes.badRequest,
-    ],
-  },
-});
-
-// Database writes are idempotent, so they retry until the database is back. They heartbeat, so
-// a worker that died mid-write is noticed in seconds rather than at the end of the timeout.
-const records = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+/**
+ * Runs recorded before this patch passed listed pages through the history and wrote a new
+ * mapping's state at start; replaying them takes the old paths.
+ */
+export const KEPT_LISTING_PAGES_PATCH = 'kept-listing-pages';
 
 export interface FolderSyncResult {
   mappingId: string;
@@ -83,15 +57,6 @@ function initialState(): CarriedState {
   };
 }
 
-function failureOf(err: unknown): { type: string | undefined; message: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
-  return { type: undefined, message: err instanceof Error ? err.message : String(err) };
-}
-
-/** Ends a cycle early without failing it: a pause, an unmap, or time to continue as new. */
-class CycleInterrupted extends Error {}
-
 /**
  * One long-running workflow per mapping: every poll interval it validates the token, lists the
  * folder non-recursively page by page, records rejections and persists new files. Signals pause,
@@ -99,7 +64,7 @@ class CycleInterrupted extends Error {}
  * carrying the cursor and counters.
  */
 export async function folderSyncWorkflow(input: FolderSyncInput): Promise<FolderSyncResult> {
-  const { mappingId, projectId } = input;
+  const { mappingId } = input;
   const pollIntervalMs = input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const s: CarriedState = input.carried ? { ...input.carried, runs: input.carried.runs + 1 } : initialState();
   let unmapRequested = false;
@@ -150,7 +115,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   };
 
-  let publishedState: MappingState | undefined;
+  const keptPages = patched(KEPT_LISTING_PAGES_PATCH);
+  const listing: ListingRun = { input, s, shouldContinueAsNew };
+  // The search attribute came with the start (or the previous run): setting it again is an event.
+  let publishedState = keptPages
+    ? (workflowInfo().typedSearchAttributes.get(SyncStateKey) as MappingState | undefined)
+    : undefined;
   const publishState = (state: MappingState) => {
     if (publishedState === state) return;
     publishedState = state;
@@ -161,9 +131,13 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
    * Writes state and errors to MongoDB when they changed (or, forced, after a cycle that changed
    * files), for the API to show while the worker is down. An idle cycle writes nothing.
    */
+  // A new mapping was just recorded active, without an error, by the API that started this run.
+  const createdActive = keptPages && input.newMapping === true && !input.carried;
   let recorded: { state?: MappingState; lastError?: string | undefined } = input.carried
     ? { state: input.carried.state, lastError: input.carried.lastError }
-    : {};
+    : createdActive
+      ? { state: 'active', lastError: undefined }
+      : {};
   const recordState = async (force = false) => {
     const state: MappingState = unmapRequested ? 'unmapped' : s.state;
     publishState(state);
@@ -177,76 +151,11 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     });
   };
 
-  async function listAndPersist(): Promise<{ changed: boolean }> {
-    let changed = false;
-    for (;;) {
-      if (s.cursor === undefined && !s.fullListing) {
-        s.fullListing = true;
-        s.listingGeneration += 1;
-      }
-      let page: ListedPage;
-      try {
-        page = await dropbox.listFolder({ mappingId, ...(s.cursor ? { cursor: s.cursor } : {}) });
-      } catch (err) {
-        if (failureOf(err).type !== FailureTypes.cursorReset) throw err;
-        // Dropbox forgot where we were: list everything again; the sweep at its end removes
-        // records of files deleted while the cursor was lost.
-        s.cursor = undefined;
-        s.fullListing = false;
-        continue;
-      }
-      s.counters.dropboxPages += 1;
-      let accepted = page.files;
-      if (page.files.length > 0 || page.folders.length > 0) {
-        const rejection = await records.rejectSpecialCharacterPaths({
-          mappingId,
-          projectId,
-          files: page.files.map(({ id, name, pathDisplay, pathLower }) => ({ id, name, pathDisplay, pathLower })),
-          folders: page.folders,
-        });
-        if (rejection.rejectedFileIds.length > 0) {
-          const rejected = new Set(rejection.rejectedFileIds);
-          accepted = page.files.filter((f) => !rejected.has(f.id));
-        }
-        s.counters.rejections += rejection.rejectedFileIds.length;
-        s.counters.skippedFolders += rejection.skippedFolders;
-        changed = true;
-      }
-      // Generation 1 of a new mapping lists a folder of which nothing is recorded: nothing to sweep.
-      const sweep = s.fullListing && !page.hasMore && !(input.newMapping && s.listingGeneration === 1);
-      if (accepted.length > 0 || page.deletedPaths.length > 0 || sweep) {
-        const persisted = await records.persistNewFiles({
-          mappingId,
-          projectId,
-          files: accepted,
-          deletedPaths: page.deletedPaths,
-          listingGeneration: s.listingGeneration,
-          sweep,
-          fullListing: s.fullListing,
-        });
-        s.counters.filesAdded += persisted.added;
-        s.counters.filesUpdated += persisted.updated;
-        s.counters.filesDeleted += persisted.deleted;
-        changed ||= persisted.added + persisted.updated + persisted.deleted > 0;
-      }
-      // The cursor moves only once the page is safely recorded.
-      s.cursor = page.cursor;
-      if (!page.hasMore) {
-        s.fullListing = false;
-        return { changed };
-      }
-      if (shouldContinueAsNew()) {
-        s.syncRequested = true;
-        throw new CycleInterrupted();
-      }
-    }
-  }
-
   async function cycle(): Promise<void> {
     phase = 'syncing';
     try {
       await dropbox.validateToken({ mappingId });
-      const { changed } = await listAndPersist();
+      const { changed } = await (keptPages ? listKeptPages(listing) : listInlinePages(listing));
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;
@@ -280,7 +189,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     }
   }
 
-  await recordState(s.runs === 0);
+  await recordState(s.runs === 0 && !createdActive);
 
   for (;;) {
     if (unmapRequested) break;

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../src/activities';
 import { collections } from '../../src/db/collections';
+import { createRepositories } from '../../src/db/repositories';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { ListedPage, Mapping } from '../../src/domain/types';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
@@ -138,6 +139,81 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(await rejections.countDocuments({ mappingId: mapping._id, kind: 'special_characters' }), 0);
     const names = (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
     assert.deepEqual(names, ['plan 2.pdf']);
+  });
+
+  it('keeps a listed page in MongoDB, out of the history: checked, recorded, then dropped', async () => {
+    const path = `${FOLDER}/Kept`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 30, { prefix: 'sheet-', extension: '.pdf' });
+    fx.emulator.addFile(fx.accountId, `${path}/bad|name.pdf`);
+    fx.emulator.addFolder(fx.accountId, `${path}/Sub`);
+    const mapping = await fx.newMapping(path);
+    const { listingPages } = collections(fx.testDb.db);
+
+    const summary = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 1 });
+    assert.deepEqual(summary.counts, { files: 31, folders: 1, deletedPaths: 0 });
+    assert.equal(summary.page?.slot, 1);
+    assert.ok(!JSON.stringify(summary).includes('sheet-'), 'the summary names no file');
+    const kept = await fx.repos.listingPages.find(mapping._id, summary.page!);
+    assert.equal(kept.status === 'kept' && kept.page.files.length, 31);
+    const stored = JSON.stringify(await listingPages.findOne({ _id: `${mapping._id}:1` }));
+    assert.ok(!stored.includes('sheet-'), 'stored compressed');
+
+    const page = summary.page!;
+    // Checked by another worker: it has no copy of the page and reads MongoDB's.
+    const otherWorker = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
+    const checked = await otherWorker.rejectSpecialCharacterPaths({ mappingId: mapping._id, projectId: mapping.projectId, page });
+    assert.equal(checked.rejectedFileIds.length, 1);
+    assert.equal(checked.skippedFolders, 1);
+    const persist = {
+      mappingId: mapping._id,
+      projectId: mapping.projectId,
+      page,
+      rejectedFileIds: checked.rejectedFileIds,
+      listingGeneration: 1,
+      sweep: false,
+      fullListing: true,
+    };
+    assert.deepEqual(await activities.persistNewFiles(persist), { added: 30, updated: 0, unchanged: 0, deleted: 0 });
+    assert.equal(await fx.repos.files.countLive(mapping._id), 30);
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 1, 'kept until the listing ends');
+    // A retry of a page whose completion was lost records it again, changing nothing.
+    assert.deepEqual(await activities.persistNewFiles(persist), { added: 0, updated: 0, unchanged: 30, deleted: 0 });
+    const last = { ...persist, endsListing: true };
+    await activities.persistNewFiles(last);
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0, 'dropped with the last page');
+    // The last page's retry whose first attempt finished finds the slot empty: nothing to do.
+    assert.deepEqual(await activities.persistNewFiles(last), { added: 0, updated: 0, unchanged: 0, deleted: 0 });
+
+    // An empty page (nothing changed) is not kept: an idle cycle writes nothing.
+    const idle = await activities.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 0 });
+    assert.equal(idle.page, undefined);
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
+  });
+
+  it('refuses to check or record a kept page that a later listing replaced, and unmapping drops kept pages', async () => {
+    const path = `${FOLDER}/Replaced`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 3);
+    const mapping = await fx.newMapping(path);
+    const first = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    const second = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    const base = { mappingId: mapping._id, projectId: mapping.projectId };
+    const refused = await failureOf(activities.rejectSpecialCharacterPaths({ ...base, page: first.page! }));
+    assert.equal(refused.type, FailureTypes.listingPageMissing);
+    assert.equal(refused.nonRetryable, true);
+    const notRecorded = await failureOf(
+      activities.persistNewFiles({ ...base, page: first.page!, listingGeneration: 1, sweep: false }),
+    );
+    assert.equal(notRecorded.type, FailureTypes.listingPageMissing);
+    assert.equal(await fx.repos.files.countLive(mapping._id), 0);
+
+    await activities.listFolder({ mappingId: mapping._id, keepInSlot: 1 });
+    const { listingPages } = collections(fx.testDb.db);
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 2);
+    assert.ok(second.page);
+    await activities.recordMappingState({ mappingId: mapping._id, state: 'unmapped', lastError: null, lastSyncAt: null });
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
   });
 
   it('fails with a cursor reset when Dropbox resets the cursor, and lists again from the start', async () => {

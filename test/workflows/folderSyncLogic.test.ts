@@ -10,7 +10,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { FailureTypes } from '../../src/domain/failureTypes';
-import type { ListedFile } from '../../src/domain/types';
+import type { ListFolderInput } from '../../src/activities/listFolder';
+import type { PersistInput } from '../../src/activities/persistNewFiles';
+import type { RejectInput } from '../../src/activities/rejectSpecialCharacterPaths';
+import type { ListedFile, ListingPageRef } from '../../src/domain/types';
 import {
   SyncStateKey,
   credentialsUpdatedSignal,
@@ -22,8 +25,10 @@ import {
   type FolderSyncStatus,
 } from '../../src/workflows/definitions';
 import { folderSyncWorkflow } from '../../src/workflows';
+import { historyText } from '../api/histories';
 import { createTimeSkippingEnv } from '../support/servers';
 import { eventually } from '../support/eventually';
+import { whenWaitingOnTimer } from '../support/timerWait';
 
 const MINUTE = 60_000;
 
@@ -33,10 +38,18 @@ class FakeFolder {
   generation = 1;
   tokenGood = true;
   resetNext = false;
+  /** The next kept page is lost before it is checked, as if a later listing had replaced it. */
+  loseNextPage = false;
+  persistDelayMs = 0;
   calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, record: [] as string[] };
   cursorsSeen: (string | undefined)[] = [];
+  slotsUsed: (number | undefined)[] = [];
+  /** What happened, in order: listings, and each page's recording start and end. */
+  timeline: string[] = [];
   persisted = new Map<string, ListedFile>();
+  kept = new Map<string, { pageId: string; files: ListedFile[] }>();
   sweeps = 0;
+  private pages = 0;
 
   constructor(private readonly pageSize = 3) {}
 
@@ -49,7 +62,13 @@ class FakeFolder {
     return this.activitiesOf(this);
   }
 
+  private keptPage(mappingId: string, ref: ListingPageRef): ListedFile[] | undefined {
+    const page = this.kept.get(`${mappingId}:${ref.slot}`);
+    return page?.pageId === ref.pageId ? page.files : undefined;
+  }
+
   private activitiesOf(self: FakeFolder): Activities {
+    const missing = () => ApplicationFailure.nonRetryable('page gone', FailureTypes.listingPageMissing);
     return {
       async validateToken() {
         self.calls.validateToken += 1;
@@ -58,36 +77,58 @@ class FakeFolder {
         }
         return { accountId: 'dbid:1' };
       },
-      async listFolder({ cursor }) {
+      async listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput) {
         self.calls.listFolder += 1;
         self.cursorsSeen.push(cursor);
+        self.slotsUsed.push(keepInSlot);
         if (cursor && self.resetNext) {
           self.resetNext = false;
           throw ApplicationFailure.nonRetryable('reset', FailureTypes.cursorReset);
         }
         const offset = cursor ? Number(cursor.split(':')[1]) : 0;
-        const page = self.files.slice(offset, offset + self.pageSize);
-        const end = offset + page.length;
-        return { files: page, folders: [], deletedPaths: [], cursor: `${self.generation}:${end}`, hasMore: end < self.files.length };
+        const files = self.files.slice(offset, offset + self.pageSize);
+        const end = offset + files.length;
+        self.timeline.push(`list ${end}`);
+        const page = { cursor: `${self.generation}:${end}`, hasMore: end < self.files.length };
+        if (keepInSlot === undefined) return { ...page, files, folders: [], deletedPaths: [] };
+        const counts = { files: files.length, folders: 0, deletedPaths: 0 };
+        if (files.length === 0) return { ...page, counts };
+        const pageId = `page-${++self.pages}`;
+        self.kept.set(`${mappingId}:${keepInSlot}`, { pageId: self.loseNextPage ? 'replaced' : pageId, files });
+        self.loseNextPage = false;
+        return { ...page, counts, page: { slot: keepInSlot, pageId } };
       },
-      async rejectSpecialCharacterPaths({ files }) {
+      async rejectSpecialCharacterPaths({ mappingId, page, files }: RejectInput) {
         self.calls.reject += 1;
-        return { rejectedFileIds: files.filter((f) => f.name.includes('#')).map((f) => f.id), skippedFolders: 0 };
+        const names = page ? self.keptPage(mappingId, page) : files;
+        if (!names) throw missing();
+        return { rejectedFileIds: names.filter((f) => f.name.includes('#')).map((f) => f.id), skippedFolders: 0 };
       },
-      async persistNewFiles({ files, sweep }) {
+      async persistNewFiles({ mappingId, page, files, rejectedFileIds, sweep, endsListing }: PersistInput) {
         self.calls.persistNewFiles += 1;
+        const tag = page?.pageId ?? 'sweep';
+        self.timeline.push(`record ${tag}`);
+        if (self.persistDelayMs) await new Promise((r) => setTimeout(r, self.persistDelayMs));
+        let listed = files ?? [];
+        if (page) {
+          const kept = self.keptPage(mappingId, page);
+          if (!kept) throw missing();
+          listed = kept.filter((f) => !rejectedFileIds?.includes(f.id));
+          if (endsListing) for (const slot of [0, 1]) self.kept.delete(`${mappingId}:${slot}`);
+        }
         if (sweep) self.sweeps += 1;
         let added = 0;
-        for (const f of files) {
+        for (const f of listed) {
           if (!self.persisted.has(f.id)) added += 1;
           self.persisted.set(f.id, f);
         }
-        return { added, updated: 0, unchanged: files.length - added, deleted: 0 };
+        self.timeline.push(`recorded ${tag}`);
+        return { added, updated: 0, unchanged: listed.length - added, deleted: 0 };
       },
-      async recordMappingState({ state }) {
+      async recordMappingState({ state }: { state: string }) {
         self.calls.record.push(state);
       },
-    } as Activities;
+    } as unknown as Activities;
   }
 }
 
@@ -226,7 +267,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     await withWorker(folder, async (tq) => {
       const handle = await start(tq, { continueAsNewAfterEvents: 40 });
       await eventually(async () => assert.equal(folder.persisted.size, 40), 30_000);
-      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      await eventually(async () =>
+        assert.equal((await whenWaitingOnTimer(handle, () => status(handle))).counters.cycles, 1),
+      );
       const s = await status(handle);
       assert.ok(s.runs >= 2, `continued as new (${s.runs} runs)`);
       assert.equal(s.counters.filesAdded, 40, 'counters carried across runs');
@@ -245,6 +288,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const handle = await start(tq, { newMapping: true });
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
       assert.equal(folder.sweeps, 0, 'first listing of a new mapping: no sweep');
+      assert.deepEqual(folder.calls.record, ['active'], 'no state written at start: the API has just recorded it');
       assert.equal(folder.persisted.size, 1);
       folder.resetNext = true;
       await handle.signal(syncNowSignal);
@@ -268,6 +312,49 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.equal(folder.sweeps, 2, 'the relisting ended with a sweep');
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2);
       assert.equal(folder.persisted.size, 1);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('keeps listed pages out of the history, recording each page while the next is listed', async () => {
+    const folder = new FakeFolder(2);
+    for (let i = 0; i < 10; i += 1) folder.add(`kept-${i}.pdf`);
+    folder.persistDelayMs = 300;
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1), 30_000);
+      assert.equal(folder.persisted.size, 10);
+      assert.deepEqual(folder.slotsUsed.slice(0, 5), [0, 1, 0, 1, 0], 'pages alternate between the two slots');
+      const t = folder.timeline;
+      assert.ok(t.indexOf('list 4') < t.indexOf('recorded page-1'), `page 2 listed while page 1 was recorded: ${t.join(', ')}`);
+      let open = 0;
+      for (const step of t) {
+        if (step.startsWith('record ')) open += 1;
+        if (step.startsWith('recorded ')) open -= 1;
+        assert.ok(open <= 1, `one page recorded at a time: ${t.join(', ')}`);
+      }
+      assert.equal(folder.kept.size, 0, 'the kept pages were dropped once the listing was recorded');
+      const history = historyText(await handle.fetchHistory());
+      assert.ok(history.includes('"pageId":"page-3"'), 'the history holds the page summaries');
+      assert.ok(!history.includes('kept-3.pdf'), 'and no file name');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('a page lost before it is checked ends the cycle with an error; the next cycle lists it again', async () => {
+    const folder = new FakeFolder(2);
+    for (let i = 0; i < 4; i += 1) folder.add(`f${i}.pdf`);
+    folder.loseNextPage = true;
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.match((await status(handle)).lastError ?? '', /page gone/u));
+      assert.equal(folder.persisted.size, 0);
+      assert.equal((await status(handle)).cursorSaved, false, 'the cursor did not move past the lost page');
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal(folder.persisted.size, 4));
+      await eventually(async () => assert.equal((await status(handle)).lastError, null));
       await handle.signal(unmapSignal);
       await handle.result();
     });

@@ -16,6 +16,7 @@ import type { Mapping } from '../../src/domain/types';
 import { silentLogger } from '../../src/log';
 import { folderSyncWorkflowId, statusQuery, SyncStateKey, type FolderSyncStatus } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
+import { whenWaitingOnTimer } from '../support/timerWait';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 import { createTimeSkippingEnv } from '../support/servers';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
@@ -72,7 +73,7 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
   async function waitForCycles(handle: WorkflowHandle, cycles: number): Promise<FolderSyncStatus> {
     let last: FolderSyncStatus | undefined;
     await eventually(async () => {
-      last = await status(handle);
+      last = await whenWaitingOnTimer(handle, () => status(handle));
       assert.ok(last.counters.cycles >= cycles && last.phase === 'waiting', JSON.stringify(last));
     });
     return last!;

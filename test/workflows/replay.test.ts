@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { KEPT_LISTING_PAGES_PATCH } from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
 const HISTORIES = join(__dirname, 'histories');
@@ -20,8 +21,9 @@ interface RecordedHistory {
   json: { events: { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[] };
 }
 
+/** Today's recordings, and under inline-pages/ those from before pages were kept out of the history. */
 async function loadHistories(): Promise<RecordedHistory[]> {
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  const files = (await readdir(HISTORIES, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => ({ name: file, json: JSON.parse(await readFile(join(HISTORIES, file), 'utf8')) })),
   );
@@ -38,6 +40,23 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     for (const type of ['EVENT_TYPE_TIMER_FIRED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 'EVENT_TYPE_MARKER_RECORDED']) {
       assert.ok(types.has(type), `no ${type} in the recorded histories`);
     }
+  });
+
+  it('holds runs recorded before and after listed pages were kept out of the history', async () => {
+    const histories = await loadHistories();
+    const patched = (h: RecordedHistory) => {
+      let found = false;
+      JSON.stringify(h.json, (key, value: unknown) => {
+        if (key === 'data' && typeof value === 'string')
+          found ||= Buffer.from(value, 'base64').toString('utf8').includes(KEPT_LISTING_PAGES_PATCH);
+        return value;
+      });
+      return found;
+    };
+    const after = histories.filter(patched).map((h) => h.name);
+    const before = histories.filter((h) => !patched(h)).map((h) => h.name);
+    assert.ok(after.length >= 5, `runs with the patch: ${after.join(', ')}`);
+    assert.ok(before.length >= 5 && before.every((n) => n.startsWith('inline-pages')), `runs without: ${before.join(', ')}`);
   });
 
   it('replays every recorded history without nondeterminism', async () => {

@@ -1,0 +1,38 @@
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FailureTypes } from '../domain/failureTypes';
+
+// Dropbox calls: outages and rate limits are retried here (429 waits for its Retry-After through
+// `nextRetryDelay`); what the admin must fix is not retried and reaches the workflow at once.
+// Local activities: an idle cycle (validate, list one empty page) then fits in one workflow task,
+// a handful of history events instead of a dozen and a half.
+const dropboxCalls: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [
+      FailureTypes.credentialsRejected,
+      FailureTypes.cursorReset,
+      FailureTypes.folderMissing,
+      FailureTypes.mappingGone,
+      FailureTypes.badRequest,
+    ],
+  },
+};
+
+export const dropbox = proxyLocalActivities<Activities>(dropboxCalls);
+
+// The further pages of a long listing: a local activity holds back the workflow task that
+// schedules the recording of the page before, so these run as activities, beside that recording.
+export const dropboxPaging = proxyActivities<Activities>(dropboxCalls);
+
+// Database writes are idempotent, so they retry until the database is back. They heartbeat, so
+// a worker that died mid-write is noticed in seconds rather than at the end of the timeout.
+export const records = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
