@@ -185,6 +185,12 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
       )
       .join(', ')}`,
   );
+  const cache = countersB.cache;
+  if (cache) {
+    say(
+      `  worker cache: ${fmt(cache.workflows)} workflows of ${fmt(cache.capacity)}; JS heap ${fmt(cache.heapUsedMiB)} MiB (peak ${fmt(cache.peakHeapUsedMiB)} MiB) of the RSS`,
+    );
+  }
   say(`  ${keptUp ? 'kept up' : 'did NOT keep up'}`);
   return { mappings: n, keptUp };
 }

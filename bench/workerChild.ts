@@ -21,9 +21,12 @@ export interface WorkerCounters {
   docsWritten: number;
   /** Executions by activity type (local ones too): attempts, failed attempts, total time. */
   activities: Record<string, { count: number; failed: number; ms: number }>;
+  /** Workflows in the worker's cache against its capacity, and the JS heap (MiB) behind the RSS. */
+  cache?: { workflows: number; capacity: number; heapUsedMiB: number; peakHeapUsedMiB: number };
 }
 
 const counters: WorkerCounters = { commands: {}, docsWritten: 0, activities: {} };
+const MiB = 1024 * 1024;
 let dirty = true;
 
 function emit(type: string, body: object = {}): void {
@@ -85,7 +88,20 @@ async function main(): Promise<void> {
       ...tuning,
     },
   });
+  let peakHeapUsed = 0;
   const timer = setInterval(() => {
+    const heapUsed = process.memoryUsage().heapUsed;
+    peakHeapUsed = Math.max(peakHeapUsed, heapUsed);
+    const cache = {
+      workflows: worker.getStatus().numCachedWorkflows,
+      capacity: worker.options.maxCachedWorkflows,
+      heapUsedMiB: Math.round(heapUsed / MiB),
+      peakHeapUsedMiB: Math.round(peakHeapUsed / MiB),
+    };
+    if (cache.workflows !== counters.cache?.workflows || cache.heapUsedMiB !== counters.cache.heapUsedMiB) {
+      counters.cache = cache;
+      dirty = true;
+    }
     if (!dirty) return;
     dirty = false;
     emit('counters', counters);

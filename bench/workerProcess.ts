@@ -68,6 +68,7 @@ export async function startBenchWorker(
           commands: message.commands,
           docsWritten: message.docsWritten,
           activities: message.activities,
+          ...(message.cache ? { cache: message.cache } : {}),
         };
         received = Date.now();
       }

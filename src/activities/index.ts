@@ -1,3 +1,4 @@
+import { createCheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { createListFolder } from './listFolder';
 import { createPersistNewFiles } from './persistNewFiles';
@@ -8,9 +9,11 @@ import { createValidateToken } from './validateToken';
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
+  // One per worker: a cycle's token check and listing run on the worker that ran its task.
+  const checked = createCheckedCredentials();
   return {
-    validateToken: createValidateToken(deps),
-    listFolder: createListFolder(deps),
+    validateToken: createValidateToken(deps, checked),
+    listFolder: createListFolder(deps, checked),
     rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps),
     persistNewFiles: createPersistNewFiles(deps),
     recordMappingState: createRecordMappingState(deps),

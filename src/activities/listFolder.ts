@@ -1,4 +1,5 @@
 import type { ListedPage, ListedPageSummary, ListingPageRef } from '../domain/types';
+import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { asActivityFailure } from './failures';
 import { loadMappingCredentials } from './mappingCredentials';
@@ -19,11 +20,12 @@ export interface ListFolderInput {
  * paths deleted since the cursor. One page per call lets the workflow save the cursor after every
  * page; keeping the page in MongoDB keeps the history at a few hundred bytes per page.
  */
-export function createListFolder(deps: ActivityDeps) {
+export function createListFolder(deps: ActivityDeps, checked?: CheckedCredentials) {
   async function listFolder(input: ListFolderInput & { keepInSlot: ListingPageRef['slot'] }): Promise<ListedPageSummary>;
   async function listFolder(input: ListFolderInput): Promise<ListedPage>;
   async function listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput): Promise<ListedPage | ListedPageSummary> {
-    const { mapping, credentials } = await loadMappingCredentials(deps, mappingId);
+    // The first page of a cycle uses what the token check just loaded; later pages read again.
+    const { mapping, credentials } = checked?.take(mappingId) ?? (await loadMappingCredentials(deps, mappingId));
     const request = { path: mapping.dropboxPath, limit: deps.pageLimit, ...(cursor ? { cursor } : {}) };
     const page = await asActivityFailure(() => deps.dropbox.listFolderPage(credentials, request));
     if (keepInSlot === undefined) return page;

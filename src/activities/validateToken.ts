@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { asActivityFailure, FailureTypes } from './failures';
 import { loadMappingCredentials } from './mappingCredentials';
@@ -8,9 +9,10 @@ export interface ValidateTokenInput {
 }
 
 /** One Dropbox call: is the mapping's token still good, and still for the connected account? */
-export function createValidateToken(deps: ActivityDeps) {
+export function createValidateToken(deps: ActivityDeps, checked?: CheckedCredentials) {
   return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string }> {
-    const { connection, credentials } = await loadMappingCredentials(deps, mappingId);
+    const loaded = await loadMappingCredentials(deps, mappingId);
+    const { connection, credentials } = loaded;
     const account = await asActivityFailure(() => deps.dropbox.getAccount(credentials));
     if (account.accountId !== connection.accountId) {
       throw ApplicationFailure.nonRetryable(
@@ -20,6 +22,7 @@ export function createValidateToken(deps: ActivityDeps) {
         { problem: 'identity_mismatch' },
       );
     }
+    checked?.keep(mappingId, loaded);
     return { accountId: account.accountId };
   };
 }

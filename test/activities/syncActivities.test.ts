@@ -257,6 +257,32 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.deepEqual(Object.keys(await activities.validateToken({ mappingId: mapping._id })).sort(), ['accountId']);
   });
 
+  it('reads the mapping and its connection once per cycle: the listing takes what the token check loaded', async () => {
+    const path = `${FOLDER}/Handoff`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFile(fx.accountId, `${path}/Plan.pdf`);
+    const mapping = await fx.newMapping(path);
+    const reads = { mappings: 0, connections: 0 };
+    const { repos } = fx.deps;
+    const counted = createActivities({
+      ...fx.deps,
+      repos: {
+        ...repos,
+        mappings: { ...repos.mappings, getById: (id) => (reads.mappings++, repos.mappings.getById(id)) },
+        connections: { getById: (id) => (reads.connections++, repos.connections.getById(id)) },
+      },
+    });
+
+    await counted.validateToken({ mappingId: mapping._id });
+    const first = await counted.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    assert.equal(first.counts.files, 1);
+    assert.deepEqual(reads, { mappings: 1, connections: 1 });
+
+    // A listing no check just preceded (a later page, a retry) loads them itself.
+    await counted.listFolder({ mappingId: mapping._id, cursor: first.cursor, keepInSlot: 1 });
+    assert.deepEqual(reads, { mappings: 2, connections: 2 });
+  });
+
   it('fails a listing of a folder that no longer exists as folder missing', async () => {
     const path = `${FOLDER}/Gone`;
     fx.emulator.addFolder(fx.accountId, path);
