@@ -47,7 +47,8 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
     dbUri: fx.dbUri,
     taskQueue: fx.taskQueue,
     pageLimit: args.pageLimit,
-    tuning: args.tuning,
+    // Sized as the README says to size it: every mapping the worker runs fits in its cache.
+    tuning: { maxCachedWorkflows: n + 100, ...args.tuning },
     nodeArgs: args.workerNodeArgs,
   });
   const workflows = fx.workflows(intervalMs);
@@ -188,7 +189,7 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   const cache = countersB.cache;
   if (cache) {
     say(
-      `  worker cache: ${fmt(cache.workflows)} workflows of ${fmt(cache.capacity)}; JS heap ${fmt(cache.heapUsedMiB)} MiB (peak ${fmt(cache.peakHeapUsedMiB)} MiB) of the RSS`,
+      `  worker cache: ${fmt(cache.workflows)} workflows of ${fmt(cache.capacity)}; JS heap ${fmt(cache.heapUsedMiB)} MiB used (peak ${fmt(cache.peakHeapUsedMiB)}) of ${fmt(cache.heapTotalMiB)} MiB, external ${fmt(cache.externalMiB)} MiB`,
     );
   }
   say(`  ${keptUp ? 'kept up' : 'did NOT keep up'}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowBundleOptions } from '../src/workflowBundle';
 import type { Db, MongoClient } from 'mongodb';
 import { removeQuietly } from '../src/dev/atomicInstall';
 import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
@@ -97,7 +98,7 @@ async function open(cleanups: (() => Promise<void>)[], close: () => Promise<void
 
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
+    ...workflowBundleOptions(),
     logger: new DefaultLogger('WARN'),
   });
   const bundlePath = join(dataDir, 'workflow-bundle.js');

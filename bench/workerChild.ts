@@ -22,7 +22,14 @@ export interface WorkerCounters {
   /** Executions by activity type (local ones too): attempts, failed attempts, total time. */
   activities: Record<string, { count: number; failed: number; ms: number }>;
   /** Workflows in the worker's cache against its capacity, and the JS heap (MiB) behind the RSS. */
-  cache?: { workflows: number; capacity: number; heapUsedMiB: number; peakHeapUsedMiB: number };
+  cache?: {
+    workflows: number;
+    capacity: number;
+    heapUsedMiB: number;
+    peakHeapUsedMiB: number;
+    heapTotalMiB: number;
+    externalMiB: number;
+  };
 }
 
 const counters: WorkerCounters = { commands: {}, docsWritten: 0, activities: {} };
@@ -83,20 +90,22 @@ async function main(): Promise<void> {
     connection,
     deps: createActivityDeps(config, db, log),
     tuning: {
-      ...(bundle ? { workflowBundle: { codePath: bundle }, workflowsPath: undefined } : {}),
+      ...(bundle ? { workflowBundle: { codePath: bundle }, workflowsPath: undefined, bundlerOptions: undefined } : {}),
       interceptors: { activity: [(ctx: Context) => ({ inbound: new TimedActivity(ctx.info.activityType) })] },
       ...tuning,
     },
   });
   let peakHeapUsed = 0;
   const timer = setInterval(() => {
-    const heapUsed = process.memoryUsage().heapUsed;
+    const { heapUsed, heapTotal, external } = process.memoryUsage();
     peakHeapUsed = Math.max(peakHeapUsed, heapUsed);
     const cache = {
       workflows: worker.getStatus().numCachedWorkflows,
       capacity: worker.options.maxCachedWorkflows,
       heapUsedMiB: Math.round(heapUsed / MiB),
       peakHeapUsedMiB: Math.round(peakHeapUsed / MiB),
+      heapTotalMiB: Math.round(heapTotal / MiB),
+      externalMiB: Math.round(external / MiB),
     };
     if (cache.workflows !== counters.cache?.workflows || cache.heapUsedMiB !== counters.cache.heapUsedMiB) {
       counters.cache = cache;

@@ -5,9 +5,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundleOptions } from '../src/workflowBundle';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
+  const { code } = await bundleWorkflowCode(workflowBundleOptions());
   // src/worker.ts looks for it one level above its own folder: dist/workflow-bundle.js.
   const target = path.resolve(__dirname, '../workflow-bundle.js');
   await writeFile(target, code);

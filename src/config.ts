@@ -48,6 +48,7 @@ const baseSchema = z.object({
   SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).optional(),
 });
 
 const apiSchema = baseSchema.extend({
@@ -86,6 +87,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     specialCharacters: env.SPECIAL_CHARACTERS,
     tokenEncryptionKey: env.TOKEN_ENCRYPTION_KEY,
     logLevel: env.LOG_LEVEL,
+    /** Workflows a worker keeps in memory between cycles (the SDK's default when absent). */
+    workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
   };
 }
 

@@ -10,16 +10,17 @@ import { createPathPolicy } from './domain/pathPolicy';
 import { createDropboxClient } from './dropbox/client';
 import { createLogger, type Logger } from './log';
 import { createTokenCipher } from './security/tokenCipher';
+import { workflowBundleOptions } from './workflowBundle';
 import type { Db } from 'mongodb';
 
 /** A prebuilt bundle (from `npm run build`) starts faster and is what production runs. */
 const PREBUILT_BUNDLE = path.resolve(__dirname, '../workflow-bundle.js');
 
-export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions'> {
   // Only the compiled worker (dist/) uses it: from source, a stale bundle must never shadow the code.
-  return __filename.endsWith('.js') && existsSync(PREBUILT_BUNDLE)
-    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-    : { workflowsPath: require.resolve('./workflows') };
+  if (__filename.endsWith('.js') && existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
+  const { workflowsPath, preloadModules } = workflowBundleOptions();
+  return { workflowsPath, bundlerOptions: { preloadModules } };
 }
 
 export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): ActivityDeps {
@@ -54,6 +55,9 @@ export async function createSyncWorker(options: {
     taskQueue: options.config.taskQueue,
     activities: createActivities(options.deps),
     ...workflowSource(),
+    // A mapping whose workflow is not cached replays its whole history every cycle: with more
+    // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
+    ...(options.config.workflowCacheSize ? { maxCachedWorkflows: options.config.workflowCacheSize } : {}),
     ...options.tuning,
   });
 }

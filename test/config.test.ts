@@ -32,6 +32,13 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, POLL_INTERVAL: 'soon' }), /POLL_INTERVAL/u);
   });
 
+  it('reads the workflow cache size a worker is given, and leaves the SDK default otherwise', () => {
+    assert.equal(readWorkerConfig(valid).workflowCacheSize, undefined);
+    assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '6000' }).workflowCacheSize, 6000);
+    assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '1' }), /WORKFLOW_CACHE_SIZE/u);
+    assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
+  });
+
   it('requires ROOT_API_KEY for the API only', () => {
     assert.throws(() => readApiConfig(valid), /ROOT_API_KEY is missing/u);
     assert.equal(readApiConfig({ ...valid, ROOT_API_KEY: 'r'.repeat(32), PORT: '8080' }).port, 8080);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../src/workflowBundle';
 import type { Activities } from '../../src/activities';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { ListFolderInput } from '../../src/activities/listFolder';
@@ -139,7 +140,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
 
   before(async () => {
     env = await createTimeSkippingEnv();
-    bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+    bundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger });
   });
   after(async () => {
     await env?.teardown();

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../src/workflowBundle';
 import { createSyncWorkflows, type SyncWorkflows } from '../../src/api/syncWorkflows';
 import { createActivities } from '../../src/activities';
 import { collections } from '../../src/db/collections';
@@ -39,7 +40,7 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     [env, fx, bundle] = await Promise.all([
       createTimeSkippingEnv(),
       openSyncFixture('workflow', { pageLimit: 50 }),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundlerLogger }),
+      bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietBundlerLogger }),
     ]);
     worker = await Worker.create({
       connection: env.nativeConnection,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../src/workflowBundle';
 import { KEPT_LISTING_PAGES_PATCH } from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
@@ -61,10 +62,8 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
 
   it('replays every recorded history without nondeterminism', async () => {
     const histories = await loadHistories();
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/workflows'),
-      logger: quietBundlerLogger,
-    });
+    // Bundled as production bundles it, preloaded modules included.
+    const workflowBundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietBundlerLogger });
     const inputs = histories.map((h) => ({ workflowId: h.name, history: historyFromJSON(h.json) }));
     const replayed: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle }, inputs)) {

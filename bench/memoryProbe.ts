@@ -1,0 +1,75 @@
+/**
+ * Where a cached mapping workflow's memory goes: N workflows started on a worker that runs them in
+ * its main thread (debugMode), their activities answering an idle cycle from memory, then the JS
+ * heap per cached workflow and a heap snapshot (--snapshot). Investigation only: `npx tsx
+ * bench/memoryProbe.ts [N] [--no-preload] [--snapshot]` with TEMPORAL_CLI_PATH set.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import v8 from 'node:v8';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { workflowBundleOptions } from '../src/workflowBundle';
+import { folderSyncWorkflow } from '../src/workflows';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
+
+async function main(): Promise<void> {
+  const n = Number(process.argv.find((a) => /^\d+$/u.test(a)) ?? 1000);
+  const preload = !process.argv.includes('--no-preload');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! },
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+    },
+  });
+  const options = workflowBundleOptions();
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: options.workflowsPath,
+    ...(preload ? { preloadModules: options.preloadModules } : {}),
+    logger: new DefaultLogger('WARN'),
+  });
+  let cycles = 0;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'memory-probe',
+    workflowBundle: bundle,
+    debugMode: true,
+    maxCachedWorkflows: n + 10,
+    activities: {
+      validateToken: async () => ({ accountId: 'dbid:probe' }),
+      listFolder: async () => {
+        cycles += 1;
+        return { cursor: 'cursor', hasMore: false, counts: { files: 0, folders: 0, deletedPaths: 0 } };
+      },
+    },
+  });
+  await worker.runUntil(async () => {
+    const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+    await sleep(2_000);
+    gc();
+    const before = v8.getHeapStatistics().used_heap_size;
+    for (let i = 0; i < n; i++) {
+      const mappingId = `m${i}`;
+      await env.client.workflow.start(folderSyncWorkflow, {
+        taskQueue: 'memory-probe',
+        workflowId: `probe-${i}`,
+        args: [{ mappingId, projectId: 'p', dropboxPath: `/p/${i}`, pollIntervalMs: 3_600_000, newMapping: true }],
+      });
+    }
+    while (cycles < n) await sleep(200);
+    await sleep(2_000);
+    gc();
+    const after = v8.getHeapStatistics().used_heap_size;
+    process.stdout.write(
+      `${n} cached workflows (preload ${preload}): JS heap +${((after - before) / 2 ** 20).toFixed(1)} MiB, ` +
+        `${((after - before) / n / 1024).toFixed(1)} KiB per workflow; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+    );
+    if (process.argv.includes('--snapshot')) process.stdout.write(`snapshot ${v8.writeHeapSnapshot('/tmp/probe.heapsnapshot')}\n`);
+  });
+  await env.teardown();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
