@@ -155,7 +155,7 @@ export async function runInitialSync(stack: BenchStack, args: BenchArgs, n: numb
   say(`  observed by polling the status query: ${seconds(observedMs)}; Dropbox calls ${calls}`);
   say(`  ${describeCpu(usage)}`);
   say(
-    `  MongoDB commands (worker): ${JSON.stringify(delta.commands)}; documents written ${fmt(delta.docsWritten)}`,
+    `  MongoDB commands (worker): ${JSON.stringify(delta.commands)}, ms in all ${JSON.stringify(delta.commandMs)}; documents written ${fmt(delta.docsWritten)}`,
   );
   say(
     `  activities: ${Object.entries(delta.activities)

@@ -18,6 +18,8 @@ import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../
 
 export interface WorkerCounters {
   commands: Record<string, number>;
+  /** Total time of those commands, by name, in ms (the driver's round trip). */
+  commandMs?: Record<string, number>;
   docsWritten: number;
   /** Executions by activity type (local ones too): attempts, failed attempts, total time. */
   activities: Record<string, { count: number; failed: number; ms: number }>;
@@ -32,7 +34,7 @@ export interface WorkerCounters {
   };
 }
 
-const counters: WorkerCounters = { commands: {}, docsWritten: 0, activities: {} };
+const counters: WorkerCounters = { commands: {}, commandMs: {}, docsWritten: 0, activities: {} };
 const MiB = 1024 * 1024;
 let dirty = true;
 
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
   const { client, db } = await connectMongo(config.mongodbUri, { clientOptions: { monitorCommands: true } });
   client.on('commandSucceeded', (event) => {
     counters.commands[event.commandName] = (counters.commands[event.commandName] ?? 0) + 1;
+    const ms = (counters.commandMs ??= {});
+    ms[event.commandName] = (ms[event.commandName] ?? 0) + event.duration;
     counters.docsWritten += written(event.commandName, event.reply as Record<string, unknown>);
     dirty = true;
   });

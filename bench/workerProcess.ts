@@ -66,6 +66,7 @@ export async function startBenchWorker(
       if (message.type === 'counters') {
         latest = {
           commands: message.commands,
+          ...(message.commandMs ? { commandMs: message.commandMs } : {}),
           docsWritten: message.docsWritten,
           activities: message.activities,
           ...(message.cache ? { cache: message.cache } : {}),
@@ -136,5 +137,10 @@ export function counterDelta(a: WorkerCounters, b: WorkerCounters): WorkerCounte
       };
     }
   }
-  return { commands, docsWritten: b.docsWritten - a.docsWritten, activities };
+  const commandMs: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(b.commandMs ?? {})) {
+    const d = ms - (a.commandMs?.[name] ?? 0);
+    if (d !== 0) commandMs[name] = Math.round(d);
+  }
+  return { commands, commandMs, docsWritten: b.docsWritten - a.docsWritten, activities };
 }
