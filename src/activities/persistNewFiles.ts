@@ -28,6 +28,11 @@ export interface PersistInput {
    * FerretDB that check scans every file record of every mapping, once per page.
    */
   fullListing?: boolean;
+  /**
+   * A page of a new mapping's first listing: no record or rejection predates it, so there is no
+   * earlier rejection of an accepted file to remove (one delete fewer per page between inserts).
+   */
+  firstListing?: boolean;
 }
 
 export interface PersistResult {
@@ -79,7 +84,7 @@ export function createPersistNewFiles(deps: ActivityDeps) {
         ? await files.upsertListedFiles({ id: input.mappingId, projectId: input.projectId }, listed, input.listingGeneration, now)
         : { added: 0, updated: 0, unchanged: 0 };
     // A file once rejected and since renamed to an acceptable name is no longer a rejection.
-    if (listed.length > 0) await rejections.removeByIds(input.mappingId, listed.map((f) => f.id));
+    if (listed.length > 0 && !input.firstListing) await rejections.removeByIds(input.mappingId, listed.map((f) => f.id));
     if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
     return { ...counts, deleted };
   }

@@ -8,7 +8,7 @@ import { collections, type StoredListingPage } from './collections';
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
 
-export const LISTING_PAGE_SLOTS = [0, 1] as const;
+export const LISTING_PAGE_SLOTS = [0, 1, 2, 3] as const satisfies readonly ListingPageRef['slot'][];
 
 export type KeptPageLookup = { status: 'kept'; page: ListingPageRecord } | { status: 'gone' | 'replaced' };
 
@@ -20,7 +20,7 @@ function slotId(mappingId: string, slot: ListingPageRef['slot']): string {
  * Listed pages on their way from `listFolder` to `persistNewFiles`, kept here rather than in the
  * workflow history: a 2,000-entry page is ≈ 0.8 MB of JSON, and the history would carry it twice.
  * A slot is overwritten by the next page listed into it, so a cycle interrupted between listing
- * and persisting leaves at most two documents per mapping behind.
+ * and persisting leaves at most four documents per mapping behind.
  */
 export function createListingPagesRepository(db: Db, { cachedPages = 16 } = {}) {
   const { listingPages } = collections(db);

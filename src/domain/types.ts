@@ -32,12 +32,12 @@ export interface ListedPage {
 }
 
 /**
- * Where `listFolder` kept a page out of the workflow history: one of two slots per mapping, so
- * the next page can be listed while this one is persisted. `pageId` tells a page from a later
- * one kept in the same slot.
+ * Where `listFolder` kept a page out of the workflow history: one of four slots per mapping, so
+ * the next pages can be listed and checked while pages are recorded (runs started before the
+ * listing went further ahead use two). `pageId` tells a page from a later one in the same slot.
  */
 export interface ListingPageRef {
-  slot: 0 | 1;
+  slot: 0 | 1 | 2 | 3;
   pageId: string;
 }
 

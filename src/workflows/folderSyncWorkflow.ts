@@ -26,6 +26,7 @@ import {
   unmapSignal,
 } from './definitions';
 import { CycleInterrupted, failureOf, listInlinePages, listKeptPages, type ListingRun } from './listing';
+import { listPagesAhead } from './listingAhead';
 
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
@@ -34,6 +35,9 @@ const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
  * mapping's state at start; replaying them takes the old paths.
  */
 export const KEPT_LISTING_PAGES_PATCH = 'kept-listing-pages';
+
+/** Runs recorded before this patch list one page ahead of the recording, not two. */
+export const LIST_AHEAD_PATCH = 'list-two-pages-ahead';
 
 export interface FolderSyncResult {
   mappingId: string;
@@ -155,7 +159,11 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     phase = 'syncing';
     try {
       await dropbox.validateToken({ mappingId });
-      const { changed } = await (keptPages ? listKeptPages(listing) : listInlinePages(listing));
+      const { changed } = await (keptPages
+        ? patched(LIST_AHEAD_PATCH)
+          ? listPagesAhead(listing)
+          : listKeptPages(listing)
+        : listInlinePages(listing));
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;

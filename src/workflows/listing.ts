@@ -20,17 +20,21 @@ export function failureOf(err: unknown): { type: string | undefined; message: st
   return { type: undefined, message: err instanceof Error ? err.message : String(err) };
 }
 
-function beginFullListingIfNeeded(s: CarriedState, listFrom: string | undefined): void {
+export function beginFullListingIfNeeded(s: CarriedState, listFrom: string | undefined): void {
   if (listFrom === undefined && !s.fullListing) {
     s.fullListing = true;
     s.listingGeneration += 1;
   }
 }
 
-/** The last page of a full listing sweeps, except generation 1 of a new mapping: nothing is recorded yet. */
-function sweepsAfter(run: ListingRun, hasMore: boolean): boolean {
-  const { s, input } = run;
-  return s.fullListing && !hasMore && !(input.newMapping && s.listingGeneration === 1);
+/** A new mapping's first listing: nothing was recorded for it before. */
+export function isFirstListing({ s, input }: ListingRun): boolean {
+  return s.fullListing && input.newMapping === true && s.listingGeneration === 1;
+}
+
+/** The last page of a full listing sweeps, except the first listing of a new mapping. */
+export function sweepsAfter(run: ListingRun, hasMore: boolean): boolean {
+  return run.s.fullListing && !hasMore && !isFirstListing(run);
 }
 
 /**

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../src/workflowBundle';
-import { KEPT_LISTING_PAGES_PATCH } from '../../src/workflows/folderSyncWorkflow';
+import { KEPT_LISTING_PAGES_PATCH, LIST_AHEAD_PATCH } from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
 const HISTORIES = join(__dirname, 'histories');
@@ -22,7 +22,10 @@ interface RecordedHistory {
   json: { events: { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[] };
 }
 
-/** Today's recordings, and under inline-pages/ those from before pages were kept out of the history. */
+/**
+ * Today's recordings; under inline-pages/ those from before pages were kept out of the history,
+ * under kept-pages/ those from before the listing went two pages ahead.
+ */
 async function loadHistories(): Promise<RecordedHistory[]> {
   const files = (await readdir(HISTORIES, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
@@ -43,21 +46,26 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     }
   });
 
-  it('holds runs recorded before and after listed pages were kept out of the history', async () => {
+  it('holds runs recorded before and after each change to the workflow\'s commands', async () => {
     const histories = await loadHistories();
-    const patched = (h: RecordedHistory) => {
+    const marks = (patch: string) => (h: RecordedHistory) => {
       let found = false;
       JSON.stringify(h.json, (key, value: unknown) => {
         if (key === 'data' && typeof value === 'string')
-          found ||= Buffer.from(value, 'base64').toString('utf8').includes(KEPT_LISTING_PAGES_PATCH);
+          found ||= Buffer.from(value, 'base64').toString('utf8').includes(patch);
         return value;
       });
       return found;
     };
-    const after = histories.filter(patched).map((h) => h.name);
-    const before = histories.filter((h) => !patched(h)).map((h) => h.name);
-    assert.ok(after.length >= 5, `runs with the patch: ${after.join(', ')}`);
-    assert.ok(before.length >= 5 && before.every((n) => n.startsWith('inline-pages')), `runs without: ${before.join(', ')}`);
+    const generation = (h: RecordedHistory) => (h.name.includes('/') ? h.name.split('/')[0] : 'current');
+    const kept = histories.filter(marks(KEPT_LISTING_PAGES_PATCH));
+    const ahead = histories.filter(marks(LIST_AHEAD_PATCH));
+    // inline-pages/: pages passed through the history; kept-pages/: kept, listed one page ahead.
+    assert.ok(histories.filter((h) => !kept.includes(h)).every((h) => generation(h) === 'inline-pages'));
+    assert.equal(histories.filter((h) => generation(h) === 'inline-pages').length, 5);
+    assert.ok(kept.filter((h) => generation(h) === 'kept-pages').length >= 5, 'runs with kept pages, one ahead');
+    assert.ok(ahead.every((h) => generation(h) === 'current'), 'the two-ahead listing only in current runs');
+    assert.ok(ahead.length >= 4, `current runs listing two ahead: ${ahead.map((h) => h.name).join(', ')}`);
   });
 
   it('replays every recorded history without nondeterminism', async () => {
