@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { FailureTypes } from '../domain/failureTypes';
 import type { ListedPage, ListingPageRef } from '../domain/types';
 import { dropbox, dropboxPaging, records } from './activityProxies';
+import type { PersistInput } from '../activities/persistNewFiles';
 import type { CarriedState, FolderSyncInput } from './definitions';
 
 /** Ends a cycle early without failing it: a pause, an unmap, or time to continue as new. */
@@ -25,6 +26,25 @@ export function beginFullListingIfNeeded(s: CarriedState, listFrom: string | und
     s.fullListing = true;
     s.listingGeneration += 1;
   }
+}
+
+/** What `persistNewFiles` needs to record a kept page (or, without one, to sweep). */
+export function keptPageRecording(
+  run: ListingRun,
+  listed: { page?: ListingPageRef | undefined; hasMore: boolean; rejectedFileIds: string[] },
+): PersistInput {
+  const { s, input } = run;
+  const { page, hasMore, rejectedFileIds } = listed;
+  return {
+    mappingId: input.mappingId,
+    projectId: input.projectId,
+    ...(page ? { page } : {}),
+    endsListing: !hasMore,
+    ...(rejectedFileIds.length > 0 ? { rejectedFileIds } : {}),
+    listingGeneration: s.listingGeneration,
+    sweep: sweepsAfter(run, hasMore),
+    fullListing: s.fullListing,
+  };
 }
 
 /** A new mapping's first listing: nothing was recorded for it before. */
@@ -80,17 +100,8 @@ export async function listKeptPages(run: ListingRun): Promise<{ changed: boolean
         s.counters.skippedFolders += rejection.skippedFolders;
         changed = true;
       }
-      const sweep = sweepsAfter(run, hasMore);
-      const persistInput = {
-        mappingId,
-        projectId,
-        ...(page ? { page } : {}),
-        endsListing: !hasMore,
-        ...(rejectedFileIds.length > 0 ? { rejectedFileIds } : {}),
-        listingGeneration: s.listingGeneration,
-        sweep,
-        fullListing: s.fullListing,
-      };
+      const persistInput = keptPageRecording(run, { page, hasMore, rejectedFileIds });
+      const { sweep } = persistInput;
       await recorded();
       if (page || sweep) {
         recording = records.persistNewFiles(persistInput).then((persisted) => {

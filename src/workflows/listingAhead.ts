@@ -6,7 +6,7 @@ import {
   CycleInterrupted,
   failureOf,
   isFirstListing,
-  sweepsAfter,
+  keptPageRecording,
   type ListingRun,
 } from './listing';
 
@@ -74,25 +74,15 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
   };
 
   function record(current: CheckedPage): void {
-    const { page, cursor, hasMore, rejectedFileIds } = current;
-    const sweep = sweepsAfter(run, hasMore);
-    if (!page && !sweep) {
+    const { page, cursor } = current;
+    const input = keptPageRecording(run, current);
+    if (!page && !input.sweep) {
       const before = recordings.at(-1)?.done;
       if (!before) s.cursor = cursor;
       else recordings.push({ done: before.then(() => void (s.cursor = cursor)), additive: true });
       return;
     }
-    const persisted = records.persistNewFiles({
-      mappingId,
-      projectId,
-      ...(page ? { page } : {}),
-      endsListing: !hasMore,
-      ...(rejectedFileIds.length > 0 ? { rejectedFileIds } : {}),
-      listingGeneration: s.listingGeneration,
-      sweep,
-      fullListing: s.fullListing,
-      ...(isFirstListing(run) ? { firstListing: true } : {}),
-    });
+    const persisted = records.persistNewFiles({ ...input, ...(isFirstListing(run) ? { firstListing: true } : {}) });
     const before = recordings.at(-1)?.done;
     const done = (async () => {
       const counts = await persisted;
