@@ -78,8 +78,14 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
     const input = keptPageRecording(run, current);
     if (!page && !input.sweep) {
       const before = recordings.at(-1)?.done;
-      if (!before) s.cursor = cursor;
-      else recordings.push({ done: before.then(() => void (s.cursor = cursor)), additive: true });
+      if (!before) {
+        s.cursor = cursor;
+        return;
+      }
+      // Nothing to record, but the cursor still waits for the pages before it.
+      const done = before.then(() => void (s.cursor = cursor));
+      done.catch(() => undefined);
+      recordings.push({ done, additive: true });
       return;
     }
     const persisted = records.persistNewFiles({ ...input, ...(isFirstListing(run) ? { firstListing: true } : {}) });
