@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { FailureTypes } from '../domain/failureTypes';
-import type { ListedPage, ListingPageRef } from '../domain/types';
+import type { ListedPage, ListedPageSummary, ListingPageRef } from '../domain/types';
 import { dropbox, dropboxPaging, records } from './activityProxies';
 import type { PersistInput } from '../activities/persistNewFiles';
 import type { CarriedState, FolderSyncInput } from './definitions';
@@ -47,6 +47,20 @@ export function keptPageRecording(
   };
 }
 
+/**
+ * Checks a kept page's names (unless it holds only deletions): records its rejections and
+ * skipped subfolders, counts them, and returns the ids of the files not to record.
+ */
+export async function checkKeptPage(run: ListingRun, summary: ListedPageSummary): Promise<string[] | undefined> {
+  const { page, counts } = summary;
+  if (!page || counts.files + counts.folders === 0) return undefined;
+  const { mappingId, projectId } = run.input;
+  const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
+  run.s.counters.rejections += rejection.rejectedFileIds.length;
+  run.s.counters.skippedFolders += rejection.skippedFolders;
+  return rejection.rejectedFileIds;
+}
+
 /** A new mapping's first listing: nothing was recorded for it before. */
 export function isFirstListing({ s, input }: ListingRun): boolean {
   return s.fullListing && input.newMapping === true && s.listingGeneration === 1;
@@ -64,7 +78,7 @@ export function sweepsAfter(run: ListingRun, hasMore: boolean): boolean {
  */
 export async function listKeptPages(run: ListingRun): Promise<{ changed: boolean }> {
   const { s } = run;
-  const { mappingId, projectId } = run.input;
+  const { mappingId } = run.input;
   let changed = false;
   let listFrom = s.cursor;
   let slot: ListingPageRef['slot'] = 0;
@@ -92,15 +106,9 @@ export async function listKeptPages(run: ListingRun): Promise<{ changed: boolean
       }
       s.counters.dropboxPages += 1;
       const { page, cursor, hasMore } = summary;
-      let rejectedFileIds: string[] = [];
-      if (page && summary.counts.files + summary.counts.folders > 0) {
-        const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
-        rejectedFileIds = rejection.rejectedFileIds;
-        s.counters.rejections += rejectedFileIds.length;
-        s.counters.skippedFolders += rejection.skippedFolders;
-        changed = true;
-      }
-      const persistInput = keptPageRecording(run, { page, hasMore, rejectedFileIds });
+      const rejectedFileIds = await checkKeptPage(run, summary);
+      if (rejectedFileIds) changed = true;
+      const persistInput = keptPageRecording(run, { page, hasMore, rejectedFileIds: rejectedFileIds ?? [] });
       const { sweep } = persistInput;
       await recorded();
       if (page || sweep) {

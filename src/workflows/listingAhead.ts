@@ -3,6 +3,7 @@ import type { ListingPageRef } from '../domain/types';
 import { dropbox, dropboxPaging, records } from './activityProxies';
 import {
   beginFullListingIfNeeded,
+  checkKeptPage,
   CycleInterrupted,
   failureOf,
   isFirstListing,
@@ -34,7 +35,7 @@ const SLOTS = 4;
  */
 export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolean }> {
   const { s } = run;
-  const { mappingId, projectId } = run.input;
+  const { mappingId } = run.input;
   let changed = false;
   let listed = 0;
   let ahead: Promise<CheckedPage> | undefined;
@@ -55,15 +56,9 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
     const summary = await lister.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;
-    let rejectedFileIds: string[] = [];
-    if (page && counts.files + counts.folders > 0) {
-      const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
-      rejectedFileIds = rejection.rejectedFileIds;
-      s.counters.rejections += rejectedFileIds.length;
-      s.counters.skippedFolders += rejection.skippedFolders;
-      changed = true;
-    }
-    return { cursor, hasMore, rejectedFileIds, additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
+    const rejectedFileIds = await checkKeptPage(run, summary);
+    if (rejectedFileIds) changed = true;
+    return { cursor, hasMore, rejectedFileIds: rejectedFileIds ?? [], additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
   }
 
   const listAhead = (listFrom: string | undefined) => {
