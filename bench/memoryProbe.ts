@@ -1,8 +1,10 @@
 /**
  * Where a cached mapping workflow's memory goes: N workflows started on a worker that runs them in
  * its main thread (debugMode), their activities answering an idle cycle from memory, then the JS
- * heap per cached workflow and a heap snapshot (--snapshot). Investigation only: `npx tsx
- * bench/memoryProbe.ts [N] [--no-preload] [--snapshot]` with TEMPORAL_CLI_PATH set.
+ * heap per cached workflow and a heap snapshot (--snapshot). With --cycles=K and a short --poll=MS,
+ * it reports again after every workflow ran K cycles: whether a cached workflow grows as its
+ * history does. Investigation only: `npx tsx bench/memoryProbe.ts [N] [--no-preload] [--snapshot]
+ * [--cycles=K --poll=MS]` with TEMPORAL_CLI_PATH set.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
@@ -15,6 +17,10 @@ import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 async function main(): Promise<void> {
   const n = Number(process.argv.find((a) => /^\d+$/u.test(a)) ?? 1000);
   const preload = !process.argv.includes('--no-preload');
+  const flag = (name: string, fallback: number) =>
+    Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+  const rounds = flag('cycles', 1);
+  const pollIntervalMs = flag('poll', 3_600_000);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -48,23 +54,27 @@ async function main(): Promise<void> {
     await sleep(2_000);
     gc();
     const before = v8.getHeapStatistics().used_heap_size;
+    if (process.argv.includes('--snapshot')) v8.writeHeapSnapshot('/tmp/probe-0.heapsnapshot');
     for (let i = 0; i < n; i++) {
       const mappingId = `m${i}`;
       await env.client.workflow.start(folderSyncWorkflow, {
         taskQueue: 'memory-probe',
         workflowId: `probe-${i}`,
-        args: [{ mappingId, projectId: 'p', dropboxPath: `/p/${i}`, pollIntervalMs: 3_600_000, newMapping: true }],
+        args: [{ mappingId, projectId: 'p', dropboxPath: `/p/${i}`, pollIntervalMs, newMapping: true }],
       });
     }
-    while (cycles < n) await sleep(200);
-    await sleep(2_000);
-    gc();
-    const after = v8.getHeapStatistics().used_heap_size;
-    process.stdout.write(
-      `${n} cached workflows (preload ${preload}): JS heap +${((after - before) / 2 ** 20).toFixed(1)} MiB, ` +
-        `${((after - before) / n / 1024).toFixed(1)} KiB per workflow; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
-    );
-    if (process.argv.includes('--snapshot')) process.stdout.write(`snapshot ${v8.writeHeapSnapshot('/tmp/probe.heapsnapshot')}\n`);
+    for (const round of new Set([1, Math.ceil(rounds / 2), rounds])) {
+      while (cycles < n * round) await sleep(200);
+      await sleep(1_000);
+      gc();
+      const after = v8.getHeapStatistics().used_heap_size;
+      process.stdout.write(
+        `${n} cached workflows after ${round} cycle(s) each (preload ${preload}): JS heap +${((after - before) / 2 ** 20).toFixed(1)} MiB, ` +
+          `${((after - before) / n / 1024).toFixed(1)} KiB per workflow; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+      );
+      if (process.argv.includes('--snapshot'))
+        process.stdout.write(`snapshot ${v8.writeHeapSnapshot(`/tmp/probe-${round}.heapsnapshot`)}\n`);
+    }
   });
   await env.teardown();
 }

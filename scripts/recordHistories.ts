@@ -173,6 +173,27 @@ async function recordContinueAsNew(ctx: Context): Promise<Record<string, Workflo
   };
 }
 
+/** A run that ends after its cycles (`cyclesPerRun`), with files added between them. */
+async function recordBoundedRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+  const { fx } = ctx;
+  const path = `${FOLDER}/Bounded`;
+  fx.emulator.addFolder(fx.accountId, path);
+  fx.emulator.bulkAddFiles(fx.accountId, path, 3, { prefix: 'sheet-' });
+  const mapping = await fx.newMapping(path);
+  const first = await ctx.client.workflow.start('folderSyncWorkflow', {
+    taskQueue: ctx.taskQueue,
+    workflowId: folderSyncWorkflowId(mapping._id),
+    args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL_MS, cyclesPerRun: 3 }],
+  });
+  const latest = ctx.client.workflow.getHandle(first.workflowId);
+  await until(latest, 'the first cycle', cycles(1));
+  fx.emulator.addFile(fx.accountId, `${path}/Added in the first run.pdf`);
+  await until(latest, 'the second run', (s) => s.runs >= 1 && cycles(4)(s));
+  await ctx.workflows.signal(mapping, 'unmap');
+  await latest.result();
+  return { 'bounded-run-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
+}
+
 async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   installQuietRuntime();
   // The CLI exports histories in the JSON form the replayer reads (protobuf's canonical JSON).
@@ -226,6 +247,8 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   }
   log('running continue-as-new');
   Object.assign(recorded, await recordContinueAsNew(ctx));
+  log('running bounded-run');
+  Object.assign(recorded, await recordBoundedRun(ctx));
 
   await mkdir(OUT_DIR, { recursive: true });
   for (const [name, handle] of Object.entries(recorded)) {

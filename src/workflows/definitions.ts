@@ -65,6 +65,8 @@ export interface FolderSyncInput {
   newMapping?: boolean;
   /** Continue as new after this many history events (the server's suggestion otherwise). */
   continueAsNewAfterEvents?: number;
+  /** Continue as new after this many cycles in one run; 12 (an hour at five minutes) when absent. */
+  cyclesPerRun?: number;
   carried?: CarriedState;
 }
 

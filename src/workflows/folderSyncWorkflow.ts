@@ -31,6 +31,15 @@ import { listPagesAhead } from './listingAhead';
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
 /**
+ * A run keeps, until it ends, a few KiB for every cycle: the SDK hangs each cancellation scope and
+ * the cancel handler of each activity and timer on the run's root scope, which never settles
+ * (≈ 4 KiB an idle cycle, `bench/memoryProbe.ts`). Ending a run every hour keeps a cached mapping
+ * near its base size instead of growing by ≈ 2 MiB over the 561 cycles the server's history limit
+ * allows; a short run is also cheap to replay when a worker lost it from its cache.
+ */
+export const DEFAULT_CYCLES_PER_RUN = 12;
+
+/**
  * Runs recorded before this patch passed listed pages through the history and wrote a new
  * mapping's state at start; replaying them takes the old paths.
  */
@@ -38,6 +47,9 @@ export const KEPT_LISTING_PAGES_PATCH = 'kept-listing-pages';
 
 /** Runs recorded before this patch list one page ahead of the recording, not two. */
 export const LIST_AHEAD_PATCH = 'list-two-pages-ahead';
+
+/** Runs recorded before this patch ran until the server suggested continuing as new. */
+export const BOUNDED_RUN_PATCH = 'continue-as-new-after-cycles';
 
 export interface FolderSyncResult {
   mappingId: string;
@@ -111,6 +123,10 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     phase,
     runs: s.runs,
   }));
+
+  const cyclesPerRun = input.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
+  let cyclesThisRun = 0;
+  const runIsFull = () => cyclesThisRun >= cyclesPerRun && patched(BOUNDED_RUN_PATCH);
 
   const isPaused = () => s.state === 'paused';
   const shouldContinueAsNew = () => {
@@ -201,7 +217,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
 
   for (;;) {
     if (unmapRequested) break;
-    if (shouldContinueAsNew()) {
+    if (shouldContinueAsNew() || runIsFull()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
       await condition(allHandlersFinished);
       return continueAsNew<typeof folderSyncWorkflow>({ ...input, carried: s });
@@ -225,6 +241,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     }
     s.syncRequested = false;
     s.credentialsUpdated = false;
+    cyclesThisRun += 1;
     await runCycle();
   }
 

@@ -286,6 +286,36 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     });
   });
 
+  it('ends a run after cyclesPerRun cycles, carrying the cursor, counters and timing, writing nothing for it', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq, { cyclesPerRun: 2, newMapping: true });
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      folder.add('b.pdf');
+      await env.sleep(5 * MINUTE + 10_000);
+      await eventually(async () => assert.equal((await status(handle)).runs, 1, 'a new run after two cycles'));
+      const carried = await status(handle);
+      assert.equal(carried.counters.cycles, 2);
+      assert.equal(carried.counters.filesAdded, 2);
+      assert.equal(carried.cursorSaved, true);
+      // The new run waits a whole interval, as the old one would have, and lists from the cursor.
+      await env.sleep(4 * MINUTE);
+      assert.equal((await status(handle)).counters.cycles, 2, 'no cycle before the interval');
+      folder.add('c.pdf');
+      await env.sleep(MINUTE + 10_000);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 3));
+      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 1, 'never listed from the start again');
+      assert.equal(folder.persisted.size, 3);
+      // A cycle that changed files records the state; the new run itself writes nothing.
+      assert.deepEqual(folder.calls.record, ['active', 'active', 'active']);
+      await env.sleep(5 * MINUTE + 10_000);
+      await eventually(async () => assert.equal((await status(handle)).runs, 2));
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
   it('a new mapping skips the sweep of its first listing (nothing is recorded yet), not of a relisting', async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');

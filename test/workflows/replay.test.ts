@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../src/workflowBundle';
-import { KEPT_LISTING_PAGES_PATCH, LIST_AHEAD_PATCH } from '../../src/workflows/folderSyncWorkflow';
+import { BOUNDED_RUN_PATCH, KEPT_LISTING_PAGES_PATCH, LIST_AHEAD_PATCH } from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
 const HISTORIES = join(__dirname, 'histories');
@@ -66,6 +66,10 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     assert.ok(kept.filter((h) => generation(h) === 'kept-pages').length >= 5, 'runs with kept pages, one ahead');
     assert.ok(ahead.every((h) => generation(h) === 'current'), 'the two-ahead listing only in current runs');
     assert.ok(ahead.length >= 4, `current runs listing two ahead: ${ahead.map((h) => h.name).join(', ')}`);
+    // A run that ended after its cycles; the runs without the marker replay as unbounded runs.
+    const bounded = histories.filter(marks(BOUNDED_RUN_PATCH));
+    assert.deepEqual(bounded.map((h) => h.name), ['bounded-run-first-run.json']);
+    assert.equal(bounded[0]!.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
 
   it('replays every recorded history without nondeterminism', async () => {
