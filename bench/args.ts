@@ -26,12 +26,14 @@ export interface BenchArgs {
   workerNodeArgs: string[];
   /** Skip the raw reference measurement (SDK paging + one insertMany). */
   skipRaw: boolean;
+  /** Print where each initial sync's wall time went, from its history. */
+  timeline: boolean;
 }
 
 const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500,2000,5000]
-  [--idle-cycles=10] [--idle-poll=3000] [--window=2] [--files-per-mapping=0]
+  [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
-  [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw]
+  [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
 Servers: MONGODB_URI / TEMPORAL_ADDRESS name servers to use; otherwise the bench starts its own
 FerretDB and Temporal dev server from the tools cache (installed when missing).`;
 
@@ -56,7 +58,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     quick,
     sizes: quick ? [10_000] : [10_000, 100_000],
     mappings: quick ? [500] : [500, 2_000, 5_000],
-    idleCycles: quick ? 5 : 10,
+    // A whole run's cycles, so the figures include one continue-as-new in its share.
+    idleCycles: quick ? 6 : 12,
     idlePollMs: 3_000,
     cyclesPerSecond: 5_000 / 300,
     windowIntervals: quick ? 1 : 2,
@@ -65,6 +68,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     tuning: {},
     workerNodeArgs: [],
     skipRaw: false,
+    timeline: false,
   };
   for (const arg of argv) {
     if (arg === '--quick') continue;
@@ -74,6 +78,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     }
     if (arg === '--skip-raw') {
       args.skipRaw = true;
+      continue;
+    }
+    if (arg === '--timeline') {
+      args.timeline = true;
       continue;
     }
     const m = /^--([a-z-]+)=(.*)$/su.exec(arg);

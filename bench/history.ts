@@ -43,15 +43,6 @@ export async function summarizeRuns(client: Client, workflowId: string): Promise
   return { runs: runIds.length, continuedAsNew: status.runs, events, bytes, firstStart };
 }
 
-/** Length and size of the current run's history. */
-export async function currentRunSize(
-  client: Client,
-  workflowId: string,
-): Promise<{ runId: string; events: number; bytes: number }> {
-  const d = await client.workflow.getHandle(workflowId).describe();
-  return { runId: d.runId, events: d.historyLength, bytes: d.historySize ?? 0 };
-}
-
 export function eventTypeName(e: HistoryEvent): string {
   const name = EventType[e.eventType ?? 0] ?? String(e.eventType);
   return name.replace(/^EVENT_TYPE_/u, '');
@@ -168,4 +159,54 @@ export async function fetchEvents(
 ): Promise<HistoryEvent[]> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   return history.events ?? [];
+}
+
+/**
+ * One line per activity and workflow task of a run, as offsets (ms) from the run's start: where
+ * the wall time of a sync goes. Local activities show as the markers their task recorded.
+ */
+export function timeline(events: HistoryEvent[]): string[] {
+  const start = events[0] ? timeMs(events[0]) : 0;
+  const at = (e: HistoryEvent): string => `+${Math.round(timeMs(e) - start)}`;
+  const scheduled = new Map<string, { name: string; at: string }>();
+  const started = new Map<string, string>();
+  const lines: string[] = [];
+  let task: string | undefined;
+  for (const e of events) {
+    const id = String(numberOf(e.eventId));
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        task = at(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        task = `${task ?? '?'}→${at(e)}`;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        lines.push(`workflow task ${task ?? '?'}→${at(e)}`);
+        break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        lines.push(`  local activity (marker) ${at(e)}`);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(id, {
+          name: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
+          at: at(e),
+        });
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        started.set(String(numberOf(e.activityTaskStartedEventAttributes?.scheduledEventId)), at(e));
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: {
+        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+        const key = String(numberOf(attrs?.scheduledEventId));
+        const s = scheduled.get(key);
+        lines.push(`  ${s?.name ?? '?'} ${s?.at ?? '?'}→${started.get(key) ?? '?'}→${at(e)}`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return lines;
 }

@@ -21,25 +21,33 @@ export interface PersistCounts {
 /** Concurrent writers of the same new files (an activity and its retry) settle within a few rounds. */
 const MAX_ROUNDS = 3;
 
+/** A quarter of a full listing page: measured against whole pages and parts of 250 and 1,000 (BENCHMARKS.md). */
+const INSERTS_PER_COMMAND = 500;
+
 export function createFilesRepository(db: Db) {
   const { files } = collections(db);
   const live = (mappingId: string) => ({ mappingId, deletedAt: null });
 
   /** Inserts new records; returns the files already recorded (before, or by another writer meanwhile). */
   async function insertNew(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
-    if (records.length === 0) return [];
-    try {
-      // Plain inserts, not upserts: FerretDB writes them in one transaction, where each upsert
-      // scans the collection; ordered:false keeps going past a record another writer made.
-      await files.insertMany(records, { ordered: false });
-      return [];
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
-      const failed = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      return failed
-        .map((e) => byId.get(records[e.index]?._id ?? ''))
-        .filter((f): f is ListedFile => f !== undefined);
+    const recorded: ListedFile[] = [];
+    // In parts: FerretDB writes one insert command in one transaction, and the next page's
+    // listing, kept meanwhile, waits for the database's one writer; it waits for a part, not a page.
+    for (const part of inBatches(records, INSERTS_PER_COMMAND)) {
+      try {
+        // Plain inserts, not upserts: FerretDB writes them in one transaction, where each upsert
+        // scans the collection; ordered:false keeps going past a record another writer made.
+        await files.insertMany(part, { ordered: false });
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
+        const failed = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        for (const e of failed) {
+          const file = byId.get(part[e.index]?._id ?? '');
+          if (file) recorded.push(file);
+        }
+      }
     }
+    return recorded;
   }
 
   /**

@@ -48,6 +48,17 @@ describe('files repository', () => {
     await forget(mapping.id);
   });
 
+  it('a page recorded in several insert commands counts files already recorded in any of them', async () => {
+    const mapping = newMapping();
+    // Recorded before: files in the first, second and third 500-record parts of the next page.
+    const before = [listedFile(3), listedFile(700), listedFile(1100, { rev: '0150aff' })];
+    await files.upsertListedFiles(mapping, before, 1, T0);
+    const page = listedFiles(1200);
+    assert.deepEqual(await files.upsertListedFiles(mapping, page, 1, later(5)), { added: 1197, updated: 1, unchanged: 2 });
+    assert.equal(await collections(t.db).files.countDocuments({ mappingId: mapping.id }), 1200);
+    await forget(mapping.id);
+  });
+
   it('stores what Dropbox listed: ids, path, size, rev, content hash and server time', async () => {
     const mapping = newMapping();
     const file = listedFile(7, { contentHash: undefined });
