@@ -28,8 +28,27 @@ export function createFilesRepository(db: Db) {
   const { files } = collections(db);
   const live = (mappingId: string) => ({ mappingId, deletedAt: null });
 
-  /** Inserts new records; returns the files already recorded (before, or by another writer meanwhile). */
-  async function insertNew(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
+  // The last insert queued per mapping in this process.
+  const insertTurns = new Map<string, Promise<unknown>>();
+
+  /**
+   * Inserts new records; returns the files already recorded (before, or by another writer
+   * meanwhile). Two pages of one mapping recorded at once insert in turn, so the second waits
+   * here rather than in the database: on FerretDB they contend for SQLite's one writer, which
+   * measured slower than taking turns (BENCHMARKS.md).
+   */
+  function insertNew(mappingId: string, records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
+    const previous = insertTurns.get(mappingId) ?? Promise.resolve();
+    const turn = previous.then(() => insertParts(records, byId));
+    const settled = turn.catch(() => undefined);
+    insertTurns.set(mappingId, settled);
+    void settled.then(() => {
+      if (insertTurns.get(mappingId) === settled) insertTurns.delete(mappingId);
+    });
+    return turn;
+  }
+
+  async function insertParts(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
     const recorded: ListedFile[] = [];
     // In parts: FerretDB writes one insert command in one transaction, and the next page's
     // listing, kept meanwhile, waits for the database's one writer; it waits for a part, not a page.
@@ -74,7 +93,7 @@ export function createFilesRepository(db: Db) {
     );
 
     const byId = new Map(listed.map((f) => [fileRecordId(mapping.id, f.id), f]));
-    const raced = await insertNew(plan.inserts, byId);
+    const raced = await insertNew(mapping.id, plan.inserts, byId);
     let updated = 0;
     for (const batch of inBatches(plan.updates)) {
       const ops: AnyBulkWriteOperation<FileRecord>[] = batch.map(({ _id, fields }) => ({
@@ -120,7 +139,8 @@ export function createFilesRepository(db: Db) {
       // collection: reading first made every page cost a scan of every file of every mapping.
       // A file already recorded fails its insert (duplicate key, cheap) and goes the read path.
       const fresh = planListedFiles(mapping, newest, listingGeneration, now, new Map());
-      let pending = await insertNew(fresh.inserts, new Map(newest.map((f) => [fileRecordId(mapping.id, f.id), f])));
+      const byId = new Map(newest.map((f) => [fileRecordId(mapping.id, f.id), f]));
+      let pending = await insertNew(mapping.id, fresh.inserts, byId);
       totals.added += fresh.inserts.length - pending.length;
       for (let round = 1; pending.length > 0; round += 1) {
         if (round > MAX_ROUNDS)
