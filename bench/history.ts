@@ -210,3 +210,24 @@ export function timeline(events: HistoryEvent[]): string[] {
   }
   return lines;
 }
+
+/**
+ * The events of each run of the workflow that was running at or after `sinceMs`, oldest first:
+ * a run that began after it continued one before, which the new run's first event names.
+ */
+export async function fetchRunsSince(
+  client: Client,
+  workflowId: string,
+  sinceMs: number,
+): Promise<HistoryEvent[][]> {
+  const runs: HistoryEvent[][] = [];
+  let runId: string | undefined;
+  for (;;) {
+    const events = await fetchEvents(client, workflowId, runId);
+    runs.unshift(events);
+    const first = events[0];
+    const previous = first?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!first || !previous || timeMs(first) <= sinceMs) return runs;
+    runId = previous;
+  }
+}

@@ -10,7 +10,7 @@ import type { Mapping } from '../src/domain/types';
 import { folderSyncWorkflowId } from '../src/workflows/definitions';
 import type { BenchArgs } from './args';
 import { mapLimit, openFixture, sleep } from './fixture';
-import { cycleTimings, fetchEvents, type CycleTiming } from './history';
+import { cycleTimings, fetchRunsSince, type CycleTiming } from './history';
 import { describeCpu, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
@@ -111,8 +111,11 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   await worker.stop();
 
   const fetched = Date.now();
+  // Every run in the window: a mapping continues as new every 12 cycles.
   const perWorkflow = await mapLimit(handles, 16, async (h) =>
-    cycleTimings(await fetchEvents(stack.client, h.workflowId), windowStart, windowEnd),
+    (await fetchRunsSince(stack.client, h.workflowId, windowStart)).flatMap((run) =>
+      cycleTimings(run, windowStart, windowEnd),
+    ),
   );
   const timings: CycleTiming[] = perWorkflow.flat();
   if (process.env.BENCH_DEBUG) {
