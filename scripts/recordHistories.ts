@@ -142,27 +142,27 @@ const scenarios: Scenario[] = [
   },
 ];
 
-/** The first run of a workflow that continued as new mid-listing, and the run that finished it. */
-async function recordContinueAsNew(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+/**
+ * Maps a new folder of `files` files and starts its workflow directly, with inputs the API does not
+ * set; returns the handle of the first run and one that follows the latest.
+ */
+async function startWithInput(ctx: Context, name: string, files: number, extra: Record<string, number>) {
   const { fx } = ctx;
-  const path = `${FOLDER}/Large`;
+  const path = `${FOLDER}/${name}`;
   fx.emulator.addFolder(fx.accountId, path);
-  fx.emulator.bulkAddFiles(fx.accountId, path, 300, { prefix: 'sheet-' });
+  fx.emulator.bulkAddFiles(fx.accountId, path, files, { prefix: 'sheet-' });
   const mapping = await fx.newMapping(path);
   const first = await ctx.client.workflow.start('folderSyncWorkflow', {
     taskQueue: ctx.taskQueue,
     workflowId: folderSyncWorkflowId(mapping._id),
-    args: [
-      {
-        mappingId: mapping._id,
-        projectId: mapping.projectId,
-        dropboxPath: path,
-        pollIntervalMs: POLL_MS,
-        continueAsNewAfterEvents: 30,
-      },
-    ],
+    args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL_MS, ...extra }],
   });
-  const latest = ctx.client.workflow.getHandle(first.workflowId);
+  return { mapping, path, first, latest: ctx.client.workflow.getHandle(first.workflowId) };
+}
+
+/** The first run of a workflow that continued as new mid-listing, and the run that finished it. */
+async function recordContinueAsNew(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+  const { mapping, first, latest } = await startWithInput(ctx, 'Large', 300, { continueAsNewAfterEvents: 30 });
   await until(latest, 'the listing across runs', (s) => s.runs >= 2 && cycles(1)(s));
   await ctx.workflows.signal(mapping, 'unmap');
   await latest.result();
@@ -176,16 +176,7 @@ async function recordContinueAsNew(ctx: Context): Promise<Record<string, Workflo
 /** A run that ends after its cycles (`cyclesPerRun`), with files added between them. */
 async function recordBoundedRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
   const { fx } = ctx;
-  const path = `${FOLDER}/Bounded`;
-  fx.emulator.addFolder(fx.accountId, path);
-  fx.emulator.bulkAddFiles(fx.accountId, path, 3, { prefix: 'sheet-' });
-  const mapping = await fx.newMapping(path);
-  const first = await ctx.client.workflow.start('folderSyncWorkflow', {
-    taskQueue: ctx.taskQueue,
-    workflowId: folderSyncWorkflowId(mapping._id),
-    args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL_MS, cyclesPerRun: 3 }],
-  });
-  const latest = ctx.client.workflow.getHandle(first.workflowId);
+  const { mapping, path, first, latest } = await startWithInput(ctx, 'Bounded', 3, { cyclesPerRun: 3 });
   await until(latest, 'the first cycle', cycles(1));
   fx.emulator.addFile(fx.accountId, `${path}/Added in the first run.pdf`);
   await until(latest, 'the second run', (s) => s.runs >= 1 && cycles(4)(s));

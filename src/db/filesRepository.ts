@@ -50,12 +50,12 @@ export function createFilesRepository(db: Db) {
 
   async function insertParts(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
     const recorded: ListedFile[] = [];
-    // In parts: FerretDB writes one insert command in one transaction, and the next page's
-    // listing, kept meanwhile, waits for the database's one writer; it waits for a part, not a page.
+    // Plain inserts, not upserts: FerretDB writes an insert command in one transaction, where each
+    // upsert would scan the collection. In parts, so that the next page's listing, kept meanwhile
+    // on the database's one writer, waits for a part, not a page. ordered:false keeps going past
+    // a record another writer made.
     for (const part of inBatches(records, INSERTS_PER_COMMAND)) {
       try {
-        // Plain inserts, not upserts: FerretDB writes them in one transaction, where each upsert
-        // scans the collection; ordered:false keeps going past a record another writer made.
         await files.insertMany(part, { ordered: false });
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
