@@ -152,6 +152,18 @@ export function cycleTimings(events: HistoryEvent[], fromMs: number, toMs: numbe
   return timings;
 }
 
+/** The events recorded in [fromMs, toMs), by type: what a cycle costs in history, replays included. */
+export function eventsInWindow(events: HistoryEvent[], fromMs: number, toMs: number): Map<string, number> {
+  const byType = new Map<string, number>();
+  for (const e of events) {
+    const t = timeMs(e);
+    if (t < fromMs || t >= toMs) continue;
+    const name = eventTypeName(e);
+    byType.set(name, (byType.get(name) ?? 0) + 1);
+  }
+  return byType;
+}
+
 export async function fetchEvents(
   client: Client,
   workflowId: string,

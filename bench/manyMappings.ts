@@ -10,7 +10,7 @@ import type { Mapping } from '../src/domain/types';
 import { folderSyncWorkflowId } from '../src/workflows/definitions';
 import type { BenchArgs } from './args';
 import { mapLimit, openFixture, sleep } from './fixture';
-import { cycleTimings, fetchRunsSince, type CycleTiming } from './history';
+import { cycleTimings, eventsInWindow, fetchRunsSince, type CycleTiming } from './history';
 import { describeCpu, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
@@ -112,11 +112,14 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
 
   const fetched = Date.now();
   // Every run in the window: a mapping continues as new every 12 cycles.
-  const perWorkflow = await mapLimit(handles, 16, async (h) =>
-    (await fetchRunsSince(stack.client, h.workflowId, windowStart)).flatMap((run) =>
-      cycleTimings(run, windowStart, windowEnd),
-    ),
-  );
+  const eventTypes = new Map<string, number>();
+  const perWorkflow = await mapLimit(handles, 16, async (h) => {
+    const runs = await fetchRunsSince(stack.client, h.workflowId, windowStart);
+    for (const run of runs)
+      for (const [type, count] of eventsInWindow(run, windowStart, windowEnd))
+        eventTypes.set(type, (eventTypes.get(type) ?? 0) + count);
+    return runs.flatMap((run) => cycleTimings(run, windowStart, windowEnd));
+  });
   const timings: CycleTiming[] = perWorkflow.flat();
   if (process.env.BENCH_DEBUG) {
     const hist: Record<number, number> = {};
@@ -177,6 +180,11 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
       'cycle ran',
       pick((t) => t.runMs),
     )}`,
+  );
+  const events = [...eventTypes.values()].reduce((a, b) => a + b, 0);
+  const failedTasks = (eventTypes.get('WORKFLOW_TASK_FAILED') ?? 0) + (eventTypes.get('WORKFLOW_TASK_TIMED_OUT') ?? 0);
+  say(
+    `  history: ${fmt(events / Math.max(1, started.length), 1)} events per cycle in the window; workflow tasks failed or timed out: ${fmt(failedTasks)}`,
   );
   say(
     `  Dropbox calls ${fmt(calls / Math.max(1, started.length), 2)} per cycle; MongoDB commands (worker) ${JSON.stringify(delta.commands)}; docs written ${delta.docsWritten}`,
