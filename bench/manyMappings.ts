@@ -99,10 +99,15 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   const callsA = stack.emulator.calls().total;
   const windowMs = intervalMs * args.windowIntervals;
   const rss: number[] = [];
+  // The highest RSS of each interval: whether a long window levels off.
+  const rssPerInterval: number[] = [];
   const windowEnd = windowStart + windowMs;
   while (Date.now() < windowEnd) {
     await sleep(Math.min(5_000, windowEnd - Date.now()));
-    rss.push(worker.memory().rssMiB);
+    const now = worker.memory().rssMiB;
+    rss.push(now);
+    const interval = Math.min(args.windowIntervals - 1, Math.floor((Date.now() - windowStart) / intervalMs));
+    rssPerInterval[interval] = Math.max(rssPerInterval[interval] ?? 0, now);
   }
   const usage = cpu.stop();
   const countersB = await worker.freshCounters();
@@ -186,6 +191,8 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   say(
     `  history: ${fmt(events / Math.max(1, started.length), 1)} events per cycle in the window; workflow tasks failed or timed out: ${fmt(failedTasks)}`,
   );
+  if (args.windowIntervals > 1)
+    say(`  worker RSS, highest per interval (MiB): ${rssPerInterval.map((v) => fmt(v)).join(', ')}`);
   say(
     `  Dropbox calls ${fmt(calls / Math.max(1, started.length), 2)} per cycle; MongoDB commands (worker) ${JSON.stringify(delta.commands)}; docs written ${delta.docsWritten}`,
   );
