@@ -10,10 +10,11 @@ import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src
 import { sdkClientFor } from '../test/support/dropboxEmulator/index';
 import type { BenchArgs } from './args';
 import { openFixture, waitFor, type Fixture } from './fixture';
-import { fetchEvents, summarizeRuns, timeline } from './history';
-import { describeCpu, watchCpu } from './machine';
+import { fetchEvents, summarizeRuns, timeline, type RunsSummary } from './history';
+import { describeCpu, watchCpu, type CpuUsage } from './machine';
 import { addRow, fmt, kib, say, seconds } from './report';
 import type { BenchStack } from './stack';
+import type { WorkerCounters } from './workerChild';
 import { counterDelta, startBenchWorker, type BenchWorker } from './workerProcess';
 
 interface RawTiming {
@@ -99,10 +100,10 @@ async function warmUp(stack: BenchStack, fx: Fixture, pageLimit: number): Promis
 interface WorkflowTiming {
   wallMs: number;
   observedMs: number;
-  usage: ReturnType<ReturnType<typeof watchCpu>['stop']>;
-  delta: ReturnType<typeof counterDelta>;
+  usage: CpuUsage;
+  delta: WorkerCounters;
   calls: number;
-  runs: Awaited<ReturnType<typeof summarizeRuns>>;
+  runs: RunsSummary;
   memory: ReturnType<BenchWorker['memory']>;
   steps: string[];
 }
