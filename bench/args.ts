@@ -26,6 +26,8 @@ export interface BenchArgs {
   workerNodeArgs: string[];
   /** Skip the raw reference measurement (SDK paging + one insertMany). */
   skipRaw: boolean;
+  /** Initial sync: how many times each side runs, interleaved (raw, workflow, raw, workflow, …). */
+  repeats: number;
   /** Print where each initial sync's wall time went, from its history. */
   timeline: boolean;
 }
@@ -34,6 +36,7 @@ const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500
   [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
   [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
+  [--repeats=3]
 Servers: MONGODB_URI / TEMPORAL_ADDRESS name servers to use; otherwise the bench starts its own
 FerretDB and Temporal dev server from the tools cache (installed when missing).`;
 
@@ -68,6 +71,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     tuning: {},
     workerNodeArgs: [],
     skipRaw: false,
+    // Either side's time varies by 10–30 % from run to run on this machine (BENCHMARKS.md).
+    repeats: quick ? 2 : 3,
     timeline: false,
   };
   for (const arg of argv) {
@@ -108,6 +113,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case 'rate':
         args.cyclesPerSecond = single(value, name);
+        break;
+      case 'repeats':
+        args.repeats = Math.max(1, Math.round(single(value, name)));
         break;
       case 'page-limit':
         args.pageLimit = single(value, name);
