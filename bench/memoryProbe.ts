@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     await sleep(2_000);
     gc();
     const before = v8.getHeapStatistics().used_heap_size;
+    // RSS beside the JS heap's committed size: what grows outside it is the SDK's native core and malloc.
+    const rssBefore = process.memoryUsage().rss;
+    const committedBefore = v8.getHeapStatistics().total_heap_size;
     if (process.argv.includes('--snapshot')) v8.writeHeapSnapshot('/tmp/probe-0.heapsnapshot');
     for (let i = 0; i < n; i++) {
       const mappingId = `m${i}`;
@@ -68,9 +71,12 @@ async function main(): Promise<void> {
       await sleep(1_000);
       gc();
       const after = v8.getHeapStatistics().used_heap_size;
+      const rss = process.memoryUsage().rss;
+      const perWorkflow = (bytes: number) => `${(bytes / n / 1024).toFixed(1)} KiB per workflow`;
+      const outsideHeap = rss - rssBefore - (v8.getHeapStatistics().total_heap_size - committedBefore);
       process.stdout.write(
         `${n} cached workflows after ${round} cycle(s) each (preload ${preload}): JS heap +${((after - before) / 2 ** 20).toFixed(1)} MiB, ` +
-          `${((after - before) / n / 1024).toFixed(1)} KiB per workflow; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+          `${perWorkflow(after - before)}; RSS ${(rss / 2 ** 20).toFixed(0)} MiB, outside the JS heap ${perWorkflow(outsideHeap)}\n`,
       );
       if (process.argv.includes('--snapshot'))
         process.stdout.write(`snapshot ${v8.writeHeapSnapshot(`/tmp/probe-${round}.heapsnapshot`)}\n`);
