@@ -71,7 +71,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     tuning: {},
     workerNodeArgs: [],
     skipRaw: false,
-    // Either side's time varies by 10–30 % from run to run on this machine (BENCHMARKS.md).
+    // Either side's time varies by a third or more from run to run on this machine (BENCHMARKS.md).
     repeats: quick ? 2 : 3,
     timeline: false,
   };
