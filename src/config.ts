@@ -49,6 +49,7 @@ const baseSchema = z.object({
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).optional(),
+  METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
 });
 
 const apiSchema = baseSchema.extend({
@@ -89,6 +90,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     logLevel: env.LOG_LEVEL,
     /** Workflows a worker keeps in memory between cycles (the SDK's default when absent). */
     workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
+    /** Where the worker serves the SDK's Prometheus metrics (`/metrics`); none when absent. */
+    metricsAddress: env.METRICS_ADDRESS,
   };
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type RuntimeOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { readWorkerConfig, type WorkerConfig } from './config';
 import { ensureIndexes } from './db/collections';
@@ -33,6 +33,16 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     pageLimit: config.dropbox.pageLimit,
     log,
   };
+}
+
+/**
+ * The SDK's runtime for a worker process: with METRICS_ADDRESS, Prometheus scrapes the worker's
+ * task slots, poll and schedule-to-start latencies and cache size there (what shows a worker
+ * falling behind before its cycles do).
+ */
+export function workerRuntimeOptions(config: Pick<WorkerConfig, 'metricsAddress'>): RuntimeOptions {
+  if (!config.metricsAddress) return {};
+  return { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } };
 }
 
 export async function connectTemporalWorker(config: WorkerConfig): Promise<NativeConnection> {
@@ -74,7 +84,11 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await ensureIndexes(db);
   const connection = await connectTemporalWorker(config);
   const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
-  log.info('worker started', { taskQueue: config.taskQueue, namespace: config.temporal.namespace });
+  log.info('worker started', {
+    taskQueue: config.taskQueue,
+    namespace: config.temporal.namespace,
+    ...(config.metricsAddress ? { metrics: `http://${config.metricsAddress}/metrics` } : {}),
+  });
   const done = (async () => {
     try {
       await worker.run();
@@ -89,6 +103,8 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
 async function main(): Promise<void> {
   const config = readWorkerConfig();
   const log = createLogger({ level: config.logLevel, fields: { service: 'worker' } });
+  // Once per process, before the first connection creates the runtime with the defaults.
+  Runtime.install(workerRuntimeOptions(config));
   // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks end.
   const { done } = await startWorker(config, log);
   await done;

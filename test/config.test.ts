@@ -39,6 +39,12 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
   });
 
+  it('reads where the worker serves its metrics, host:port or nothing', () => {
+    assert.equal(readWorkerConfig(valid).metricsAddress, undefined);
+    assert.equal(readWorkerConfig({ ...valid, METRICS_ADDRESS: '0.0.0.0:9464' }).metricsAddress, '0.0.0.0:9464');
+    assert.throws(() => readWorkerConfig({ ...valid, METRICS_ADDRESS: '9464' }), /METRICS_ADDRESS must be host:port/u);
+  });
+
   it('requires ROOT_API_KEY for the API only', () => {
     assert.throws(() => readApiConfig(valid), /ROOT_API_KEY is missing/u);
     assert.equal(readApiConfig({ ...valid, ROOT_API_KEY: 'r'.repeat(32), PORT: '8080' }).port, 8080);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { findFreePort } from '../src/dev/ports';
 import { eventually } from './support/eventually';
 import { requireEnv, uniqueDbName } from './support/testEnv';
 
@@ -73,6 +74,29 @@ describe('entry points', () => {
       worker.child.kill('SIGTERM');
       assert.equal(await exitsWithin(worker, 20_000), 0, worker.output());
       assert.match(worker.output(), /"worker stopped"/u);
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+  });
+
+  it('the worker serves the SDK\'s Prometheus metrics for its task queue at METRICS_ADDRESS', async () => {
+    const address = `127.0.0.1:${await findFreePort()}`;
+    const env: NodeJS.ProcessEnv = { ...baseEnv(), METRICS_ADDRESS: address };
+    const worker = start('src/worker.ts', env);
+    try {
+      await eventually(() => assert.match(worker.output(), /"worker started"/u), 60_000, 100);
+      assert.match(worker.output(), new RegExp(`"metrics":"http://${address}/metrics"`, 'u'));
+      await eventually(async () => {
+        const text = await (await fetch(`http://${address}/metrics`)).text();
+        const slots = text
+          .split('\n')
+          .filter((l) => l.startsWith('temporal_worker_task_slots_available{'))
+          .find((l) => l.includes(`task_queue="${env.TASK_QUEUE ?? ''}"`) && l.includes('worker_type="WorkflowWorker"'));
+        assert.ok(slots, text.slice(0, 2_000));
+        assert.ok(Number(slots.split(' ').at(-1)) > 0, slots);
+      }, 30_000, 200);
+      worker.child.kill('SIGTERM');
+      assert.equal(await exitsWithin(worker, 20_000), 0, worker.output());
     } finally {
       worker.child.kill('SIGKILL');
     }

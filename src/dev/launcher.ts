@@ -10,10 +10,11 @@
  * Ctrl-C stops all of it.
  */
 import { join, resolve } from 'node:path';
+import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
 import { createLogger } from '../log';
-import { startWorker } from '../worker';
+import { startWorker, workerRuntimeOptions } from '../worker';
 import { seedDemo, startDropboxEmulator } from '../../test/support/dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
@@ -83,6 +84,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
 
   const config = readApiConfig(env);
   const log = createLogger({ level: config.logLevel });
+  Runtime.install(workerRuntimeOptions(config));
   const worker = await startWorker(config, log.child({ service: 'worker' }));
   stops.unshift(async () => {
     // The SDK's runtime may already be draining it on the same Ctrl-C.
