@@ -14,7 +14,8 @@ import { cycleTimings, eventsInWindow, fetchRunsSince, type CycleTiming } from '
 import { describeCpu, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
-import { counterDelta, startBenchWorker } from './workerProcess';
+import { counterDelta, startBenchWorker, type BenchWorker } from './workerProcess';
+import { describeInterval, freeWorkflowSlots, type Scrape } from './workerMetrics';
 
 const LAG_GOAL_MS = 30_000;
 const RSS_GOAL_MIB = 1024;
@@ -22,6 +23,27 @@ const RSS_GOAL_MIB = 1024;
 export interface ManyResult {
   mappings: number;
   keptUp: boolean;
+}
+
+interface IntervalSample {
+  rssMiB: number;
+  fewestFreeSlots: number;
+  from?: Scrape;
+  to?: Scrape;
+}
+
+function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], windowStart: number, intervalMs: number): string[] {
+  return intervals.map((interval, k) => {
+    const start = windowStart + k * intervalMs;
+    const main = worker.mainThreadBetween(start, start + intervalMs);
+    const gcMs = main.reduce((sum, m) => sum + m.gcMs, 0);
+    const parts = [
+      `RSS ≤ ${fmt(interval.rssMiB)} MiB`,
+      `main thread: event-loop delay p99 ≤ ${fmt(Math.max(0, ...main.map((m) => m.loopP99Ms)))} ms, max ${fmt(Math.max(0, ...main.map((m) => m.loopMaxMs)))} ms; GC ${fmt(gcMs / Math.max(1, main.length), 0)} ms a second (longest ${fmt(Math.max(0, ...main.map((m) => m.gcMaxMs)))} ms)`,
+    ];
+    if (interval.from && interval.to) parts.push(describeInterval(interval.from, interval.to, interval.fewestFreeSlots));
+    return `interval ${k + 1}: ${parts.join('; ')}`;
+  });
 }
 
 export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: number): Promise<ManyResult> {
@@ -99,16 +121,28 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   const callsA = stack.emulator.calls().total;
   const windowMs = intervalMs * args.windowIntervals;
   const rss: number[] = [];
-  // The highest RSS of each interval: whether a long window levels off.
-  const rssPerInterval: number[] = [];
+  // Each interval of the window as the worker saw it: whether a long window levels off, and
+  // what a worker that falls behind is short of.
+  const intervals: IntervalSample[] = [];
+  let lastScrape = await worker.metrics().catch(() => undefined);
   const windowEnd = windowStart + windowMs;
   while (Date.now() < windowEnd) {
     await sleep(Math.min(5_000, windowEnd - Date.now()));
     const now = worker.memory().rssMiB;
     rss.push(now);
-    const interval = Math.min(args.windowIntervals - 1, Math.floor((Date.now() - windowStart) / intervalMs));
-    rssPerInterval[interval] = Math.max(rssPerInterval[interval] ?? 0, now);
+    const k = Math.min(args.windowIntervals - 1, Math.floor((Date.now() - windowStart) / intervalMs));
+    const interval = (intervals[k] ??= { rssMiB: 0, fewestFreeSlots: Infinity, from: lastScrape });
+    interval.rssMiB = Math.max(interval.rssMiB, now);
+    const scraped = await worker.metrics().catch(() => undefined);
+    if (scraped) {
+      interval.to = scraped;
+      interval.fewestFreeSlots = Math.min(interval.fewestFreeSlots, freeWorkflowSlots(scraped));
+      lastScrape = scraped;
+    }
   }
+  const rssPerInterval = intervals.map((i) => i.rssMiB);
+  if (process.env.BENCH_DEBUG && lastScrape)
+    say(`  debug: the worker's last metrics:\n${[...lastScrape].map(([k, v]) => `    ${k} ${v}`).join('\n')}`);
   const usage = cpu.stop();
   const countersB = await worker.freshCounters();
   const calls = stack.emulator.calls().total - callsA;
@@ -193,6 +227,7 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   );
   if (args.windowIntervals > 1)
     say(`  worker RSS, highest per interval (MiB): ${rssPerInterval.map((v) => fmt(v)).join(', ')}`);
+  for (const line of describeIntervals(worker, intervals, windowStart, intervalMs)) say(`  ${line}`);
   say(
     `  Dropbox calls ${fmt(calls / Math.max(1, started.length), 2)} per cycle; MongoDB commands (worker) ${JSON.stringify(delta.commands)}; docs written ${delta.docsWritten}`,
   );

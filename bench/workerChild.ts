@@ -4,17 +4,20 @@
  * counters the parent reads from stdout lines that start with "@@bench ":
  *   - every MongoDB command the activities send, by name, and the documents written (from the
  *     server's replies: inserted n, updated nModified + upserted, deleted n);
- *   - every activity execution (local ones too), by type, with its total time.
- * Env: the worker's own variables, BENCH_BUNDLE (prebuilt workflow bundle), BENCH_TUNING (JSON
+ *   - every activity execution (local ones too), by type, with its total time;
+ *   - each second, the main thread's event-loop delay and GC pauses (local activities and the
+ *     SDK's task plumbing run there, so its pauses delay every workflow task).
+ * Env: the worker's own variables (METRICS_ADDRESS serves the SDK's metrics), BENCH_BUNDLE (prebuilt workflow bundle), BENCH_TUNING (JSON
  * WorkerOptions).
  */
 import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { readWorkerConfig } from '../src/config';
 import { connectMongo } from '../src/db/mongo';
 import { createLogger } from '../src/log';
-import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../src/worker';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker, workerRuntimeOptions } from '../src/worker';
 
 export interface WorkerCounters {
   commands: Record<string, number>;
@@ -32,6 +35,14 @@ export interface WorkerCounters {
     heapTotalMiB: number;
     externalMiB: number;
   };
+}
+
+/** One second of the main thread: event-loop delay (p99, max) and time paused for GC. */
+export interface MainThreadSample {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcMs: number;
+  gcMaxMs: number;
 }
 
 const counters: WorkerCounters = { commands: {}, commandMs: {}, docsWritten: 0, activities: {} };
@@ -75,8 +86,8 @@ class TimedActivity implements ActivityInboundCallsInterceptor {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = readWorkerConfig();
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...workerRuntimeOptions(config) });
   const log = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
   const { client, db } = await connectMongo(config.mongodbUri, { clientOptions: { monitorCommands: true } });
   client.on('commandSucceeded', (event) => {
@@ -119,14 +130,48 @@ async function main(): Promise<void> {
     dirty = false;
     emit('counters', counters);
   }, 250);
+  const stopSampling = sampleMainThread();
   emit('ready');
   try {
     await worker.run();
   } finally {
     clearInterval(timer);
+    stopSampling();
     emit('counters', counters);
     await Promise.allSettled([connection.close(), client.close()]);
   }
+}
+
+function sampleMainThread(): () => void {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const timer = setInterval(() => {
+    const sample: MainThreadSample = {
+      loopP99Ms: ms(loop.percentile(99)),
+      loopMaxMs: ms(loop.max),
+      gcMs: Math.round(gcMs),
+      gcMaxMs: Math.round(gcMaxMs),
+    };
+    loop.reset();
+    gcMs = 0;
+    gcMaxMs = 0;
+    emit('mainThread', sample);
+  }, 1_000);
+  return () => {
+    clearInterval(timer);
+    gc.disconnect();
+    loop.disable();
+  };
 }
 
 main().then(

@@ -2,9 +2,11 @@
 import { resolve } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import { startManagedProcess, type ManagedProcess } from '../src/dev/childProcess';
+import { findFreePort } from '../src/dev/ports';
 import { processMemoryMiB } from './machine';
 import type { BenchStack } from './stack';
-import type { WorkerCounters } from './workerChild';
+import type { MainThreadSample, WorkerCounters } from './workerChild';
+import { scrape, type Scrape } from './workerMetrics';
 
 const root = resolve(__dirname, '..');
 const MAX_ECHOED_LINES = 12;
@@ -17,6 +19,10 @@ export interface BenchWorker {
   freshCounters(): Promise<WorkerCounters>;
   /** Samples VmRSS every second; peak() gives the highest sample and VmHWM. */
   memory(): { rssMiB: number; peakMiB: number; sampledPeakMiB: number };
+  /** The SDK's metrics as the worker serves them now. */
+  metrics(): Promise<Scrape>;
+  /** The main thread's per-second samples received in [from, to) (epoch ms). */
+  mainThreadBetween(from: number, to: number): MainThreadSample[];
   stop(): Promise<void>;
 }
 
@@ -33,6 +39,8 @@ export async function startBenchWorker(
   let latest: WorkerCounters = { commands: {}, docsWritten: 0, activities: {} };
   let received = 0;
   let otherLines = 0;
+  const mainThread: { at: number; sample: MainThreadSample }[] = [];
+  const metricsAddress = `127.0.0.1:${await findFreePort()}`;
   let ready: () => void = () => undefined;
   const isReady = new Promise<void>((r) => (ready = r));
   const child: ManagedProcess = startManagedProcess({
@@ -52,6 +60,7 @@ export async function startBenchWorker(
       LOG_LEVEL: 'warn',
       BENCH_BUNDLE: stack.bundlePath,
       BENCH_TUNING: JSON.stringify(options.tuning),
+      METRICS_ADDRESS: metricsAddress,
     },
     onOutput: (line) => {
       if (!line.startsWith('@@bench ')) {
@@ -63,6 +72,7 @@ export async function startBenchWorker(
       }
       const message = JSON.parse(line.slice('@@bench '.length)) as { type: string } & WorkerCounters;
       if (message.type === 'ready') ready();
+      if (message.type === 'mainThread') mainThread.push({ at: Date.now(), sample: message as unknown as MainThreadSample });
       if (message.type === 'counters') {
         latest = {
           commands: message.commands,
@@ -107,6 +117,8 @@ export async function startBenchWorker(
         sampledPeakMiB: Math.max(sampledPeak, mem?.rss ?? 0),
       };
     },
+    metrics: () => scrape(metricsAddress),
+    mainThreadBetween: (from, to) => mainThread.filter((m) => m.at >= from && m.at < to).map((m) => m.sample),
     async stop() {
       clearInterval(sampler);
       await child.stop(20_000);
