@@ -14,6 +14,7 @@ import { cycleTimings, eventsInWindow, fetchRunsSince, type CycleTiming } from '
 import { describeCpu, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
+import type { WorkerCounters } from './workerChild';
 import { counterDelta, startBenchWorker, type BenchWorker } from './workerProcess';
 import { describeInterval, freeWorkflowSlots, type Scrape } from './workerMetrics';
 
@@ -28,6 +29,9 @@ export interface ManyResult {
 interface IntervalSample {
   rssMiB: number;
   fewestFreeSlots: number;
+  /** The worker's counters when the interval began and at its last sample. */
+  countersFrom: WorkerCounters;
+  countersTo?: WorkerCounters;
   from?: Scrape;
   to?: Scrape;
 }
@@ -41,6 +45,11 @@ function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], win
       `RSS ≤ ${fmt(interval.rssMiB)} MiB`,
       `main thread: event-loop delay p99 ≤ ${fmt(Math.max(0, ...main.map((m) => m.loopP99Ms)))} ms, max ${fmt(Math.max(0, ...main.map((m) => m.loopMaxMs)))} ms; GC ${fmt(gcMs / Math.max(1, main.length), 0)} ms a second (longest ${fmt(Math.max(0, ...main.map((m) => m.gcMaxMs)))} ms)`,
     ];
+    if (interval.countersTo) {
+      const d = counterDelta(interval.countersFrom, interval.countersTo);
+      const finds = d.commands.find ?? 0;
+      parts.push(`MongoDB find ${finds ? fmt((d.commandMs?.find ?? 0) / finds, 1) : '–'} ms avg`);
+    }
     if (interval.from && interval.to) parts.push(describeInterval(interval.from, interval.to, interval.fewestFreeSlots));
     return `interval ${k + 1}: ${parts.join('; ')}`;
   });
@@ -125,14 +134,21 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   // what a worker that falls behind is short of.
   const intervals: IntervalSample[] = [];
   let lastScrape = await worker.metrics().catch(() => undefined);
+  let lastCounters = countersA;
   const windowEnd = windowStart + windowMs;
   while (Date.now() < windowEnd) {
     await sleep(Math.min(5_000, windowEnd - Date.now()));
     const now = worker.memory().rssMiB;
     rss.push(now);
     const k = Math.min(args.windowIntervals - 1, Math.floor((Date.now() - windowStart) / intervalMs));
-    const interval = (intervals[k] ??= { rssMiB: 0, fewestFreeSlots: Infinity, from: lastScrape });
+    const interval = (intervals[k] ??= {
+      rssMiB: 0,
+      fewestFreeSlots: Infinity,
+      from: lastScrape,
+      countersFrom: lastCounters,
+    });
     interval.rssMiB = Math.max(interval.rssMiB, now);
+    interval.countersTo = lastCounters = worker.counters();
     const scraped = await worker.metrics().catch(() => undefined);
     if (scraped) {
       interval.to = scraped;
