@@ -85,31 +85,51 @@ export interface CycleTiming {
   scheduleToStartMs?: number;
   /** WorkflowTaskCompleted − WorkflowTaskStarted: the cycle itself (local activities inside). */
   runMs?: number;
+  /**
+   * A continued run's first cycle only: how long the run took, from its start (the previous run's
+   * continue-as-new), to start its poll timer. The cycle is due an interval after the run started,
+   * so this delay counts in its lag.
+   */
+  runStartMs?: number;
 }
 
 /**
  * For every poll timer due in [fromMs, toMs): how late its cycle started. A timer due before
- * `toMs` whose cycle had not started by then counts as late by at least `toMs` − due.
+ * `toMs` whose cycle had not started by then counts as late by at least `toMs` − due. A continued
+ * run's first cycle is due an interval after the run began, not after its timer started: a run
+ * slow to start delays that cycle as much as a late timer would.
  */
 export function cycleTimings(events: HistoryEvent[], fromMs: number, toMs: number): CycleTiming[] {
   const timings: CycleTiming[] = [];
-  const timers = new Map<string, number>();
-  let pending: { dueMs: number; firedMs: number } | undefined;
+  // By timer id: when its cycle was due, and when the timer itself was due (they differ for a
+  // continued run's first timer, started late).
+  const timers = new Map<string, { dueMs: number; timerDueMs: number }>();
+  let pending: { dueMs: number; fireDelayMs: number } | undefined;
   let current: (CycleTiming & { scheduledMs: number }) | undefined;
   let scheduledMs = 0;
+  // Set while a continued run has not yet started its first poll timer.
+  let continuedAtMs: number | undefined;
+  let runStartMs: number | undefined;
   for (const e of events) {
     const t = timeMs(e);
     switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        if (e.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) continuedAtMs = t;
+        break;
       case EventType.EVENT_TYPE_TIMER_STARTED: {
         const attrs = e.timerStartedEventAttributes;
-        timers.set(attrs?.timerId ?? '', t + durationMs(attrs?.startToFireTimeout));
+        const startedMs = continuedAtMs ?? t;
+        if (continuedAtMs !== undefined) runStartMs = t - continuedAtMs;
+        continuedAtMs = undefined;
+        const duration = durationMs(attrs?.startToFireTimeout);
+        timers.set(attrs?.timerId ?? '', { dueMs: startedMs + duration, timerDueMs: t + duration });
         break;
       }
       case EventType.EVENT_TYPE_TIMER_FIRED: {
         const id = e.timerFiredEventAttributes?.timerId ?? '';
         const due = timers.get(id);
         timers.delete(id);
-        if (due !== undefined) pending = { dueMs: due, firedMs: t };
+        if (due !== undefined) pending = { dueMs: due.dueMs, fireDelayMs: t - due.timerDueMs };
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
@@ -121,11 +141,13 @@ export function cycleTimings(events: HistoryEvent[], fromMs: number, toMs: numbe
             dueMs: pending.dueMs,
             lagMs: t - pending.dueMs,
             censored: false,
-            fireDelayMs: pending.firedMs - pending.dueMs,
+            fireDelayMs: pending.fireDelayMs,
             scheduleToStartMs: t - scheduledMs,
             scheduledMs: t,
+            ...(runStartMs !== undefined ? { runStartMs } : {}),
           };
           pending = undefined;
+          runStartMs = undefined;
         }
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
@@ -145,7 +167,7 @@ export function cycleTimings(events: HistoryEvent[], fromMs: number, toMs: numbe
     timings.push(timing);
   }
   // Due within the window but not started by its end: the worker never got to it.
-  const unstarted = [...timers.values(), ...(pending ? [pending.dueMs] : [])];
+  const unstarted = [...[...timers.values()].map((v) => v.dueMs), ...(pending ? [pending.dueMs] : [])];
   for (const due of unstarted) {
     if (due >= fromMs && due < toMs) timings.push({ dueMs: due, lagMs: toMs - due, censored: true });
   }

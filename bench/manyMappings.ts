@@ -3,7 +3,8 @@
  * cycle rate is that of 5,000 mappings every five minutes (16.7 cycles/s): interval = N / rate.
  * Workflows start at that rate, so their cycles are spread evenly over the interval; after one
  * interval of ramp, `window` intervals are measured. Cycle lag is read from each history: when
- * the cycle's workflow task started against when its poll timer was due.
+ * the cycle's workflow task started against when its poll timer was due (for a continued run's
+ * first cycle, an interval after the run began).
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Mapping } from '../src/domain/types';
@@ -234,6 +235,9 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
     )}; ${part(
       'cycle ran',
       pick((t) => t.runMs),
+    )}; ${part(
+      'a continued run took to start its timer',
+      pick((t) => t.runStartMs),
     )}`,
   );
   const events = [...eventTypes.values()].reduce((a, b) => a + b, 0);
