@@ -78,6 +78,31 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   }
 }
 
+/**
+ * CPU seconds of each thread of `pid` so far, by thread name (threads of one name summed); the
+ * process's first thread is "main". Whether one thread is saturated while the process is not.
+ */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const byName: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+        const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+        byName[name] = (byName[name] ?? 0) + seconds;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return byName;
+}
+
 /** Processes descended from `root` whose command line contains `needle`. */
 export function findDescendants(root: number, needle: string): number[] {
   const parents = new Map<number, number>();

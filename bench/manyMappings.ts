@@ -12,7 +12,7 @@ import { folderSyncWorkflowId } from '../src/workflows/definitions';
 import type { BenchArgs } from './args';
 import { mapLimit, openFixture, sleep } from './fixture';
 import { cycleTimings, eventsInWindow, fetchRunsSince, type CycleTiming } from './history';
-import { describeCpu, watchCpu } from './machine';
+import { describeCpu, threadCpuSeconds, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
 import type { WorkerCounters } from './workerChild';
@@ -33,6 +33,10 @@ interface IntervalSample {
   /** The worker's counters when the interval began and at its last sample. */
   countersFrom: WorkerCounters;
   countersTo?: WorkerCounters;
+  /** CPU seconds by worker thread name when the interval began and at its last sample. */
+  threadsFrom: Record<string, number>;
+  threadsTo?: Record<string, number>;
+  secondsMeasured: number;
   from?: Scrape;
   to?: Scrape;
 }
@@ -50,6 +54,13 @@ function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], win
       const d = counterDelta(interval.countersFrom, interval.countersTo);
       const finds = d.commands.find ?? 0;
       parts.push(`MongoDB find ${finds ? fmt((d.commandMs?.find ?? 0) / finds, 1) : '–'} ms avg`);
+    }
+    if (interval.threadsTo) {
+      const busiest = Object.entries(interval.threadsTo)
+        .map(([name, s]) => [name, (s - (interval.threadsFrom[name] ?? 0)) / interval.secondsMeasured] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4);
+      parts.push(`worker threads (cores): ${busiest.map(([name, cores]) => `${name} ${fmt(cores, 2)}`).join(', ')}`);
     }
     if (interval.from && interval.to) parts.push(describeInterval(interval.from, interval.to, interval.fewestFreeSlots));
     return `interval ${k + 1}: ${parts.join('; ')}`;
@@ -136,6 +147,7 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   const intervals: IntervalSample[] = [];
   let lastScrape = await worker.metrics().catch(() => undefined);
   let lastCounters = countersA;
+  let lastThreads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid) };
   const windowEnd = windowStart + windowMs;
   while (Date.now() < windowEnd) {
     await sleep(Math.min(5_000, windowEnd - Date.now()));
@@ -147,9 +159,15 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
       fewestFreeSlots: Infinity,
       from: lastScrape,
       countersFrom: lastCounters,
+      threadsFrom: lastThreads.cpu,
+      secondsMeasured: 0,
     });
     interval.rssMiB = Math.max(interval.rssMiB, now);
     interval.countersTo = lastCounters = worker.counters();
+    const threads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid) };
+    interval.threadsTo = threads.cpu;
+    interval.secondsMeasured += (threads.at - lastThreads.at) / 1000;
+    lastThreads = threads;
     const scraped = await worker.metrics().catch(() => undefined);
     if (scraped) {
       interval.to = scraped;
