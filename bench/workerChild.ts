@@ -7,12 +7,12 @@
  *   - every activity execution (local ones too), by type, with its total time;
  *   - each second, the main thread's event-loop delay and GC pauses (local activities and the
  *     SDK's task plumbing run there, so its pauses delay every workflow task).
- * Env: the worker's own variables (METRICS_ADDRESS serves the SDK's metrics), BENCH_BUNDLE (prebuilt workflow bundle), BENCH_TUNING (JSON
- * WorkerOptions).
+ * Env: the worker's own variables (METRICS_ADDRESS serves the SDK's metrics), BENCH_BUNDLE
+ * (prebuilt workflow bundle), BENCH_TUNING (JSON WorkerOptions).
  */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { readWorkerConfig } from '../src/config';
 import { connectMongo } from '../src/db/mongo';
