@@ -17,6 +17,8 @@ export interface BenchArgs {
   cyclesPerSecond: number;
   /** Poll intervals measured after the ramp, per mapping count. */
   windowIntervals: number;
+  /** Many mappings: cycles per run before continue-as-new; the workflow's default when absent. */
+  cyclesPerRun?: number;
   /** Files in each folder of the many-mappings scenario. */
   filesPerMapping: number;
   pageLimit: number;
@@ -33,7 +35,7 @@ export interface BenchArgs {
 }
 
 const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500,2000,5000]
-  [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--files-per-mapping=0]
+  [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--cycles-per-run=12] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
   [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
   [--repeats=3]
@@ -107,6 +109,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case 'window':
         args.windowIntervals = single(value, name);
+        break;
+      case 'cycles-per-run':
+        args.cyclesPerRun = Math.max(1, Math.round(single(value, name)));
         break;
       case 'files-per-mapping':
         args.filesPerMapping = single(value, name);

@@ -22,7 +22,7 @@ export interface Fixture {
   taskQueue: string;
   map(dropboxPath: string): Promise<Mapping>;
   /** The product's own start path (USE_EXISTING, search attributes), with this poll interval. */
-  workflows(pollIntervalMs: number): SyncWorkflows;
+  workflows(pollIntervalMs: number, cyclesPerRun?: number): SyncWorkflows;
 }
 
 export async function openFixture(stack: BenchStack, label: string): Promise<Fixture> {
@@ -52,8 +52,8 @@ export async function openFixture(stack: BenchStack, label: string): Promise<Fix
     taskQueue,
     map: (dropboxPath) =>
       repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath, targetFolder: '/' }),
-    workflows: (pollIntervalMs) =>
-      createSyncWorkflows({ client: stack.client, taskQueue, pollIntervalMs, log: silentLogger }),
+    workflows: (pollIntervalMs, cyclesPerRun) =>
+      createSyncWorkflows({ client: stack.client, taskQueue, pollIntervalMs, cyclesPerRun, log: silentLogger }),
   };
 }
 

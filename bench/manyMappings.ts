@@ -94,7 +94,7 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
     tuning: { maxCachedWorkflows: n + 100, ...args.tuning },
     nodeArgs: args.workerNodeArgs,
   });
-  const workflows = fx.workflows(intervalMs);
+  const workflows = fx.workflows(intervalMs, args.cyclesPerRun);
   const handles: WorkflowHandle[] = mappings.map((m) =>
     stack.client.workflow.getHandle(folderSyncWorkflowId(m._id)),
   );

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   say(
     `settings: sizes ${args.sizes.join(',') || 'none'}; mappings ${args.mappings.join(',') || 'none'}; ` +
       `idle cycles ${args.idleCycles} at ${args.idlePollMs} ms; page limit ${args.pageLimit}; ` +
-      `tuning ${JSON.stringify(args.tuning)}`,
+      `tuning ${JSON.stringify(args.tuning)}` +
+      (args.cyclesPerRun ? `; cycles per run ${args.cyclesPerRun}` : ''),
   );
   const started = Date.now();
   const stack = await openStack();

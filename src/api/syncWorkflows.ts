@@ -42,13 +42,15 @@ export interface SyncWorkflowsOptions {
   client: Client;
   taskQueue: string;
   pollIntervalMs: number;
+  /** Cycles per run before the workflow continues as new; the workflow's default (12) when absent. */
+  cyclesPerRun?: number;
   log: Logger;
   /** How long a status answer may take before the API shows what MongoDB holds. */
   statusTimeoutMs?: number;
 }
 
 export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflows {
-  const { client, taskQueue, pollIntervalMs } = options;
+  const { client, taskQueue, pollIntervalMs, cyclesPerRun } = options;
   const statusTimeoutMs = options.statusTimeoutMs ?? 2_000;
 
   const startOptions = (mapping: Mapping, newMapping = false) => {
@@ -57,6 +59,7 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
       projectId: mapping.projectId,
       dropboxPath: mapping.dropboxPath,
       pollIntervalMs,
+      ...(cyclesPerRun ? { cyclesPerRun } : {}),
       ...(newMapping ? { newMapping } : {}),
     };
     return {
