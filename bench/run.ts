@@ -17,6 +17,10 @@ import { runManyMappings } from './manyMappings';
 import { resultsTable, say } from './report';
 import { openStack } from './stack';
 
+function ferretDbLabel(binPath: string | undefined): string {
+  return binPath ? `FerretDB (own, SQLite, ${binPath})` : 'FerretDB (own, SQLite)';
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
   const stack = await openStack();
   try {
     say(
-      `servers: MongoDB ${process.env.MONGODB_URI ? 'from MONGODB_URI' : 'FerretDB (own, SQLite)'}, ` +
+      `servers: MongoDB ${process.env.MONGODB_URI ? 'from MONGODB_URI' : ferretDbLabel(process.env.FERRETDB_PATH)}, ` +
         `Temporal ${process.env.TEMPORAL_ADDRESS ? 'from TEMPORAL_ADDRESS' : 'dev server (own, in-memory)'}`,
     );
     for (const n of args.sizes) await runInitialSync(stack, args, n);
