@@ -56,6 +56,8 @@ const apiSchema = baseSchema.extend({
   ROOT_API_KEY: z.string().min(24, 'must be at least 24 characters'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // Below the ≈ 500 idle cycles at which the server would suggest continuing as new anyway.
+  CYCLES_PER_RUN: z.coerce.number().int().min(1).max(500).optional(),
 });
 
 /** Every variable the worker reads, and the API on top; for deployment files and their tests. */
@@ -96,7 +98,14 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
 }
 
 function toApiConfig(env: z.infer<typeof apiSchema>) {
-  return { ...toWorkerConfig(env), rootApiKey: env.ROOT_API_KEY, port: env.PORT, host: env.HOST };
+  return {
+    ...toWorkerConfig(env),
+    rootApiKey: env.ROOT_API_KEY,
+    port: env.PORT,
+    host: env.HOST,
+    /** Cycles a mapping's workflow run holds before it continues as new; the workflow's 12 when absent. */
+    cyclesPerRun: env.CYCLES_PER_RUN,
+  };
 }
 
 export class ConfigError extends Error {

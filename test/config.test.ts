@@ -45,6 +45,15 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, METRICS_ADDRESS: '9464' }), /METRICS_ADDRESS must be host:port/u);
   });
 
+  it('reads how many cycles a run holds, for the workflows the API starts', () => {
+    const api = { ...valid, ROOT_API_KEY: 'r'.repeat(32) };
+    assert.equal(readApiConfig(api).cyclesPerRun, undefined);
+    assert.equal(readApiConfig({ ...api, CYCLES_PER_RUN: '4' }).cyclesPerRun, 4);
+    assert.throws(() => readApiConfig({ ...api, CYCLES_PER_RUN: '0' }), /CYCLES_PER_RUN/u);
+    assert.throws(() => readApiConfig({ ...api, CYCLES_PER_RUN: '2.5' }), /CYCLES_PER_RUN/u);
+    assert.throws(() => readApiConfig({ ...api, CYCLES_PER_RUN: 'hourly' }), /CYCLES_PER_RUN/u);
+  });
+
   it('requires ROOT_API_KEY for the API only', () => {
     assert.throws(() => readApiConfig(valid), /ROOT_API_KEY is missing/u);
     assert.equal(readApiConfig({ ...valid, ROOT_API_KEY: 'r'.repeat(32), PORT: '8080' }).port, 8080);

@@ -70,6 +70,7 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
       client,
       taskQueue: config.taskQueue,
       pollIntervalMs: config.pollIntervalMs,
+      cyclesPerRun: config.cyclesPerRun,
       log,
     }),
     cipher: createTokenCipher(config.tokenEncryptionKey),

@@ -181,6 +181,26 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal(result.counters.filesAdded, 601);
   });
 
+  it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN)', async () => {
+    const shortRuns = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, cyclesPerRun: 2, log: silentLogger });
+    const path = `${FOLDER}/ShortRuns`;
+    fx.emulator.addFolder(fx.accountId, path);
+    const mapping = await fx.newMapping(path);
+    await shortRuns.start(mapping);
+    const handle = env.client.workflow.getHandle(folderSyncWorkflowId(mapping._id));
+    assert.equal((await waitForCycles(handle, 1)).runs, 0);
+    const firstRunId = (await handle.describe()).runId;
+    await env.sleep(POLL + 5_000);
+    const second = await waitForCycles(handle, 2);
+    assert.equal(second.runs, 1, 'a new run after two cycles');
+    assert.notEqual((await handle.describe()).runId, firstRunId);
+    // The new run keeps the setting it was started with.
+    await env.sleep(2 * POLL + 5_000);
+    assert.equal((await waitForCycles(handle, 4)).runs, 2);
+    await handle.signal('unmap');
+    await handle.result();
+  });
+
   it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', async () => {
     const { mapping, handle } = await mapFolder('Reset', 5);
     await waitForCycles(handle, 1);
