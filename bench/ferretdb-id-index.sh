@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Investigation only, never used by the product or the tests: builds FerretDB v1.24.2 with its
 # SQLite `_id` lookups able to use the collection's `_id` index, to measure what FerretDB's full
-# scans cost the many-mappings scenario (BENCHMARKS.md, "FerretDB reads every mapping").
+# scans cost the many-mappings scenario (BENCHMARKS.md, "FerretDB never uses its `_id` index").
 #
 # v1.24.2 creates the index on `_ferretdb_sjson->"_id"` but looks `_id` up with
 # `_ferretdb_sjson->'$._id'`; SQLite matches an expression index only on the same expression, so
