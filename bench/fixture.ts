@@ -9,6 +9,7 @@ import { createRepositories, type Repositories } from '../src/db/repositories';
 import type { Connection, Mapping } from '../src/domain/types';
 import { silentLogger } from '../src/log';
 import { createTokenCipher } from '../src/security/tokenCipher';
+import { connectAccount } from '../test/support/connectedAccount';
 import type { BenchStack } from './stack';
 
 export interface Fixture {
@@ -28,17 +29,12 @@ export interface Fixture {
 export async function openFixture(stack: BenchStack, label: string): Promise<Fixture> {
   const { db, uri } = await stack.openDb(label);
   const repos = createRepositories(db);
-  const email = `bench-${label}-${randomBytes(3).toString('hex')}@example.com`;
-  const { accountId } = stack.emulator.addAccount({ email, name: 'Bench Site', accountType: 'business' });
-  const token = stack.emulator.issueToken(accountId);
   const cipher = createTokenCipher(Buffer.from(stack.tokenKeyHex, 'hex'));
   const projectId = randomBytes(12).toString('hex');
-  const connection = await repos.connections.create({
-    projectId,
-    clientIdentification: email,
-    accountId,
-    accountEmail: email,
-    token: cipher.seal(token),
+  const { accountId, token, connection } = await connectAccount({ emulator: stack.emulator, repos, cipher }, projectId, {
+    email: `bench-${label}-${randomBytes(3).toString('hex')}@example.com`,
+    name: 'Bench Site',
+    accountType: 'business',
   });
   const taskQueue = `bench-${label}-${randomBytes(3).toString('hex')}`;
   return {

@@ -11,6 +11,7 @@ import type { Mapping } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
+import { connectAccount } from './connectedAccount';
 import { openTestDb, type TestDb } from '../db/testDb';
 import { startDropboxEmulator, type DropboxEmulator } from './dropboxEmulator/index';
 
@@ -36,19 +37,15 @@ export async function openSyncFixture(label: string, options: { pageLimit?: numb
   const testDb = await openTestDb(label);
   const emulator = await startDropboxEmulator({ seed: 7 });
   const repos = createRepositories(testDb.db);
-  const email = `site-${randomBytes(3).toString('hex')}@example.com`;
-  const { accountId } = emulator.addAccount({ email, name: 'Site Office', accountType: 'pro' });
-  emulator.addFolder(accountId, FOLDER);
-  const token = emulator.issueToken(accountId);
   const cipher = createTokenCipher(randomBytes(32));
   const projectId = randomBytes(16).toString('hex');
-  const connection = await repos.connections.create({
-    projectId,
-    clientIdentification: email,
-    accountId,
-    accountEmail: email,
-    token: cipher.seal(token),
+  const account = await connectAccount({ emulator, repos, cipher }, projectId, {
+    email: `site-${randomBytes(3).toString('hex')}@example.com`,
+    name: 'Site Office',
+    accountType: 'pro',
   });
+  const { accountId, connection } = account;
+  emulator.addFolder(accountId, FOLDER);
   const logLines: string[] = [];
   const deps: ActivityDeps = {
     repos,
@@ -63,14 +60,12 @@ export async function openSyncFixture(label: string, options: { pageLimit?: numb
     repos,
     emulator,
     accountId,
-    token,
+    token: account.token,
     deps,
     logLines,
     newMapping: (path = FOLDER) =>
       repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath: path, targetFolder: '/' }),
-    async replaceToken(next) {
-      await repos.connections.replaceToken(connection._id, cipher.seal(next), { accountId, accountEmail: email });
-    },
+    replaceToken: (next) => account.replaceToken(next),
     async close() {
       await emulator.close();
       await testDb.close();

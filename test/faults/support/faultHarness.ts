@@ -31,6 +31,7 @@ import { silentLogger } from '../../../src/log';
 import { createTokenCipher } from '../../../src/security/tokenCipher';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../../../src/workflows/definitions';
 import { assertFolderRecordedExactly, listFolderTruth, type FolderCheck } from './folderCheck';
+import { connectAccount } from '../../support/connectedAccount';
 import { startDropboxEmulator, type DropboxEmulator } from '../../support/dropboxEmulator/index';
 import { requireEnv } from '../../support/testEnv';
 
@@ -215,21 +216,16 @@ async function start(
     temporalServer,
     async mapFolder(path, fill, mapOptions = {}) {
       accounts += 1;
-      const email = `site-${accounts}-${randomBytes(3).toString('hex')}@example.com`;
-      const { accountId } = emulator.addAccount({ email, accountType: 'pro' });
+      const account = await connectAccount({ emulator, repos, cipher }, projectId, {
+        email: `site-${accounts}-${randomBytes(3).toString('hex')}@example.com`,
+        accountType: 'pro',
+      });
+      const { accountId } = account;
       emulator.addFolder(accountId, path);
       fill?.(accountId);
-      let token = emulator.issueToken(accountId);
-      const conn = await repos.connections.create({
-        projectId,
-        clientIdentification: email,
-        accountId,
-        accountEmail: email,
-        token: cipher.seal(token),
-      });
       const mapping = await repos.mappings.create({
         projectId,
-        connectionId: conn._id,
+        connectionId: account.connection._id,
         dropboxPath: path,
         targetFolder: '/',
       });
@@ -249,22 +245,16 @@ async function start(
         accountId,
         path,
         get token() {
-          return token;
+          return account.token;
         },
         handle,
-        async replaceToken(next) {
-          await repos.connections.replaceToken(conn._id, cipher.seal(next), {
-            accountId,
-            accountEmail: email,
-          });
-          token = next;
-        },
+        replaceToken: (next) => account.replaceToken(next),
         liveCount: () => files.countDocuments({ mappingId: mapping._id, deletedAt: null }),
         checkRecorded: async () =>
           assertFolderRecordedExactly(
             mongo.db,
             mapping._id,
-            await listFolderTruth(emulator.url, token, path),
+            await listFolderTruth(emulator.url, account.token, path),
           ),
         status: () => handle.query(statusQuery),
         signal: (command) => workflows.signal(mapping, command),
