@@ -41,8 +41,9 @@ export interface ActivityRepositories {
       now: Date,
     ): Promise<unknown>;
     recordSkippedFolders(mapping: { id: string; projectId: string }, folders: ListedFolder[], now: Date): Promise<unknown>;
-    removeByPaths(mappingId: string, pathLowers: string[]): Promise<unknown>;
-    removeByIds(mappingId: string, dropboxIds: string[]): Promise<unknown>;
+    /** `seenBefore`: only rejections last seen before that time. */
+    removeByPaths(mappingId: string, pathLowers: string[], seenBefore?: Date): Promise<unknown>;
+    removeByIds(mappingId: string, dropboxIds: string[], seenBefore?: Date): Promise<unknown>;
   };
   listingPages: {
     keep(

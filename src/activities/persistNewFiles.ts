@@ -65,16 +65,25 @@ export function createPersistNewFiles(deps: ActivityDeps) {
     if (!page) return input.sweep ? persist(input, [], []) : { added: 0, updated: 0, unchanged: 0, deleted: 0 };
     const rejected = new Set(input.rejectedFileIds ?? []);
     const accepted = rejected.size > 0 ? page.files.filter((f) => !rejected.has(f.id)) : page.files;
-    return persist(input, accepted, page.deletedPaths);
+    return persist(input, accepted, page.deletedPaths, page.listedAt);
   }
 
-  async function persist(input: PersistInput, listed: ListedFile[], deletedPaths: string[]): Promise<PersistResult> {
+  /**
+   * `listedAt`: when the kept page was listed. The checks of the pages after it may already have
+   * run; the rejections they recorded are newer than it and stay.
+   */
+  async function persist(
+    input: PersistInput,
+    listed: ListedFile[],
+    deletedPaths: string[],
+    listedAt?: Date,
+  ): Promise<PersistResult> {
     const { files, rejections } = deps.repos;
     const now = (deps.now ?? (() => new Date()))();
     let deleted = 0;
     if (deletedPaths.length > 0) {
       deleted += await files.markDeletedByPaths(input.mappingId, deletedPaths, now);
-      await rejections.removeByPaths(input.mappingId, deletedPaths);
+      await rejections.removeByPaths(input.mappingId, deletedPaths, listedAt);
     }
     if (listed.length > 0 && !input.fullListing) {
       deleted += await files.markReplacedAtPaths(input.mappingId, listed, now);
@@ -84,7 +93,9 @@ export function createPersistNewFiles(deps: ActivityDeps) {
         ? await files.upsertListedFiles({ id: input.mappingId, projectId: input.projectId }, listed, input.listingGeneration, now)
         : { added: 0, updated: 0, unchanged: 0 };
     // A file once rejected and since renamed to an acceptable name is no longer a rejection.
-    if (listed.length > 0 && !input.firstListing) await rejections.removeByIds(input.mappingId, listed.map((f) => f.id));
+    if (listed.length > 0 && !input.firstListing) {
+      await rejections.removeByIds(input.mappingId, listed.map((f) => f.id), listedAt);
+    }
     if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
     return { ...counts, deleted };
   }

@@ -26,6 +26,8 @@ export function rejectionId(mappingId: string, dropboxId: string): string {
 
 type RejectionFields = Omit<RejectionRecord, '_id' | 'firstSeenAt' | 'lastSeenAt'>;
 
+const lastSeenBefore = (time: Date | undefined) => (time ? { lastSeenAt: { $lt: time } } : {});
+
 export function createRejectionsRepository(db: Db) {
   const { rejections } = collections(db);
 
@@ -90,18 +92,30 @@ export function createRejectionsRepository(db: Db) {
       );
     },
 
-    /** An entry deleted or renamed away takes its rejection with it. */
-    async removeByPaths(mappingId: string, pathLowers: string[]): Promise<number> {
+    /**
+     * An entry deleted or renamed away takes its rejection with it. With `seenBefore` (when the
+     * page was listed), only rejections last seen before it: see `removeByIds`.
+     */
+    async removeByPaths(mappingId: string, pathLowers: string[], seenBefore?: Date): Promise<number> {
       if (pathLowers.length === 0) return 0;
-      const result = await rejections.deleteMany({ mappingId, pathLower: { $in: [...new Set(pathLowers)] } });
+      const result = await rejections.deleteMany({
+        mappingId,
+        pathLower: { $in: [...new Set(pathLowers)] },
+        ...lastSeenBefore(seenBefore),
+      });
       return result.deletedCount;
     },
 
-    /** Files now accepted (renamed in place to a good name) are no longer rejected. */
-    async removeByIds(mappingId: string, dropboxIds: string[]): Promise<number> {
+    /**
+     * Files now accepted (renamed in place to a good name) are no longer rejected. With
+     * `seenBefore` (when the page was listed), only rejections last seen before it: the check of a
+     * later page runs while this one is recorded, and what it just recorded (the file renamed to
+     * a refused name between the two pages) is newer than this page.
+     */
+    async removeByIds(mappingId: string, dropboxIds: string[], seenBefore?: Date): Promise<number> {
       if (dropboxIds.length === 0) return 0;
       const ids = [...new Set(dropboxIds)].map((id) => rejectionId(mappingId, id));
-      const result = await rejections.deleteMany({ _id: { $in: ids } });
+      const result = await rejections.deleteMany({ _id: { $in: ids }, ...lastSeenBefore(seenBefore) });
       return result.deletedCount;
     },
 

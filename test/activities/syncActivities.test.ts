@@ -217,6 +217,50 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
   });
 
+  it('keeps what the check of a later page rejected, though the page before it is recorded afterwards', async () => {
+    // The workflow checks page N+1 while page N is recorded. Between the two listings a file of
+    // page N was renamed to a refused name, and a deleted refused file came back at its path.
+    const path = `${FOLDER}/Renamed between pages`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFile(fx.accountId, `${path}/a.pdf`);
+    fx.emulator.addFile(fx.accountId, `${path}/q#.pdf`);
+    const mapping = await fx.newMapping(path);
+    const base = { mappingId: mapping._id, projectId: mapping.projectId, listingGeneration: 1 };
+    const listAndCheck = async (cursor: string | undefined, keepInSlot: 0 | 1 | 2) => {
+      const summary = await activities.listFolder({ mappingId: mapping._id, keepInSlot, ...(cursor ? { cursor } : {}) });
+      const checked = await activities.rejectSpecialCharacterPaths({ ...base, page: summary.page! });
+      return { summary, recording: { ...base, page: summary.page!, rejectedFileIds: checked.rejectedFileIds, sweep: false } };
+    };
+    const first = await listAndCheck(undefined, 0);
+    await activities.persistNewFiles({ ...first.recording, fullListing: true, firstListing: true, endsListing: true });
+
+    fx.emulator.addFile(fx.accountId, `${path}/x.pdf`);
+    fx.emulator.remove(fx.accountId, `${path}/q#.pdf`);
+    const pageN = await listAndCheck(first.summary.cursor, 1);
+    fx.emulator.move(fx.accountId, `${path}/x.pdf`, `${path}/x#.pdf`);
+    fx.emulator.addFile(fx.accountId, `${path}/q#.pdf`);
+    const pageNext = await listAndCheck(pageN.summary.cursor, 2);
+    assert.equal(pageNext.recording.rejectedFileIds.length, 2);
+
+    await activities.persistNewFiles(pageN.recording);
+    await activities.persistNewFiles({ ...pageNext.recording, endsListing: true });
+
+    const { rejections } = collections(fx.testDb.db);
+    const rejected = await rejections.find({ mappingId: mapping._id }).toArray();
+    assert.deepEqual(rejected.map((r) => r.name).sort(), ['q#.pdf', 'x#.pdf']);
+    const names = (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name);
+    assert.deepEqual(names, ['a.pdf'], 'x.pdf is gone from its name, and its new name is refused');
+
+    // A later cycle: renamed back to a good name, the file is recorded and its older rejection goes.
+    fx.emulator.move(fx.accountId, `${path}/x#.pdf`, `${path}/x 2.pdf`);
+    const later = await listAndCheck(pageNext.summary.cursor, 0);
+    await activities.persistNewFiles({ ...later.recording, endsListing: true });
+    const left = await rejections.find({ mappingId: mapping._id }).toArray();
+    assert.deepEqual(left.map((r) => r.name), ['q#.pdf']);
+    const renamed = (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
+    assert.deepEqual(renamed, ['a.pdf', 'x 2.pdf']);
+  });
+
   it('fails with a cursor reset when Dropbox resets the cursor, and lists again from the start', async () => {
     const path = `${FOLDER}/Reset`;
     fx.emulator.addFolder(fx.accountId, path);
