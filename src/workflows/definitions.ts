@@ -25,7 +25,12 @@ export const SyncStateKey = defineSearchAttributeKey('SyncState', SearchAttribut
 
 export const SEARCH_ATTRIBUTES = [MappingIdKey, ProjectIdKey, DropboxPathKey, SyncStateKey] as const;
 
-/** Running totals, carried across continue-as-new. */
+/**
+ * Running totals of what the workflow saw, carried across continue-as-new: activity results, not
+ * a count of records (the API's counts come from MongoDB). A page recorded by a retry whose first
+ * attempt's completion was lost finds its files recorded and counts them unchanged; a page or an
+ * entry listed again (after a pause, a failure or a cursor reset) counts again.
+ */
 export interface SyncCounters {
   cycles: number;
   filesAdded: number;
@@ -33,6 +38,7 @@ export interface SyncCounters {
   filesDeleted: number;
   rejections: number;
   skippedFolders: number;
+  /** Listing calls that returned a page. */
   dropboxPages: number;
 }
 
