@@ -70,7 +70,9 @@ export function createPersistNewFiles(deps: ActivityDeps) {
 
   /**
    * `listedAt`: when the kept page was listed. The checks of the pages after it may already have
-   * run; the rejections they recorded are newer than it and stay.
+   * run; the rejections they recorded are newer than it and stay. Both times come from worker
+   * clocks: the next page's check starts a listing round trip after `listedAt`, which is the
+   * margin for skew between workers.
    */
   async function persist(
     input: PersistInput,
