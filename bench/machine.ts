@@ -65,16 +65,20 @@ export function processMemoryMiB(pid: number): { rss: number; peak: number } | u
   }
 }
 
-/** Busy and total CPU time of the whole machine, in seconds of all cores together. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/**
+ * Busy and total CPU time of the whole machine, in seconds of all cores together; `steal` (part
+ * of busy) is time the hypervisor gave this VM's cores to others, which slows every process here.
+ */
+export function machineCpuSeconds(): { busy: number; total: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
     const v = line.trim().split(/\s+/u).slice(1).map(Number);
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: (total - idle) / ticksPerSecond(), total: total / ticksPerSecond() };
+    const steal = v[7] ?? 0;
+    return { busy: (total - idle) / ticksPerSecond(), total: total / ticksPerSecond(), steal: steal / ticksPerSecond() };
   } catch {
-    return { busy: 0, total: 0 };
+    return { busy: 0, total: 0, steal: 0 };
   }
 }
 
@@ -141,6 +145,8 @@ export interface CpuUsage {
   byName: Record<string, number>;
   machineBusy: number;
   machineCapacity: number;
+  /** CPU seconds stolen by the hypervisor (part of machineBusy). */
+  machineSteal: number;
 }
 
 /** Starts counting CPU time of the named processes and of the whole machine. */
@@ -164,6 +170,7 @@ export function watchCpu(pids: Record<string, number | undefined>): CpuWatch {
         byName,
         machineBusy: now.busy - machine.busy,
         machineCapacity: now.total - machine.total,
+        machineSteal: now.steal - machine.steal,
       };
     },
   };
@@ -176,6 +183,10 @@ export function describeCpu(usage: CpuUsage): string {
   const parts = Object.entries(usage.byName).map(([name, s]) => `${name} ${(s / wall).toFixed(2)}`);
   const cores = os.cpus().length;
   const busyCores = usage.machineCapacity > 0 ? (usage.machineBusy / usage.machineCapacity) * cores : 0;
-  const others = Math.max(0, usage.machineBusy - ours) / wall;
-  return `cores used: ${parts.join(', ')}; machine ${busyCores.toFixed(2)} of ${cores} busy (other processes ${others.toFixed(2)})`;
+  const stolen = usage.machineSteal / wall;
+  const others = Math.max(0, usage.machineBusy - usage.machineSteal - ours) / wall;
+  return (
+    `cores used: ${parts.join(', ')}; machine ${busyCores.toFixed(2)} of ${cores} busy ` +
+    `(other processes ${others.toFixed(2)}, stolen by the hypervisor ${stolen.toFixed(2)})`
+  );
 }

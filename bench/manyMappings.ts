@@ -12,7 +12,7 @@ import { folderSyncWorkflowId } from '../src/workflows/definitions';
 import type { BenchArgs } from './args';
 import { mapLimit, openFixture, sleep } from './fixture';
 import { cycleTimings, eventsInWindow, fetchRunsSince, type CycleTiming } from './history';
-import { describeCpu, threadCpuSeconds, watchCpu } from './machine';
+import { describeCpu, machineCpuSeconds, threadCpuSeconds, watchCpu } from './machine';
 import { addRow, fmt, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
 import type { WorkerCounters } from './workerChild';
@@ -36,6 +36,9 @@ interface IntervalSample {
   /** CPU seconds by worker thread name when the interval began and at its last sample. */
   threadsFrom: Record<string, number>;
   threadsTo?: Record<string, number>;
+  /** The whole machine's CPU seconds (busy, total, stolen) at the same two points. */
+  machineFrom: ReturnType<typeof machineCpuSeconds>;
+  machineTo?: ReturnType<typeof machineCpuSeconds>;
   secondsMeasured: number;
   from?: Scrape;
   to?: Scrape;
@@ -61,6 +64,12 @@ function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], win
         .sort((a, b) => b[1] - a[1])
         .slice(0, 4);
       parts.push(`worker threads (cores): ${busiest.map(([name, cores]) => `${name} ${fmt(cores, 2)}`).join(', ')}`);
+    }
+    if (interval.machineTo) {
+      const wall = interval.secondsMeasured || 1;
+      const busy = (interval.machineTo.busy - interval.machineFrom.busy) / wall;
+      const stolen = (interval.machineTo.steal - interval.machineFrom.steal) / wall;
+      parts.push(`machine ${fmt(busy, 2)} cores busy, ${fmt(stolen, 2)} stolen by the hypervisor`);
     }
     if (interval.from && interval.to) parts.push(describeInterval(interval.from, interval.to, interval.fewestFreeSlots));
     return `interval ${k + 1}: ${parts.join('; ')}`;
@@ -147,7 +156,7 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
   const intervals: IntervalSample[] = [];
   let lastScrape = await worker.metrics().catch(() => undefined);
   let lastCounters = countersA;
-  let lastThreads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid) };
+  let lastThreads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid), machine: machineCpuSeconds() };
   const windowEnd = windowStart + windowMs;
   while (Date.now() < windowEnd) {
     await sleep(Math.min(5_000, windowEnd - Date.now()));
@@ -160,12 +169,14 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
       from: lastScrape,
       countersFrom: lastCounters,
       threadsFrom: lastThreads.cpu,
+      machineFrom: lastThreads.machine,
       secondsMeasured: 0,
     });
     interval.rssMiB = Math.max(interval.rssMiB, now);
     interval.countersTo = lastCounters = worker.counters();
-    const threads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid) };
+    const threads = { at: Date.now(), cpu: threadCpuSeconds(worker.pid), machine: machineCpuSeconds() };
     interval.threadsTo = threads.cpu;
+    interval.machineTo = threads.machine;
     interval.secondsMeasured += (threads.at - lastThreads.at) / 1000;
     lastThreads = threads;
     const scraped = await worker.metrics().catch(() => undefined);
