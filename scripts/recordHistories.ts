@@ -19,6 +19,7 @@ import { defaultCacheDir, installTools } from '../src/dev/tools';
 import type { Mapping } from '../src/domain/types';
 import { silentLogger } from '../src/log';
 import { workflowSource } from '../src/worker';
+import { DEFAULT_CYCLES_PER_RUN } from '../src/workflows/folderSyncWorkflow';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src/workflows/definitions';
 import { installQuietRuntime } from '../test/support/quietRuntime';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../test/support/syncFixture';
@@ -61,7 +62,8 @@ async function mapFolder(
   const path = `${FOLDER}/${name}`;
   ctx.fx.emulator.addFolder(ctx.fx.accountId, path);
   if (files > 0) ctx.fx.emulator.bulkAddFiles(ctx.fx.accountId, path, files, { prefix: 'sheet-' });
-  const mapping = await ctx.fx.newMapping(path);
+  // Not staggered: the scenarios' runs end where they say, whatever the random mapping id.
+  const mapping = await ctx.fx.newMapping(path, { cyclesPerRun: DEFAULT_CYCLES_PER_RUN, shortening: 0 });
   await ctx.workflows.start(mapping);
   return { mapping, handle: ctx.client.workflow.getHandle(folderSyncWorkflowId(mapping._id)) };
 }
@@ -146,12 +148,19 @@ const scenarios: Scenario[] = [
  * Maps a new folder of `files` files and starts its workflow directly, with inputs the API does not
  * set; returns the handle of the first run and one that follows the latest.
  */
-async function startWithInput(ctx: Context, name: string, files: number, extra: Record<string, number>) {
+async function startWithInput(
+  ctx: Context,
+  name: string,
+  files: number,
+  extra: Record<string, number>,
+  shortening = 0,
+) {
   const { fx } = ctx;
   const path = `${FOLDER}/${name}`;
   fx.emulator.addFolder(fx.accountId, path);
   fx.emulator.bulkAddFiles(fx.accountId, path, files, { prefix: 'sheet-' });
-  const mapping = await fx.newMapping(path);
+  const cyclesPerRun = extra.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
+  const mapping = await fx.newMapping(path, { cyclesPerRun, shortening });
   const first = await ctx.client.workflow.start('folderSyncWorkflow', {
     taskQueue: ctx.taskQueue,
     workflowId: folderSyncWorkflowId(mapping._id),
@@ -183,6 +192,18 @@ async function recordBoundedRun(ctx: Context): Promise<Record<string, WorkflowHa
   await ctx.workflows.signal(mapping, 'unmap');
   await latest.result();
   return { 'bounded-run-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
+}
+
+/** A mapping's first run ended a cycle early by its stagger, with a file added between its cycles. */
+async function recordStaggeredRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+  const { fx } = ctx;
+  const { mapping, path, first, latest } = await startWithInput(ctx, 'Staggered', 3, { cyclesPerRun: 3 }, 1);
+  await until(latest, 'the first cycle', cycles(1));
+  fx.emulator.addFile(fx.accountId, `${path}/Added in the staggered run.pdf`);
+  await until(latest, 'the second run', (s) => s.runs >= 1 && cycles(2)(s));
+  await ctx.workflows.signal(mapping, 'unmap');
+  await latest.result();
+  return { 'staggered-run-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
 }
 
 async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
@@ -240,6 +261,8 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   Object.assign(recorded, await recordContinueAsNew(ctx));
   log('running bounded-run');
   Object.assign(recorded, await recordBoundedRun(ctx));
+  log('running staggered-run');
+  Object.assign(recorded, await recordStaggeredRun(ctx));
 
   await mkdir(OUT_DIR, { recursive: true });
   for (const [name, handle] of Object.entries(recorded)) {

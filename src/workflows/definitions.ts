@@ -56,6 +56,8 @@ export interface CarriedState {
   syncRequested: boolean;
   credentialsUpdated: boolean;
   runs: number;
+  /** True once a run ended early to move this mapping's continue-as-new off its neighbours'. */
+  runsStaggered?: boolean;
 }
 
 export interface FolderSyncInput {

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
+import { runShortening } from '../domain/runStagger';
 import { records, dropbox } from './activityProxies';
 import {
   type CarriedState,
@@ -50,6 +51,9 @@ export const LIST_AHEAD_PATCH = 'list-two-pages-ahead';
 
 /** Runs recorded before this patch ran until the server suggested continuing as new. */
 export const BOUNDED_RUN_PATCH = 'continue-as-new-after-cycles';
+
+/** Runs recorded before this patch all ended after `cyclesPerRun` cycles. */
+export const STAGGERED_RUNS_PATCH = 'stagger-continue-as-new';
 
 export interface FolderSyncResult {
   mappingId: string;
@@ -126,7 +130,14 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
 
   const cyclesPerRun = input.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
   let cyclesThisRun = 0;
-  const runIsFull = () => cyclesThisRun >= cyclesPerRun && patched(BOUNDED_RUN_PATCH);
+  // Once per mapping, a run ends early (see runShortening); later runs keep the offset it made.
+  const shortening = s.runsStaggered ? 0 : runShortening(mappingId, cyclesPerRun);
+  const runIsFull = () => {
+    if (cyclesThisRun >= cyclesPerRun) return patched(BOUNDED_RUN_PATCH);
+    if (shortening === 0 || cyclesThisRun < cyclesPerRun - shortening || !patched(STAGGERED_RUNS_PATCH)) return false;
+    s.runsStaggered = true;
+    return true;
+  };
 
   const isPaused = () => s.state === 'paused';
   const shouldContinueAsNew = () => {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActivityDeps } from '../../src/activities';
 import { createRepositories, type Repositories } from '../../src/db/repositories';
 import { DEFAULT_SPECIAL_CHARACTERS, createPathPolicy } from '../../src/domain/pathPolicy';
+import { runShortening } from '../../src/domain/runStagger';
 import type { Mapping } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createLogger } from '../../src/log';
@@ -26,8 +27,11 @@ export interface SyncFixture {
   deps: ActivityDeps;
   /** Every log line the activities wrote. */
   logLines: string[];
-  /** A new mapping of `path` (default FOLDER) over the fixture's connection. */
-  newMapping(path?: string): Promise<Mapping>;
+  /**
+   * A new mapping of `path` (default FOLDER) over the fixture's connection; with `stagger`, one
+   * whose first run ends that many cycles early (runShortening), since mapping ids are random.
+   */
+  newMapping(path?: string, stagger?: { cyclesPerRun: number; shortening: number }): Promise<Mapping>;
   /** Seals a token into the connection, as the API does when an admin replaces it. */
   replaceToken(token: string): Promise<void>;
   close(): Promise<void>;
@@ -63,8 +67,13 @@ export async function openSyncFixture(label: string, options: { pageLimit?: numb
     token: account.token,
     deps,
     logLines,
-    newMapping: (path = FOLDER) =>
-      repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath: path, targetFolder: '/' }),
+    async newMapping(path = FOLDER, stagger) {
+      for (;;) {
+        const mapping = await repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath: path, targetFolder: '/' });
+        if (!stagger || runShortening(mapping._id, stagger.cyclesPerRun) === stagger.shortening) return mapping;
+        await repos.mappings.markUnmapped(mapping._id);
+      }
+    },
     replaceToken: (next) => account.replaceToken(next),
     async close() {
       await emulator.close();

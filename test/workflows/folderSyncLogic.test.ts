@@ -12,6 +12,7 @@ import { LISTING_PAGE_SLOTS } from '../../src/db/listingPagesRepository';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import type { Activities } from '../../src/activities';
 import { FailureTypes } from '../../src/domain/failureTypes';
+import { runShortening } from '../../src/domain/runStagger';
 import type { ListFolderInput } from '../../src/activities/listFolder';
 import type { PersistInput } from '../../src/activities/persistNewFiles';
 import type { RejectInput } from '../../src/activities/rejectSpecialCharacterPaths';
@@ -170,6 +171,12 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
   }
 
   const status = (handle: { query: (q: typeof statusQuery) => Promise<FolderSyncStatus> }) => handle.query(statusQuery);
+  const pick = ({ counters, runs, phase }: FolderSyncStatus) => ({ cycles: counters.cycles, runs, phase });
+
+  /** A mapping id whose first run ends `shortening` cycles early (runShortening). */
+  function idShortenedBy(shortening: number, cyclesPerRun: number): string {
+    for (let i = 0; ; i++) if (runShortening(`m-stagger-${i}`, cyclesPerRun) === shortening) return `m-stagger-${i}`;
+  }
 
   it('syncs at once, then not again until five simulated minutes have passed', async () => {
     const folder = new FakeFolder();
@@ -290,7 +297,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
-      const handle = await start(tq, { cyclesPerRun: 2, newMapping: true });
+      const handle = await start(tq, { cyclesPerRun: 2, newMapping: true, mappingId: idShortenedBy(0, 2) });
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
       folder.add('b.pdf');
       await env.sleep(5 * MINUTE + 10_000);
@@ -311,6 +318,26 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.deepEqual(folder.calls.record, ['active', 'active', 'active']);
       await env.sleep(5 * MINUTE + 10_000);
       await eventually(async () => assert.equal((await status(handle)).runs, 2));
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('ends one run of a mapping early, by its stagger, so that mappings started together spread their continue-as-new', async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      // Shortened by 2 of 3: the first run ends after one cycle, every later run after three.
+      const handle = await start(tq, { cyclesPerRun: 3, newMapping: true, mappingId: idShortenedBy(2, 3) });
+      await eventually(async () => assert.deepEqual(pick(await status(handle)), { cycles: 1, runs: 1, phase: 'waiting' }));
+      for (const cycles of [2, 3]) {
+        await env.sleep(5 * MINUTE + 10_000);
+        await eventually(async () => assert.deepEqual(pick(await status(handle)), { cycles, runs: 1, phase: 'waiting' }));
+      }
+      await env.sleep(5 * MINUTE + 10_000);
+      await eventually(async () => assert.deepEqual(pick(await status(handle)), { cycles: 4, runs: 2, phase: 'waiting' }));
+      assert.equal(folder.persisted.size, 1);
+      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 1, 'never listed from the start again');
       await handle.signal(unmapSignal);
       await handle.result();
     });

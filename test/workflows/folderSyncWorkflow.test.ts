@@ -181,22 +181,25 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal(result.counters.filesAdded, 601);
   });
 
-  it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN)', async () => {
-    const shortRuns = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, cyclesPerRun: 2, log: silentLogger });
+  it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN), its first run staggered', async () => {
+    const shortRuns = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, cyclesPerRun: 3, log: silentLogger });
     const path = `${FOLDER}/ShortRuns`;
     fx.emulator.addFolder(fx.accountId, path);
-    const mapping = await fx.newMapping(path);
+    // A mapping whose stagger ends its first run one cycle early.
+    const mapping = await fx.newMapping(path, { cyclesPerRun: 3, shortening: 1 });
     await shortRuns.start(mapping);
     const handle = env.client.workflow.getHandle(folderSyncWorkflowId(mapping._id));
     assert.equal((await waitForCycles(handle, 1)).runs, 0);
     const firstRunId = (await handle.describe()).runId;
     await env.sleep(POLL + 5_000);
     const second = await waitForCycles(handle, 2);
-    assert.equal(second.runs, 1, 'a new run after two cycles');
+    assert.equal(second.runs, 1, 'a new run after two cycles, one early');
     assert.notEqual((await handle.describe()).runId, firstRunId);
-    // The new run keeps the setting it was started with.
+    // The new run keeps the setting it was started with, and ends after all three of its cycles.
     await env.sleep(2 * POLL + 5_000);
-    assert.equal((await waitForCycles(handle, 4)).runs, 2);
+    assert.equal((await waitForCycles(handle, 4)).runs, 1);
+    await env.sleep(POLL + 5_000);
+    assert.equal((await waitForCycles(handle, 5)).runs, 2);
     await handle.signal('unmap');
     await handle.result();
   });

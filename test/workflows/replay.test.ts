@@ -10,7 +10,12 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../src/workflowBundle';
-import { BOUNDED_RUN_PATCH, KEPT_LISTING_PAGES_PATCH, LIST_AHEAD_PATCH } from '../../src/workflows/folderSyncWorkflow';
+import {
+  BOUNDED_RUN_PATCH,
+  KEPT_LISTING_PAGES_PATCH,
+  LIST_AHEAD_PATCH,
+  STAGGERED_RUNS_PATCH,
+} from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
 const HISTORIES = join(__dirname, 'histories');
@@ -70,6 +75,10 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     const bounded = histories.filter(marks(BOUNDED_RUN_PATCH));
     assert.deepEqual(bounded.map((h) => h.name), ['bounded-run-first-run.json']);
     assert.equal(bounded[0]!.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    // A run that ended early by its mapping's stagger; the others were recorded before it or not staggered.
+    const staggered = histories.filter(marks(STAGGERED_RUNS_PATCH));
+    assert.deepEqual(staggered.map((h) => h.name), ['staggered-run-first-run.json']);
+    assert.equal(staggered[0]!.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
 
   it('replays every recorded history without nondeterminism', async () => {
