@@ -83,8 +83,9 @@ export function machineCpuSeconds(): { busy: number; total: number; steal: numbe
 }
 
 /**
- * CPU seconds of each thread of `pid` so far, by thread name (threads of one name summed); the
- * process's first thread is "main". Whether one thread is saturated while the process is not.
+ * CPU seconds of each thread of `pid` so far, by thread name and id ("node 1234"); the process's
+ * first thread is "main". Whether one thread is saturated while the process is not: Node names
+ * its worker threads (the SDK's workflow thread among them) and V8's helpers all "node".
  */
 export function threadCpuSeconds(pid: number): Record<string, number> {
   const byName: Record<string, number> = {};
@@ -92,7 +93,8 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const name =
+          Number(tid) === pid ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))} ${tid}`;
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
         const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();

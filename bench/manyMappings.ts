@@ -63,7 +63,7 @@ function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], win
         .map(([name, s]) => [name, (s - (interval.threadsFrom[name] ?? 0)) / interval.secondsMeasured] as const)
         .sort((a, b) => b[1] - a[1])
         .slice(0, 4);
-      parts.push(`worker threads (cores): ${busiest.map(([name, cores]) => `${name} ${fmt(cores, 2)}`).join(', ')}`);
+      parts.push(`busiest worker threads (cores): ${busiest.map(([name, cores]) => `${name} ${fmt(cores, 2)}`).join(', ')}`);
     }
     if (interval.machineTo) {
       const wall = interval.secondsMeasured || 1;
