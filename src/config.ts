@@ -49,7 +49,6 @@ const baseSchema = z.object({
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).optional(),
-  WORKFLOW_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
 });
 
@@ -93,8 +92,6 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     logLevel: env.LOG_LEVEL,
     /** Workflows a worker keeps in memory between cycles (the SDK's default when absent). */
     workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
-    /** Threads that run workflow code (the SDK's one when absent): replays are CPU in these. */
-    workflowThreads: env.WORKFLOW_THREADS,
     /** Where the worker serves the SDK's Prometheus metrics (`/metrics`); none when absent. */
     metricsAddress: env.METRICS_ADDRESS,
   };

@@ -68,9 +68,6 @@ export async function createSyncWorker(options: {
     // A mapping whose workflow is not cached replays its whole history every cycle: with more
     // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
     ...(options.config.workflowCacheSize ? { maxCachedWorkflows: options.config.workflowCacheSize } : {}),
-    // One thread runs all workflow code by default; on a worker that replays every cycle, that
-    // thread is the bottleneck while other cores idle (see BENCHMARKS.md).
-    ...(options.config.workflowThreads ? { workflowThreadPoolSize: options.config.workflowThreads } : {}),
     ...options.tuning,
   });
 }

@@ -32,14 +32,11 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, POLL_INTERVAL: 'soon' }), /POLL_INTERVAL/u);
   });
 
-  it('reads the workflow cache size and workflow threads a worker is given, and leaves the SDK defaults otherwise', () => {
+  it('reads the workflow cache size a worker is given, and leaves the SDK default otherwise', () => {
     assert.equal(readWorkerConfig(valid).workflowCacheSize, undefined);
     assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '6000' }).workflowCacheSize, 6000);
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '1' }), /WORKFLOW_CACHE_SIZE/u);
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
-    assert.equal(readWorkerConfig(valid).workflowThreads, undefined);
-    assert.equal(readWorkerConfig({ ...valid, WORKFLOW_THREADS: '2' }).workflowThreads, 2);
-    assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_THREADS: '0' }), /WORKFLOW_THREADS/u);
   });
 
   it('reads where the worker serves its metrics, host:port or nothing', () => {
