@@ -182,28 +182,20 @@ async function recordContinueAsNew(ctx: Context): Promise<Record<string, Workflo
   };
 }
 
-/** A run that ends after its cycles (`cyclesPerRun`), with files added between them. */
-async function recordBoundedRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+/**
+ * The first run of a mapping with three cycles a run, a file added after its first cycle: it ends
+ * after its cycles, or `shortening` cycles early by the mapping's stagger.
+ */
+async function recordFirstRun(ctx: Context, name: string, shortening: number): Promise<Record<string, WorkflowHandle>> {
   const { fx } = ctx;
-  const { mapping, path, first, latest } = await startWithInput(ctx, 'Bounded', 3, { cyclesPerRun: 3 });
+  const folder = shortening ? 'Staggered' : 'Bounded';
+  const { mapping, path, first, latest } = await startWithInput(ctx, folder, 3, { cyclesPerRun: 3 }, shortening);
   await until(latest, 'the first cycle', cycles(1));
   fx.emulator.addFile(fx.accountId, `${path}/Added in the first run.pdf`);
-  await until(latest, 'the second run', (s) => s.runs >= 1 && cycles(4)(s));
+  await until(latest, 'a cycle of the second run', (s) => s.runs >= 1 && cycles(3 - shortening + 1)(s));
   await ctx.workflows.signal(mapping, 'unmap');
   await latest.result();
-  return { 'bounded-run-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
-}
-
-/** A mapping's first run ended a cycle early by its stagger, with a file added between its cycles. */
-async function recordStaggeredRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
-  const { fx } = ctx;
-  const { mapping, path, first, latest } = await startWithInput(ctx, 'Staggered', 3, { cyclesPerRun: 3 }, 1);
-  await until(latest, 'the first cycle', cycles(1));
-  fx.emulator.addFile(fx.accountId, `${path}/Added in the staggered run.pdf`);
-  await until(latest, 'the second run', (s) => s.runs >= 1 && cycles(2)(s));
-  await ctx.workflows.signal(mapping, 'unmap');
-  await latest.result();
-  return { 'staggered-run-first-run': ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
+  return { [name]: ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
 }
 
 async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
@@ -260,9 +252,9 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   log('running continue-as-new');
   Object.assign(recorded, await recordContinueAsNew(ctx));
   log('running bounded-run');
-  Object.assign(recorded, await recordBoundedRun(ctx));
+  Object.assign(recorded, await recordFirstRun(ctx, 'bounded-run-first-run', 0));
   log('running staggered-run');
-  Object.assign(recorded, await recordStaggeredRun(ctx));
+  Object.assign(recorded, await recordFirstRun(ctx, 'staggered-run-first-run', 1));
 
   await mkdir(OUT_DIR, { recursive: true });
   for (const [name, handle] of Object.entries(recorded)) {
