@@ -5,6 +5,13 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { requireEnv } from './testEnv';
 
 /**
+ * The options for each test on the time-skipping server: a limit far above the seconds such a
+ * test takes, so that one meeting a hang of the server fails under its own name and the file
+ * goes on, rather than the whole file being cancelled at the runner's limit.
+ */
+export const TIME_SKIPPING_TEST = { timeout: 120_000 };
+
+/**
  * A time-skipping test environment over the test server `npm test` installed (no download at
  * test time), with the contract's search attributes registered: the test server rejects an
  * upsert of any attribute it does not know ("search attribute ProjectId is not defined"), and

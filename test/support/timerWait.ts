@@ -1,17 +1,41 @@
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { eventually } from './eventually';
 
 const { EventType } = temporal.api.enums.v1;
 
-/**
- * Runs `query` only once the workflow's latest run waits on its poll timer, and fails otherwise
- * (for `eventually` to try again). The time-skipping test server can lose a query that meets a
- * run's continue-as-new, and then leaves the next calls hanging; a run on its timer is not about
- * to continue as new.
+/*
+ * The time-skipping test server can lose a query that meets a run's continue-as-new, and then
+ * leaves the next calls hanging. A run that has settled (its last task asked for nothing but a
+ * timer, or for nothing at all) only moves on a timer or a signal; with time skipping locked, as
+ * it is between `env.sleep` calls, a five-minute timer is minutes of real time away.
  */
-export async function whenWaitingOnTimer<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T> {
+
+/** The last events of a task after which a run waits for a timer or a signal. */
+const SETTLED = new Set([
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_MARKER_RECORDED,
+  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+]);
+
+async function lastEventType(handle: WorkflowHandle) {
   const { events } = await handle.fetchHistory();
-  assert.equal(events?.at(-1)?.eventType, EventType.EVENT_TYPE_TIMER_STARTED, 'the latest run is not on its timer yet');
+  return events?.at(-1)?.eventType;
+}
+
+/** Runs `query` only once the latest run waits on its poll timer, and fails otherwise (for `eventually` to try again). */
+export async function whenWaitingOnTimer<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T> {
+  assert.equal(await lastEventType(handle), EventType.EVENT_TYPE_TIMER_STARTED, 'the latest run is not on its timer yet');
+  return query();
+}
+
+/** Waits until the latest run has settled (on its timer, paused, …), then runs `query`. */
+export async function whenSettled<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T> {
+  await eventually(async () => {
+    const last = await lastEventType(handle);
+    assert.ok(last !== null && last !== undefined && SETTLED.has(last), `the latest run is busy (last event ${last})`);
+  }, 20_000, 50);
   return query();
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -24,14 +25,15 @@ import {
   resumeSignal,
   statusQuery,
   syncNowSignal,
-  unmapSignal,
   type FolderSyncStatus,
 } from '../../src/workflows/definitions';
 import { folderSyncWorkflow } from '../../src/workflows';
+import { DEFAULT_CYCLES_PER_RUN } from '../../src/workflows/folderSyncWorkflow';
 import { historyText } from '../api/histories';
-import { createTimeSkippingEnv } from '../support/servers';
+import { createTimeSkippingEnv, TIME_SKIPPING_TEST } from '../support/servers';
 import { eventually } from '../support/eventually';
-import { whenWaitingOnTimer } from '../support/timerWait';
+import { whenSettled, whenWaitingOnTimer } from '../support/timerWait';
+import { unmapAndWait } from '../support/workflowEnd';
 
 const MINUTE = 60_000;
 
@@ -162,7 +164,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
   }
 
   async function start(taskQueue: string, extra: Record<string, unknown> = {}) {
-    const mappingId = `m${n}`;
+    // A staggered first run can end after one cycle, and the test server may hang a query that
+    // meets its continue-as-new; the tests of the stagger and of run lengths choose their ids.
+    const mappingId = idShortenedBy(0, DEFAULT_CYCLES_PER_RUN, `m${n}-`);
     return env.client.workflow.start(folderSyncWorkflow, {
       taskQueue,
       workflowId: `folder-sync-logic-${n}-${Date.now()}`,
@@ -170,15 +174,17 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     });
   }
 
-  const status = (handle: { query: (q: typeof statusQuery) => Promise<FolderSyncStatus> }) => handle.query(statusQuery);
+  // Runs continue as new within these tests (a stagger can end a run after one cycle), and the
+  // test server may hang a query that meets one.
+  const status = (handle: WorkflowHandle): Promise<FolderSyncStatus> => whenSettled(handle, () => handle.query(statusQuery));
   const pick = ({ counters, runs, phase }: FolderSyncStatus) => ({ cycles: counters.cycles, runs, phase });
 
   /** A mapping id whose first run ends `shortening` cycles early (runShortening). */
-  function idShortenedBy(shortening: number, cyclesPerRun: number): string {
-    for (let i = 0; ; i++) if (runShortening(`m-stagger-${i}`, cyclesPerRun) === shortening) return `m-stagger-${i}`;
+  function idShortenedBy(shortening: number, cyclesPerRun: number, prefix = 'm-stagger-'): string {
+    for (let i = 0; ; i++) if (runShortening(`${prefix}${i}`, cyclesPerRun) === shortening) return `${prefix}${i}`;
   }
 
-  it('syncs at once, then not again until five simulated minutes have passed', async () => {
+  it('syncs at once, then not again until five simulated minutes have passed', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -195,12 +201,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const s = await status(handle);
       assert.equal(s.state, 'active');
       assert.ok(s.nextSyncAt, 'waiting shows when the next sync is due');
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('pause stops cycles for as long as it lasts; resume syncs at once', async () => {
+  it('pause stops cycles for as long as it lasts; resume syncs at once', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -217,12 +222,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal((await status(handle)).state, 'active');
       assert.ok(folder.calls.record.includes('paused'), 'the paused state reached MongoDB');
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('syncNow runs a cycle without waiting for the timer', async () => {
+  it('syncNow runs a cycle without waiting for the timer', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     await withWorker(folder, async (tq) => {
       const handle = await start(tq);
@@ -231,25 +235,23 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await handle.signal(syncNowSignal);
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal(folder.persisted.size, 1);
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('unmap ends the workflow cleanly and records the state unmapped', async () => {
+  it('unmap ends the workflow cleanly and records the state unmapped', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     await withWorker(folder, async (tq) => {
       const handle = await start(tq);
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
-      await handle.signal(unmapSignal);
-      const result = await handle.result();
+      const result = await unmapAndWait(env, handle);
       assert.equal(result.state, 'unmapped');
       assert.equal(folder.calls.record.at(-1), 'unmapped');
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
     });
   });
 
-  it('a rejected token leads to needs_credentials, one validation per interval, and recovery on credentialsUpdated', async () => {
+  it('a rejected token leads to needs_credentials, one validation per interval, and recovery on credentialsUpdated', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     folder.tokenGood = false;
@@ -267,12 +269,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).state, 'active'));
       await eventually(async () => assert.equal(folder.persisted.size, 1));
       assert.equal((await status(handle)).lastError, null);
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('continues as new mid-listing, carrying the cursor and counters, with no duplicate', async () => {
+  it('continues as new mid-listing, carrying the cursor and counters, with no duplicate', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
     for (let i = 0; i < 40; i += 1) folder.add(`f${i}.pdf`);
     await withWorker(folder, async (tq) => {
@@ -288,12 +289,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.ok(s.counters.dropboxPages >= 20 && s.counters.dropboxPages <= 20 + s.runs, `${s.counters.dropboxPages} pages listed`);
       const firstPages = folder.cursorsSeen.filter((c) => c === undefined).length;
       assert.equal(firstPages, 1, 'the listing never restarted from the beginning');
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('ends a run after cyclesPerRun cycles, carrying the cursor, counters and timing, writing nothing for it', async () => {
+  it('ends a run after cyclesPerRun cycles, carrying the cursor, counters and timing, writing nothing for it', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -318,12 +318,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.deepEqual(folder.calls.record, ['active', 'active', 'active']);
       await env.sleep(5 * MINUTE + 10_000);
       await eventually(async () => assert.equal((await status(handle)).runs, 2));
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('ends one run of a mapping early, by its stagger, so that mappings started together spread their continue-as-new', async () => {
+  it('ends one run of a mapping early, by its stagger, so that mappings started together spread their continue-as-new', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -338,12 +337,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.deepEqual(pick(await status(handle)), { cycles: 4, runs: 2, phase: 'waiting' }));
       assert.equal(folder.persisted.size, 1);
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 1, 'never listed from the start again');
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('a new mapping skips the sweep of its first listing (nothing is recorded yet), not of a relisting', async () => {
+  it('a new mapping skips the sweep of its first listing (nothing is recorded yet), not of a relisting', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -358,12 +356,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal(folder.sweeps, 1, 'the relisting ended with a sweep');
       assert.equal(folder.firstListingPages, 1, 'a relisting is not a first listing');
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('a reset cursor lists the folder again from the start and sweeps at its end', async () => {
+  it('a reset cursor lists the folder again from the start and sweeps at its end', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('a.pdf');
     await withWorker(folder, async (tq) => {
@@ -376,12 +373,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.equal(folder.sweeps, 2, 'the relisting ended with a sweep');
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2);
       assert.equal(folder.persisted.size, 1);
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('keeps listed pages out of the history, recording while the next pages are listed', async () => {
+  it('keeps listed pages out of the history, recording while the next pages are listed', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
     for (let i = 0; i < 10; i += 1) folder.add(`kept-${i}.pdf`);
     folder.persistDelayMs = 300;
@@ -416,12 +412,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2), 30_000);
       assert.equal(folder.persisted.size, 16);
       assert.equal(mostAtOnce(folder.timeline), 1, `changes are recorded one page at a time: ${folder.timeline.join(', ')}`);
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('a page lost before it is checked ends the cycle with an error; the next cycle lists it again', async () => {
+  it('a page lost before it is checked ends the cycle with an error; the next cycle lists it again', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
     for (let i = 0; i < 4; i += 1) folder.add(`f${i}.pdf`);
     folder.loseNextPage = true;
@@ -433,12 +428,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await handle.signal(syncNowSignal);
       await eventually(async () => assert.equal(folder.persisted.size, 4));
       await eventually(async () => assert.equal((await status(handle)).lastError, null));
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 
-  it('names with special characters are not persisted', async () => {
+  it('names with special characters are not persisted', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder();
     folder.add('ok.pdf');
     folder.add('plan#2.pdf');
@@ -447,8 +441,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
       assert.deepEqual([...folder.persisted.values()].map((f) => f.name), ['ok.pdf']);
       assert.equal((await status(handle)).counters.rejections, 1);
-      await handle.signal(unmapSignal);
-      await handle.result();
+      await unmapAndWait(env, handle);
     });
   });
 });

@@ -17,9 +17,10 @@ import type { Mapping } from '../../src/domain/types';
 import { silentLogger } from '../../src/log';
 import { folderSyncWorkflowId, statusQuery, SyncStateKey, type FolderSyncStatus } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
-import { whenWaitingOnTimer } from '../support/timerWait';
+import { whenSettled, whenWaitingOnTimer } from '../support/timerWait';
+import { resultWithoutTimeSkipping, unmapAndWait } from '../support/workflowEnd';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
-import { createTimeSkippingEnv } from '../support/servers';
+import { createTimeSkippingEnv, TIME_SKIPPING_TEST } from '../support/servers';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
 
 const MINUTE = 60_000;
@@ -67,20 +68,22 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     return { mapping, handle: env.client.workflow.getHandle(folderSyncWorkflowId(mapping._id)) };
   }
 
-  const status = (handle: WorkflowHandle): Promise<FolderSyncStatus> => handle.query(statusQuery);
+  // A mapping's id sets its stagger, so any run here may continue as new after its first cycle.
+  const status = (handle: WorkflowHandle): Promise<FolderSyncStatus> =>
+    whenSettled(handle, () => handle.query(statusQuery));
   const liveNames = async (mapping: Mapping) =>
     (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
 
   async function waitForCycles(handle: WorkflowHandle, cycles: number): Promise<FolderSyncStatus> {
     let last: FolderSyncStatus | undefined;
     await eventually(async () => {
-      last = await whenWaitingOnTimer(handle, () => status(handle));
+      last = await whenWaitingOnTimer(handle, () => handle.query(statusQuery));
       assert.ok(last.counters.cycles >= cycles && last.phase === 'waiting', JSON.stringify(last));
     });
     return last!;
   }
 
-  it('records the folder at once, and a file added later after five minutes, not before', async () => {
+  it('records the folder at once, and a file added later after five minutes, not before', TIME_SKIPPING_TEST, async () => {
     const { mapping, handle } = await mapFolder('Poll', 3);
     await waitForCycles(handle, 1);
     assert.equal((await liveNames(mapping)).length, 3);
@@ -93,11 +96,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     await eventually(async () => assert.ok((await liveNames(mapping)).includes('Late addition.pdf')));
     const desc = await handle.describe();
     assert.deepEqual(desc.typedSearchAttributes.get(SyncStateKey), 'active');
-    await handle.signal('unmap');
-    await handle.result();
+    await unmapAndWait(env, handle);
   });
 
-  it('stops cycles while paused and catches up on resume; syncNow syncs at once', async () => {
+  it('stops cycles while paused and catches up on resume; syncNow syncs at once', TIME_SKIPPING_TEST, async () => {
     const { mapping, handle } = await mapFolder('Paused', 1);
     await waitForCycles(handle, 1);
     await workflows.signal(mapping, 'pause');
@@ -116,12 +118,12 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     await workflows.signal(mapping, 'syncNow');
     await eventually(async () => assert.ok((await liveNames(mapping)).includes('Urgent.pdf')));
     await workflows.signal(mapping, 'unmap');
-    const result = await handle.result();
+    const result = await resultWithoutTimeSkipping(env, handle);
     assert.equal(result.state, 'unmapped');
     assert.equal((await fx.repos.mappings.getById(mapping._id))?.state, 'unmapped');
   });
 
-  it('waits in needs_credentials after a token expires, one Dropbox call per interval, and recovers with a new token', async () => {
+  it('waits in needs_credentials after a token expires, one Dropbox call per interval, and recovers with a new token', TIME_SKIPPING_TEST, async () => {
     const token = fx.emulator.issueToken(fx.accountId);
     await fx.replaceToken(token);
     const { mapping, handle } = await mapFolder('Credentials', 2);
@@ -150,11 +152,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       assert.ok((await liveNames(mapping)).includes('Arrived meanwhile.pdf'));
     });
     assert.equal((await liveNames(mapping)).length, 3);
-    await handle.signal('unmap');
-    await handle.result();
+    await unmapAndWait(env, handle);
   });
 
-  it('continues as new while listing a large folder, keeps its cursor and makes no duplicates', async () => {
+  it('continues as new while listing a large folder, keeps its cursor and makes no duplicates', TIME_SKIPPING_TEST, async () => {
     const path = `${FOLDER}/Large`;
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
@@ -176,12 +177,11 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const { files } = collections(fx.testDb.db);
     assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
-    await handle.signal('unmap');
-    const result = await handle.result();
+    const result = await unmapAndWait(env, handle);
     assert.equal(result.counters.filesAdded, 601);
   });
 
-  it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN), its first run staggered', async () => {
+  it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN), its first run staggered', TIME_SKIPPING_TEST, async () => {
     const shortRuns = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, cyclesPerRun: 3, log: silentLogger });
     const path = `${FOLDER}/ShortRuns`;
     fx.emulator.addFolder(fx.accountId, path);
@@ -200,11 +200,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal((await waitForCycles(handle, 4)).runs, 1);
     await env.sleep(POLL + 5_000);
     assert.equal((await waitForCycles(handle, 5)).runs, 2);
-    await handle.signal('unmap');
-    await handle.result();
+    await unmapAndWait(env, handle);
   });
 
-  it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', async () => {
+  it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', TIME_SKIPPING_TEST, async () => {
     const { mapping, handle } = await mapFolder('Reset', 5);
     await waitForCycles(handle, 1);
     const victim = (await liveNames(mapping))[0]!;
@@ -216,7 +215,6 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal(live.length, 4);
     assert.ok(!live.includes(victim));
     assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 5);
-    await handle.signal('unmap');
-    await handle.result();
+    await unmapAndWait(env, handle);
   });
 });
