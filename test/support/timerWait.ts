@@ -31,11 +31,25 @@ export async function whenWaitingOnTimer<T>(handle: WorkflowHandle, query: () =>
   return query();
 }
 
-/** Waits until the latest run has settled (on its timer, paused, …), then runs `query`. */
+/**
+ * Waits until the latest run has settled: on its timer, paused, or waiting for credentials. Also
+ * before a signal that cancels a cycle (pause, unmap): the test server can refuse the
+ * cancellation of an activity that has just completed (ACTIVITY_UNKNOWN) and then never
+ * schedules the run's next task.
+ */
+export async function untilSettled(handle: WorkflowHandle): Promise<void> {
+  await eventually(
+    async () => {
+      const last = await lastEventType(handle);
+      assert.ok(last !== null && last !== undefined && SETTLED.has(last), `the latest run is busy (last event ${last})`);
+    },
+    20_000,
+    50,
+  );
+}
+
+/** Waits until the latest run has settled, then runs `query`. */
 export async function whenSettled<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T> {
-  await eventually(async () => {
-    const last = await lastEventType(handle);
-    assert.ok(last !== null && last !== undefined && SETTLED.has(last), `the latest run is busy (last event ${last})`);
-  }, 20_000, 50);
+  await untilSettled(handle);
   return query();
 }

@@ -25,6 +25,7 @@ import {
   resumeSignal,
   statusQuery,
   syncNowSignal,
+  unmapSignal,
   type FolderSyncStatus,
 } from '../../src/workflows/definitions';
 import { folderSyncWorkflow } from '../../src/workflows';
@@ -32,8 +33,7 @@ import { DEFAULT_CYCLES_PER_RUN } from '../../src/workflows/folderSyncWorkflow';
 import { historyText } from '../api/histories';
 import { createTimeSkippingEnv, TIME_SKIPPING_TEST } from '../support/servers';
 import { eventually } from '../support/eventually';
-import { whenSettled, whenWaitingOnTimer } from '../support/timerWait';
-import { unmapAndWait } from '../support/workflowEnd';
+import { untilSettled, whenSettled, whenWaitingOnTimer } from '../support/timerWait';
 
 const MINUTE = 60_000;
 
@@ -201,7 +201,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const s = await status(handle);
       assert.equal(s.state, 'active');
       assert.ok(s.nextSyncAt, 'waiting shows when the next sync is due');
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -222,7 +224,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal((await status(handle)).state, 'active');
       assert.ok(folder.calls.record.includes('paused'), 'the paused state reached MongoDB');
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -235,7 +239,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await handle.signal(syncNowSignal);
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal(folder.persisted.size, 1);
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -244,7 +250,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     await withWorker(folder, async (tq) => {
       const handle = await start(tq);
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
-      const result = await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      const result = await handle.result();
       assert.equal(result.state, 'unmapped');
       assert.equal(folder.calls.record.at(-1), 'unmapped');
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
@@ -269,7 +277,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).state, 'active'));
       await eventually(async () => assert.equal(folder.persisted.size, 1));
       assert.equal((await status(handle)).lastError, null);
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -289,7 +299,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.ok(s.counters.dropboxPages >= 20 && s.counters.dropboxPages <= 20 + s.runs, `${s.counters.dropboxPages} pages listed`);
       const firstPages = folder.cursorsSeen.filter((c) => c === undefined).length;
       assert.equal(firstPages, 1, 'the listing never restarted from the beginning');
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -318,7 +330,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.deepEqual(folder.calls.record, ['active', 'active', 'active']);
       await env.sleep(5 * MINUTE + 10_000);
       await eventually(async () => assert.equal((await status(handle)).runs, 2));
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -337,7 +351,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.deepEqual(pick(await status(handle)), { cycles: 4, runs: 2, phase: 'waiting' }));
       assert.equal(folder.persisted.size, 1);
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 1, 'never listed from the start again');
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -356,7 +372,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal(folder.sweeps, 1, 'the relisting ended with a sweep');
       assert.equal(folder.firstListingPages, 1, 'a relisting is not a first listing');
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -373,7 +391,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.equal(folder.sweeps, 2, 'the relisting ended with a sweep');
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2);
       assert.equal(folder.persisted.size, 1);
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -412,7 +432,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2), 30_000);
       assert.equal(folder.persisted.size, 16);
       assert.equal(mostAtOnce(folder.timeline), 1, `changes are recorded one page at a time: ${folder.timeline.join(', ')}`);
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -428,7 +450,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await handle.signal(syncNowSignal);
       await eventually(async () => assert.equal(folder.persisted.size, 4));
       await eventually(async () => assert.equal((await status(handle)).lastError, null));
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 
@@ -441,7 +465,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
       assert.deepEqual([...folder.persisted.values()].map((f) => f.name), ['ok.pdf']);
       assert.equal((await status(handle)).counters.rejections, 1);
-      await unmapAndWait(env, handle);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
     });
   });
 });

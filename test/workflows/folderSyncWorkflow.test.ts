@@ -17,8 +17,7 @@ import type { Mapping } from '../../src/domain/types';
 import { silentLogger } from '../../src/log';
 import { folderSyncWorkflowId, statusQuery, SyncStateKey, type FolderSyncStatus } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
-import { whenSettled, whenWaitingOnTimer } from '../support/timerWait';
-import { resultWithoutTimeSkipping, unmapAndWait } from '../support/workflowEnd';
+import { untilSettled, whenSettled, whenWaitingOnTimer } from '../support/timerWait';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 import { createTimeSkippingEnv, TIME_SKIPPING_TEST } from '../support/servers';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
@@ -96,7 +95,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     await eventually(async () => assert.ok((await liveNames(mapping)).includes('Late addition.pdf')));
     const desc = await handle.describe();
     assert.deepEqual(desc.typedSearchAttributes.get(SyncStateKey), 'active');
-    await unmapAndWait(env, handle);
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    await handle.result();
   });
 
   it('stops cycles while paused and catches up on resume; syncNow syncs at once', TIME_SKIPPING_TEST, async () => {
@@ -117,8 +118,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     fx.emulator.addFile(fx.accountId, `${FOLDER}/Paused/Urgent.pdf`);
     await workflows.signal(mapping, 'syncNow');
     await eventually(async () => assert.ok((await liveNames(mapping)).includes('Urgent.pdf')));
+    await untilSettled(handle);
     await workflows.signal(mapping, 'unmap');
-    const result = await resultWithoutTimeSkipping(env, handle);
+    const result = await handle.result();
     assert.equal(result.state, 'unmapped');
     assert.equal((await fx.repos.mappings.getById(mapping._id))?.state, 'unmapped');
   });
@@ -152,7 +154,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       assert.ok((await liveNames(mapping)).includes('Arrived meanwhile.pdf'));
     });
     assert.equal((await liveNames(mapping)).length, 3);
-    await unmapAndWait(env, handle);
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    await handle.result();
   });
 
   it('continues as new while listing a large folder, keeps its cursor and makes no duplicates', TIME_SKIPPING_TEST, async () => {
@@ -177,7 +181,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const { files } = collections(fx.testDb.db);
     assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
-    const result = await unmapAndWait(env, handle);
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    const result = await handle.result();
     assert.equal(result.counters.filesAdded, 601);
   });
 
@@ -200,7 +206,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal((await waitForCycles(handle, 4)).runs, 1);
     await env.sleep(POLL + 5_000);
     assert.equal((await waitForCycles(handle, 5)).runs, 2);
-    await unmapAndWait(env, handle);
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    await handle.result();
   });
 
   it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', TIME_SKIPPING_TEST, async () => {
@@ -215,6 +223,8 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal(live.length, 4);
     assert.ok(!live.includes(victim));
     assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 5);
-    await unmapAndWait(env, handle);
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    await handle.result();
   });
 });
