@@ -1,5 +1,6 @@
 import { createCheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
+import { createKnownMappings } from './knownMappings';
 import { createListFolder } from './listFolder';
 import { createPersistNewFiles } from './persistNewFiles';
 import { createRecordMappingState } from './recordMappingState';
@@ -10,10 +11,13 @@ export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   // One per worker: a cycle's token check and listing run on the worker that ran its task.
-  const checked = createCheckedCredentials();
+  const sources = {
+    mappings: createKnownMappings((id) => deps.repos.mappings.getById(id), () => (deps.now?.() ?? new Date()).getTime()),
+    checked: createCheckedCredentials(),
+  };
   return {
-    validateToken: createValidateToken(deps, checked),
-    listFolder: createListFolder(deps, checked),
+    validateToken: createValidateToken(deps, sources),
+    listFolder: createListFolder(deps, sources),
     rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps),
     persistNewFiles: createPersistNewFiles(deps),
     recordMappingState: createRecordMappingState(deps),

@@ -1,8 +1,7 @@
 import type { ListedPage, ListedPageSummary, ListingPageRef } from '../domain/types';
-import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { asActivityFailure } from './failures';
-import { loadMappingCredentials } from './mappingCredentials';
+import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
 
 export interface ListFolderInput {
   mappingId: string;
@@ -20,12 +19,12 @@ export interface ListFolderInput {
  * paths deleted since the cursor. One page per call lets the workflow save the cursor after every
  * page; keeping the page in MongoDB keeps the history at a few hundred bytes per page.
  */
-export function createListFolder(deps: ActivityDeps, checked?: CheckedCredentials) {
+export function createListFolder(deps: ActivityDeps, { mappings, checked }: CredentialSources) {
   async function listFolder(input: ListFolderInput & { keepInSlot: ListingPageRef['slot'] }): Promise<ListedPageSummary>;
   async function listFolder(input: ListFolderInput): Promise<ListedPage>;
   async function listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput): Promise<ListedPage | ListedPageSummary> {
     // The first page of a cycle uses what the token check just loaded; later pages read again.
-    const { mapping, credentials } = checked?.take(mappingId) ?? (await loadMappingCredentials(deps, mappingId));
+    const { mapping, credentials } = checked?.take(mappingId) ?? (await loadMappingCredentials(deps, mappings, mappingId));
     const request = { path: mapping.dropboxPath, limit: deps.pageLimit, ...(cursor ? { cursor } : {}) };
     const page = await asActivityFailure(() => deps.dropbox.listFolderPage(credentials, request));
     if (keepInSlot === undefined) return page;

@@ -1,25 +1,35 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DropboxCredentials } from '../dropbox/client';
-import type { Connection, Mapping } from '../domain/types';
-import { isLive } from '../domain/mappingState';
+import type { Connection } from '../domain/types';
+import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { FailureTypes } from './failures';
+import type { KnownMappings, MappingFacts } from './knownMappings';
 
 export interface MappingCredentials {
-  mapping: Mapping;
+  mapping: MappingFacts;
   connection: Connection;
   credentials: DropboxCredentials;
 }
 
+/** Where a worker's activities find a mapping's credentials; one of each per worker. */
+export interface CredentialSources {
+  mappings: KnownMappings;
+  /** What the cycle's token check loaded, for the listing that follows it. */
+  checked?: CheckedCredentials;
+}
+
 /**
  * Loads a mapping's connection and opens its token inside the activity, so the token never
- * travels through workflow inputs, results or history.
+ * travels through workflow inputs, results or history. The connection is read every time: its
+ * token is what an admin replaces.
  */
-export async function loadMappingCredentials(deps: ActivityDeps, mappingId: string): Promise<MappingCredentials> {
-  const mapping = await deps.repos.mappings.getById(mappingId);
-  if (!mapping || !isLive(mapping.state)) {
-    throw ApplicationFailure.nonRetryable(`Mapping ${mappingId} no longer exists`, FailureTypes.mappingGone);
-  }
+export async function loadMappingCredentials(
+  deps: ActivityDeps,
+  mappings: KnownMappings,
+  mappingId: string,
+): Promise<MappingCredentials> {
+  const mapping = await mappings.get(mappingId);
   const connection = await deps.repos.connections.getById(mapping.connectionId);
   if (!connection) {
     throw ApplicationFailure.nonRetryable(

@@ -1,17 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
 import { asActivityFailure, FailureTypes } from './failures';
-import { loadMappingCredentials } from './mappingCredentials';
+import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
 
 export interface ValidateTokenInput {
   mappingId: string;
 }
 
 /** One Dropbox call: is the mapping's token still good, and still for the connected account? */
-export function createValidateToken(deps: ActivityDeps, checked?: CheckedCredentials) {
+export function createValidateToken(deps: ActivityDeps, { mappings, checked }: CredentialSources) {
   return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string }> {
-    const loaded = await loadMappingCredentials(deps, mappingId);
+    const loaded = await loadMappingCredentials(deps, mappings, mappingId);
     const { connection, credentials } = loaded;
     const account = await asActivityFailure(() => deps.dropbox.getAccount(credentials));
     if (account.accountId !== connection.accountId) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../src/activities';
+import { MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { collections } from '../../src/db/collections';
 import { createRepositories } from '../../src/db/repositories';
 import { FailureTypes } from '../../src/domain/failureTypes';
@@ -302,15 +303,17 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.deepEqual(Object.keys(await activities.validateToken({ mappingId: mapping._id })).sort(), ['accountId']);
   });
 
-  it('reads the mapping and its connection once per cycle: the listing takes what the token check loaded', async () => {
+  it('reads the connection once per cycle and the mapping once an hour: the listing takes what the token check loaded', async () => {
     const path = `${FOLDER}/Handoff`;
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.addFile(fx.accountId, `${path}/Plan.pdf`);
     const mapping = await fx.newMapping(path);
     const reads = { mappings: 0, connections: 0 };
     const { repos } = fx.deps;
+    let clock = Date.now();
     const counted = createActivities({
       ...fx.deps,
+      now: () => new Date(clock),
       repos: {
         ...repos,
         mappings: { ...repos.mappings, getById: (id) => (reads.mappings++, repos.mappings.getById(id)) },
@@ -323,9 +326,24 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(first.counts.files, 1);
     assert.deepEqual(reads, { mappings: 1, connections: 1 });
 
-    // A listing no check just preceded (a later page, a retry) loads them itself.
+    // A listing no check just preceded (a later page, a retry) reads the connection itself.
     await counted.listFolder({ mappingId: mapping._id, cursor: first.cursor, keepInSlot: 1 });
-    assert.deepEqual(reads, { mappings: 2, connections: 2 });
+    assert.deepEqual(reads, { mappings: 1, connections: 2 });
+
+    clock += MAPPING_RECHECK_MS - 1;
+    await counted.validateToken({ mappingId: mapping._id });
+    assert.deepEqual(reads, { mappings: 1, connections: 3 });
+    clock += 1;
+    await counted.validateToken({ mappingId: mapping._id });
+    assert.deepEqual(reads, { mappings: 2, connections: 4 }, 'the mapping is read again after an hour');
+
+    // Unmapped behind the workflow's back: noticed at the next read of the mapping.
+    await fx.repos.mappings.markUnmapped(mapping._id);
+    await counted.validateToken({ mappingId: mapping._id }); // within the hour: not read yet
+    clock += MAPPING_RECHECK_MS;
+    const failure = await failureOf(counted.validateToken({ mappingId: mapping._id }));
+    assert.equal(failure.type, FailureTypes.mappingGone);
+    assert.equal(failure.nonRetryable, true);
   });
 
   it('fails a listing of a folder that no longer exists as folder missing', async () => {
