@@ -7,7 +7,7 @@ import { temporal } from '@temporalio/proto';
 import { statusQuery } from '../src/workflows/definitions';
 import { sleep } from './fixture';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
 
 export interface RunsSummary {

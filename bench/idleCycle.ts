@@ -10,7 +10,7 @@ import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src
 import type { BenchArgs } from './args';
 import { openFixture, waitFor, type Fixture } from './fixture';
 import { DEFAULT_CYCLES_PER_RUN } from '../src/workflows/folderSyncWorkflow';
-import { cycleEventTypes, eventTypeName, fetchEvents, summarizeRuns } from './history';
+import { cycleEventTypes, eventTypeName, fetchEvents, summarizeRuns, type HistoryEvent } from './history';
 import { addRow, fmt, kib, say } from './report';
 import type { BenchStack } from './stack';
 import { counterDelta, startBenchWorker, type BenchWorker } from './workerProcess';
@@ -50,6 +50,18 @@ async function atBoundary(stack: BenchStack, handle: WorkflowHandle, worker: Ben
     },
     { timeoutMs: 120_000, everyMs: 100 },
   );
+}
+
+/**
+ * The event types of the last whole cycle: of the latest run, or of the run before it when the
+ * latest has just begun (a run that continued as new at the window's end has no cycle yet).
+ */
+async function lastWholeCycle(stack: BenchStack, workflowId: string, latest: HistoryEvent[]): Promise<string[]> {
+  const inLatest = cycleEventTypes(latest).at(-1);
+  if (inLatest) return inLatest;
+  const previousRunId = latest[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+  if (!previousRunId) return [];
+  return cycleEventTypes(await fetchEvents(stack.client, workflowId, previousRunId)).at(-1) ?? [];
 }
 
 async function writesSince(fx: Fixture, since: Date): Promise<number> {
@@ -114,8 +126,7 @@ export async function runIdleCycles(stack: BenchStack, args: BenchArgs): Promise
     .map(([route, n]) => `${route} ${fmt(n, 1)}`);
   const eventsPerCycle = (sizeB.events - sizeA.events) / cycles;
   const bytesPerCycle = (sizeB.bytes - sizeA.bytes) / cycles;
-  const shapes = cycleEventTypes(events).slice(-k);
-  const exampleCycle = shapes[shapes.length - 1] ?? [];
+  const exampleCycle = await lastWholeCycle(stack, handle.workflowId, events);
 
   addRow({
     figure: 'idle cycle: Dropbox calls',
