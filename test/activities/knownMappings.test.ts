@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createKnownMappings, MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { MappingState } from '../../src/domain/mappingState';
 import type { Mapping } from '../../src/domain/types';
+import { failureOf } from '../support/failures';
 
 function mapping(id: string, state: MappingState = 'active'): Mapping {
   return { _id: id, connectionId: `c-${id}`, dropboxPath: `/Folder ${id}`, state } as Mapping;
@@ -19,15 +19,6 @@ function store(...initial: Mapping[]) {
     reads,
     read: async (id: string) => (reads.push(id), docs.get(id) ?? null),
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ApplicationFailure);
-  return err;
 }
 
 describe('the mappings a worker knows', () => {

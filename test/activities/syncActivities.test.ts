@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../src/activities';
 import { MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { collections } from '../../src/db/collections';
 import { createRepositories } from '../../src/db/repositories';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { ListedPage, Mapping } from '../../src/domain/types';
+import { failureOf } from '../support/failures';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
 
 async function listAll(a: Activities, mappingId: string, cursor?: string): Promise<ListedPage[]> {
@@ -38,16 +38,6 @@ async function persistAll(a: Activities, mapping: Mapping, pages: ListedPage[], 
     for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += result[key];
   }
   return totals;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the activity to fail');
 }
 
 describe('sync activities over FerretDB and the Dropbox emulator', () => {

@@ -290,7 +290,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const handle = await start(tq, { continueAsNewAfterEvents: 40 });
       await eventually(async () => assert.equal(folder.persisted.size, 40), 30_000);
       await eventually(async () =>
-        assert.equal((await whenWaitingOnTimer(handle, () => status(handle))).counters.cycles, 1),
+        assert.equal((await whenWaitingOnTimer(handle, () => handle.query(statusQuery))).counters.cycles, 1),
       );
       const s = await status(handle);
       assert.ok(s.runs >= 2, `continued as new (${s.runs} runs)`);
