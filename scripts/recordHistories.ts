@@ -198,6 +198,22 @@ async function recordFirstRun(ctx: Context, name: string, shortening: number): P
   return { [name]: ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId) };
 }
 
+/**
+ * A run with nothing to do: the second run of a mapping with four cycles a run, where every cycle
+ * checks the token, lists an unchanged folder and waits. It is what a worker with fewer cached runs
+ * than mappings replays at every wake-up, so `bench/replayProbe.ts` measures it.
+ */
+async function recordIdleRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
+  const { mapping, first, latest } = await startWithInput(ctx, 'Idle', 3, { cyclesPerRun: 4 });
+  await until(latest, 'the whole second run', (s) => s.runs >= 2);
+  await ctx.workflows.signal(mapping, 'unmap');
+  await latest.result();
+  const { events } = await ctx.client.workflow.getHandle(first.workflowId, first.firstExecutionRunId).fetchHistory();
+  const secondRunId = events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  if (!secondRunId) throw new Error('the first run did not continue as new');
+  return { 'idle-run': ctx.client.workflow.getHandle(first.workflowId, secondRunId) };
+}
+
 async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   installQuietRuntime();
   // The CLI exports histories in the JSON form the replayer reads (protobuf's canonical JSON).
@@ -244,17 +260,23 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
     workflows: createSyncWorkflows({ client, taskQueue, pollIntervalMs: POLL_MS, log: silentLogger }),
   };
 
+  const all: Record<string, () => Promise<Record<string, WorkflowHandle>>> = {
+    ...Object.fromEntries(scenarios.map((s) => [s.name, async () => ({ [s.name]: await s.run(ctx) })])),
+    'continue-as-new': () => recordContinueAsNew(ctx),
+    'bounded-run': () => recordFirstRun(ctx, 'bounded-run-first-run', 0),
+    'staggered-run': () => recordFirstRun(ctx, 'staggered-run-first-run', 1),
+    'idle-run': () => recordIdleRun(ctx),
+  };
+  // `npm run record-histories -- idle-run` records only the scenarios named.
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in all));
+  if (unknown.length) throw new Error(`no such scenario: ${unknown.join(', ')} (known: ${Object.keys(all).join(', ')})`);
   const recorded: Record<string, WorkflowHandle> = {};
-  for (const scenario of scenarios) {
-    log(`running ${scenario.name}`);
-    recorded[scenario.name] = await scenario.run(ctx);
+  for (const [name, record] of Object.entries(all)) {
+    if (only.length && !only.includes(name)) continue;
+    log(`running ${name}`);
+    Object.assign(recorded, await record());
   }
-  log('running continue-as-new');
-  Object.assign(recorded, await recordContinueAsNew(ctx));
-  log('running bounded-run');
-  Object.assign(recorded, await recordFirstRun(ctx, 'bounded-run-first-run', 0));
-  log('running staggered-run');
-  Object.assign(recorded, await recordFirstRun(ctx, 'staggered-run-first-run', 1));
 
   await mkdir(OUT_DIR, { recursive: true });
   for (const [name, handle] of Object.entries(recorded)) {

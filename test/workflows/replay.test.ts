@@ -71,10 +71,11 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     assert.ok(kept.filter((h) => generation(h) === 'kept-pages').length >= 5, 'runs with kept pages, one ahead');
     assert.ok(ahead.every((h) => generation(h) === 'current'), 'the two-ahead listing only in current runs');
     assert.ok(ahead.length >= 4, `current runs listing two ahead: ${ahead.map((h) => h.name).join(', ')}`);
-    // A run that ended after its cycles; the runs without the marker replay as unbounded runs.
+    // Runs that ended after their cycles (a first run, and a continued one with nothing to do);
+    // the runs without the marker replay as unbounded runs.
     const bounded = histories.filter(marks(BOUNDED_RUN_PATCH));
-    assert.deepEqual(bounded.map((h) => h.name), ['bounded-run-first-run.json']);
-    assert.equal(bounded[0]!.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    assert.deepEqual(bounded.map((h) => h.name), ['bounded-run-first-run.json', 'idle-run.json']);
+    for (const run of bounded) assert.equal(run.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
     // A run that ended early by its mapping's stagger; the others were recorded before it or not staggered.
     const staggered = histories.filter(marks(STAGGERED_RUNS_PATCH));
     assert.deepEqual(staggered.map((h) => h.name), ['staggered-run-first-run.json']);
