@@ -160,7 +160,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
 
   /**
    * Writes state and errors to MongoDB when they changed (or, forced, after a cycle that changed
-   * files), for the API to show while the worker is down. An idle cycle writes nothing.
+   * files), for the API to show while the worker is down. An idle cycle writes nothing, and gets
+   * no promise back: the SDK takes a stack trace of every promise a workflow makes.
    */
   // A new mapping was just recorded active, without an error, by the API that started this run.
   const createdActive = keptPages && input.newMapping === true && !input.carried;
@@ -169,12 +170,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     : createdActive
       ? { state: 'active', lastError: undefined }
       : {};
-  const recordState = async (force = false) => {
+  const recordState = (force = false): Promise<void> | undefined => {
     const state: MappingState = unmapRequested ? 'unmapped' : s.state;
     publishState(state);
-    if (!force && recorded.state === state && recorded.lastError === s.lastError) return;
+    if (!force && recorded.state === state && recorded.lastError === s.lastError) return undefined;
     recorded = { state, lastError: s.lastError };
-    await records.recordMappingState({
+    return records.recordMappingState({
       mappingId,
       state,
       lastError: s.lastError ?? null,
@@ -195,7 +196,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;
       if (s.state === 'needs_credentials' || s.state === 'failed') s.state = 'active';
-      await recordState(changed);
+      const recording = recordState(changed);
+      if (recording) await recording;
     } catch (err) {
       if (err instanceof CycleInterrupted || isCancellation(err)) return;
       const failure = failureOf(err);
@@ -257,6 +259,6 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   phase = 'idle';
-  await CancellationScope.nonCancellable(() => recordState());
+  await CancellationScope.nonCancellable(async () => recordState());
   return { mappingId, state: 'unmapped', counters: s.counters };
 }

@@ -47,13 +47,18 @@ export function keptPageRecording(
   };
 }
 
+/** A kept page with names to check; one holding only deletions (or nothing) has none. */
+export function hasNames(summary: ListedPageSummary): summary is ListedPageSummary & { page: ListingPageRef } {
+  return summary.page !== undefined && summary.counts.files + summary.counts.folders > 0;
+}
+
 /**
- * Checks a kept page's names (unless it holds only deletions): records its rejections and
- * skipped subfolders, counts them, and returns the ids of the files not to record.
+ * Checks a kept page's names (unless it has none): records its rejections and skipped subfolders,
+ * counts them, and returns the ids of the files not to record.
  */
 export async function checkKeptPage(run: ListingRun, summary: ListedPageSummary): Promise<string[] | undefined> {
-  const { page, counts } = summary;
-  if (!page || counts.files + counts.folders === 0) return undefined;
+  if (!hasNames(summary)) return undefined;
+  const { page } = summary;
   const { mappingId, projectId } = run.input;
   const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
   run.s.counters.rejections += rejection.rejectedFileIds.length;

@@ -6,6 +6,7 @@ import {
   checkKeptPage,
   CycleInterrupted,
   failureOf,
+  hasNames,
   isFirstListing,
   keptPageRecording,
   type ListingRun,
@@ -56,7 +57,7 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
     const summary = await lister.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;
-    const rejectedFileIds = await checkKeptPage(run, summary);
+    const rejectedFileIds = hasNames(summary) ? await checkKeptPage(run, summary) : undefined;
     if (rejectedFileIds) changed = true;
     return { cursor, hasMore, rejectedFileIds: rejectedFileIds ?? [], additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
   }
@@ -123,7 +124,7 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
       await recordedUpTo(together ? 1 : 0);
       record(current);
       if (!current.hasMore) {
-        await recordedUpTo(0);
+        if (recordings.length > 0) await recordedUpTo(0);
         s.fullListing = false;
         return { changed };
       }
@@ -135,6 +136,7 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
     }
   } finally {
     // A cycle cut short still settles the pages in flight; their own failures are the cut's.
-    await Promise.allSettled([...recordings.map((r) => r.done), ahead]);
+    // An idle cycle has none, and skips the promises: the SDK takes a stack trace of each.
+    if (recordings.length > 0 || ahead) await Promise.allSettled([...recordings.map((r) => r.done), ahead]);
   }
 }
