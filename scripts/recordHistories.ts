@@ -214,7 +214,20 @@ async function recordIdleRun(ctx: Context): Promise<Record<string, WorkflowHandl
   return { 'idle-run': ctx.client.workflow.getHandle(first.workflowId, secondRunId) };
 }
 
+/** Each scenario by name, with the histories it writes. */
+const recorders: Record<string, (ctx: Context) => Promise<Record<string, WorkflowHandle>>> = {
+  ...Object.fromEntries(scenarios.map((s) => [s.name, async (ctx: Context) => ({ [s.name]: await s.run(ctx) })])),
+  'continue-as-new': recordContinueAsNew,
+  'bounded-run': (ctx) => recordFirstRun(ctx, 'bounded-run-first-run', 0),
+  'staggered-run': (ctx) => recordFirstRun(ctx, 'staggered-run-first-run', 1),
+  'idle-run': recordIdleRun,
+};
+
 async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
+  // `npm run record-histories -- idle-run` records only the scenarios named.
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in recorders));
+  if (unknown.length) throw new Error(`no such scenario: ${unknown.join(', ')} (known: ${Object.keys(recorders).join(', ')})`);
   installQuietRuntime();
   // The CLI exports histories in the JSON form the replayer reads (protobuf's canonical JSON).
   const tools = await installTools({ cacheDir: defaultCacheDir(process.env), env: process.env, log });
@@ -260,22 +273,11 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
     workflows: createSyncWorkflows({ client, taskQueue, pollIntervalMs: POLL_MS, log: silentLogger }),
   };
 
-  const all: Record<string, () => Promise<Record<string, WorkflowHandle>>> = {
-    ...Object.fromEntries(scenarios.map((s) => [s.name, async () => ({ [s.name]: await s.run(ctx) })])),
-    'continue-as-new': () => recordContinueAsNew(ctx),
-    'bounded-run': () => recordFirstRun(ctx, 'bounded-run-first-run', 0),
-    'staggered-run': () => recordFirstRun(ctx, 'staggered-run-first-run', 1),
-    'idle-run': () => recordIdleRun(ctx),
-  };
-  // `npm run record-histories -- idle-run` records only the scenarios named.
-  const only = process.argv.slice(2);
-  const unknown = only.filter((name) => !(name in all));
-  if (unknown.length) throw new Error(`no such scenario: ${unknown.join(', ')} (known: ${Object.keys(all).join(', ')})`);
   const recorded: Record<string, WorkflowHandle> = {};
-  for (const [name, record] of Object.entries(all)) {
+  for (const [name, record] of Object.entries(recorders)) {
     if (only.length && !only.includes(name)) continue;
     log(`running ${name}`);
-    Object.assign(recorded, await record());
+    Object.assign(recorded, await record(ctx));
   }
 
   await mkdir(OUT_DIR, { recursive: true });
