@@ -57,6 +57,7 @@ export async function listPagesAhead(run: ListingRun): Promise<{ changed: boolea
     const summary = await lister.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;
+    // Checked here too: an idle cycle's empty page then costs no async call, no promise.
     const rejectedFileIds = hasNames(summary) ? await checkKeptPage(run, summary) : undefined;
     if (rejectedFileIds) changed = true;
     return { cursor, hasMore, rejectedFileIds: rejectedFileIds ?? [], additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
