@@ -12,7 +12,9 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   // One per worker: a cycle's token check and listing run on the worker that ran its task.
   const sources = {
-    mappings: createKnownMappings((id) => deps.repos.mappings.getById(id), () => (deps.now?.() ?? new Date()).getTime()),
+    mappings: createKnownMappings((id) => deps.repos.mappings.getById(id), {
+      now: () => (deps.now?.() ?? new Date()).getTime(),
+    }),
     checked: createCheckedCredentials(),
   };
   return {
