@@ -48,7 +48,12 @@ const baseSchema = z.object({
   SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).optional(),
+  // Not 0, the SDK's "no cache": with it, tasks that run local activities fail or time out and run again (BENCHMARKS.md).
+  WORKFLOW_CACHE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(2, 'must be 2 or more: the workflow runs local activities, which need a workflow cache')
+    .optional(),
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
 });
 

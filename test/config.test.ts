@@ -36,6 +36,10 @@ describe('configuration', () => {
     assert.equal(readWorkerConfig(valid).workflowCacheSize, undefined);
     assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '6000' }).workflowCacheSize, 6000);
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '1' }), /WORKFLOW_CACHE_SIZE/u);
+    assert.throws(
+      () => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '0' }),
+      /WORKFLOW_CACHE_SIZE must be 2 or more: the workflow runs local activities/u,
+    );
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
   });
 
