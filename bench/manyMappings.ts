@@ -56,7 +56,7 @@ function describeIntervals(worker: BenchWorker, intervals: IntervalSample[], win
     if (interval.countersTo) {
       const d = counterDelta(interval.countersFrom, interval.countersTo);
       const finds = d.commands.find ?? 0;
-      parts.push(`MongoDB find ${finds ? fmt((d.commandMs?.find ?? 0) / finds, 1) : '–'} ms avg`);
+      parts.push(`MongoDB find ${fmt(finds)}×, ${finds ? fmt((d.commandMs?.find ?? 0) / finds, 1) : '–'} ms avg`);
     }
     if (interval.threadsTo) {
       const busiest = Object.entries(interval.threadsTo)

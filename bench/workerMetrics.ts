@@ -50,6 +50,8 @@ export function describeInterval(a: Scrape, b: Scrape, fewestFreeSlots: number):
   const ms = (v: number) => (Number.isNaN(v) ? '–' : `${Math.round(v)} ms`);
   return [
     `tasks polled ${delta(a, b, 'temporal_workflow_task_queue_poll_succeed')} (cache hits ${delta(a, b, 'temporal_sticky_cache_hit')}, misses ${delta(a, b, 'temporal_sticky_cache_miss')})`,
+    // A task that reaches the worker's sticky queue for a run no longer cached costs one more call.
+    `histories fetched ${delta(a, b, 'temporal_request', { operation: 'GetWorkflowExecutionHistory' })}`,
     `schedule-to-start ${ms(meanBetween(a, b, 'temporal_workflow_task_schedule_to_start_latency'))} avg`,
     `execution ${ms(meanBetween(a, b, 'temporal_workflow_task_execution_latency'))} avg`,
     `a poll waited ${ms(meanBetween(a, b, 'temporal_long_request_latency', { operation: 'PollWorkflowTaskQueue' }))} avg`,
