@@ -18,9 +18,21 @@ const FILES = 6_000;
 /** Small pages: many page boundaries, so the outage lands mid-listing. */
 const PAGE_LIMIT = 500;
 const OUTAGE_MS = 5_000;
+/**
+ * Each Dropbox call takes this long until the server is back, so that the ten pages after the
+ * second take seconds: otherwise a fast machine records the whole folder between two looks.
+ */
+const DROPBOX_LATENCY_MS = 400;
+
+/** Maps a folder of FILES files with Dropbox slowed down (see DROPBOX_LATENCY_MS). */
+async function mapSlowly(h: FaultHarness, path: string): Promise<MappedFolder> {
+  h.emulator.setFaults({ latencyMs: DROPBOX_LATENCY_MS });
+  return h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
+}
 
 /** Stops a server once the initial sync is under way, starts it again, waits for the sync to end. */
 async function outageMidSync(
+  h: FaultHarness,
   folder: MappedFolder,
   server: { stop(): Promise<void>; start(): Promise<void> },
 ): Promise<{ before: number; outage: string }> {
@@ -30,6 +42,7 @@ async function outageMidSync(
   await new Promise((done) => setTimeout(done, OUTAGE_MS));
   await server.start();
   const outage = secondsSince(down);
+  h.emulator.clearFaults();
   await folder.waitForCycles(1, 240_000);
   return { before, outage };
 }
@@ -61,8 +74,8 @@ describe('servers restarted during a sync', () => {
   it('completes the sync exactly once when FerretDB is stopped and started again mid-sync', async (t) => {
     const started = Date.now();
     const path = '/Projects/Parking deck';
-    const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
-    const { before, outage } = await outageMidSync(folder, h.ferretDb);
+    const folder = await mapSlowly(h, path);
+    const { before, outage } = await outageMidSync(h, folder, h.ferretDb);
 
     assert.ok(h.worker.running(), 'the worker went down with the database');
     assert.equal(h.worker.starts(), 1);
@@ -79,9 +92,9 @@ describe('servers restarted during a sync', () => {
   it('goes on with the same workflow and completes the sync when the Temporal dev server is stopped and started again mid-sync', async (t) => {
     const started = Date.now();
     const path = '/Projects/Substation';
-    const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
+    const folder = await mapSlowly(h, path);
     const { runId } = await folder.handle.describe();
-    const { before, outage } = await outageMidSync(folder, h.temporalServer);
+    const { before, outage } = await outageMidSync(h, folder, h.temporalServer);
 
     assert.ok(h.worker.running(), 'the worker went down with the Temporal server');
     assert.equal(h.worker.starts(), 1);
