@@ -269,6 +269,11 @@ export async function runManyMappings(stack: BenchStack, args: BenchArgs, n: num
       pick((t) => t.runStartMs),
     )}`,
   );
+  // CPU seconds per cycle done: unlike the lag, this hardly moves with what the hypervisor takes.
+  const perCycle = Object.entries(usage.byName)
+    .map(([name, cpuSeconds]) => `${name} ${fmt((cpuSeconds * 1000) / Math.max(1, started.length), 1)}`)
+    .join(', ');
+  say(`  CPU per cycle done (ms): ${perCycle}`);
   const events = [...eventTypes.values()].reduce((a, b) => a + b, 0);
   const failedTasks = (eventTypes.get('WORKFLOW_TASK_FAILED') ?? 0) + (eventTypes.get('WORKFLOW_TASK_TIMED_OUT') ?? 0);
   say(
