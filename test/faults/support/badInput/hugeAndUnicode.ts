@@ -7,7 +7,6 @@ import { UNICODE, encodeBody, leafFields, unicodeText, valueAt, withField, type 
 /** Bodies just under and far over the 100 kB limit, huge queries and ids. */
 export function addHuge(p: ProbeContext, r: Route): void {
   const { rng, add, validBody, idDefect } = p;
-  // huge: bodies just under and far over the 100 kB limit, huge queries and ids.
   for (let n = 0; n < SAMPLES.huge; n++) {
     const kind = rng.int(r.body ? 7 : 4);
     if (kind === 0) {
@@ -65,7 +64,6 @@ export function addHuge(p: ProbeContext, r: Route): void {
 /** In ids, queries and bodies, placed where the request cannot succeed. */
 export function addUnicode(p: ProbeContext, r: Route): void {
   const { rng, add, a, own, nothingId } = p;
-  // unicode: in ids, queries and bodies, placed where the request cannot succeed.
   for (let n = 0; n < SAMPLES.unicode; n++) {
     const u = rng.pick(UNICODE);
     const kind = rng.int(r.body ? 3 : 2);

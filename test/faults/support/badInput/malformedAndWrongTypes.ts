@@ -7,7 +7,6 @@ import { MALFORMED, DELETE, withField, valueAt, leafFields } from './values';
 /** The body parser runs for every route, so every route gets these. */
 export function addMalformedJson(p: ProbeContext, r: Route): void {
   const { rng, add, validBody } = p;
-  // malformed JSON: the body parser runs for every route, so every route gets it.
   for (let n = 0; n < SAMPLES.malformed_json; n++) {
     const base = r.body ? JSON.stringify(validBody(r)) : '{"x":1}';
     const kind = rng.int(8);
@@ -54,7 +53,6 @@ export function addMalformedJson(p: ProbeContext, r: Route): void {
 /** Fields, missing and unknown fields, non-object bodies, queries, ids. */
 export function addWrongTypes(p: ProbeContext, r: Route): void {
   const { rng, add, validBody, idDefect, own } = p;
-  // wrong types: fields, missing and unknown fields, non-object bodies, queries, ids.
   for (let n = 0; n < SAMPLES.wrong_types; n++) {
     const kind = rng.int(r.body ? 6 : 2);
     if (kind === 0) {

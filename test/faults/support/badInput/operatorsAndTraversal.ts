@@ -7,7 +7,6 @@ import { OPERATORS, OPERATOR_QUERIES, OPERATOR_IDS, withField, leafFields } from
 /** In body fields, as extra keys, as the whole body, in queries, as ids. */
 export function addOperators(p: ProbeContext, r: Route): void {
   const { rng, add, validBody, idDefect, own } = p;
-  // operators: in body fields, as extra keys, as the whole body, in queries, as ids.
   for (let n = 0; n < SAMPLES.operators; n++) {
     const kind = rng.int(r.body ? 5 : 2);
     if (kind === 0) {
@@ -56,7 +55,6 @@ export function addOperators(p: ProbeContext, r: Route): void {
 /** In ids (encoded and not), in the raw path, in Dropbox paths. */
 export function addTraversal(p: ProbeContext, r: Route): void {
   const { rng, add, a, b, idsOf, own } = p;
-  // traversal: in ids (encoded and not), in the raw path, in Dropbox paths.
   for (let n = 0; n < SAMPLES.traversal; n++) {
     const kind = rng.int(r.name === 'POST …/mappings' || r.query?.includes('path') ? 3 : 2);
     if (kind === 0) {

@@ -26,8 +26,6 @@ export const SAMPLES: Record<Exclude<Category, 'tenant_swap'>, number> = {
   operators: 10,
   traversal: 8,
 };
-export const CONCURRENCY = 12;
-export const SEED = Number(process.env.DFS_BAD_INPUT_SEED ?? 0x5eed_2024) >>> 0;
 
 export interface Probe {
   category: Category;
