@@ -225,13 +225,18 @@ describe('the admin journey', () => {
     assertError(await api('DELETE', `/connections/${connectionId}`), 409, 'connection_in_use');
   });
 
+  const workflowEnded = (workflowId: string) =>
+    eventually(async () => {
+      const { status } = await h.temporal.workflow.getHandle(workflowId).describe();
+      assert.equal(status.name, 'COMPLETED');
+    }, 20_000);
+
   it('unmaps: 202, the workflow completes in Temporal, the state is unmapped, and the folder can be mapped again', async () => {
     const res = await api('DELETE', `/mappings/${mappingId}`);
     expectStatus(res, 202);
     assert.deepEqual(res.body, { id: mappingId, state: 'unmapped', accepted: 'unmap' });
 
-    const handle = h.temporal.workflow.getHandle(`folder-sync-${mappingId}`);
-    await eventually(async () => assert.equal((await handle.describe()).status.name, 'COMPLETED'), 20_000);
+    await workflowEnded(`folder-sync-${mappingId}`);
     const status = await api('GET', `/mappings/${mappingId}`);
     expectStatus(status, 200);
     assert.equal(status.body.state, 'unmapped');
@@ -259,11 +264,7 @@ describe('the admin journey', () => {
     expectStatus(await api('DELETE', `/mappings/${again.body.id as string}`), 202);
     // The workflow's last act records the mapping unmapped. Until then FerretDB, which writes an
     // update back whole, may let the record of the cycle just finished overwrite the unmap.
-    const againHandle = h.temporal.workflow.getHandle(again.body.workflowId as string);
-    await eventually(
-      async () => assert.equal((await againHandle.describe()).status.name, 'COMPLETED'),
-      20_000,
-    );
+    await workflowEnded(again.body.workflowId as string);
     expectStatus(await api('DELETE', `/connections/${connectionId}`), 204);
     assertError(await api('GET', `/connections/${connectionId}/folders`), 404, 'connection_not_found');
   });
