@@ -11,7 +11,7 @@ import { sdkClientFor } from '../test/support/dropboxEmulator/index';
 import type { BenchArgs } from './args';
 import { openFixture, waitFor, type Fixture } from './fixture';
 import { fetchEvents, summarizeRuns, timeline, type RunsSummary } from './history';
-import { describeCpu, watchCpu, type CpuUsage } from './machine';
+import { describeCpu, processCpuSeconds, watchCpu, type CpuUsage } from './machine';
 import { addRow, fmt, kib, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
 import type { WorkerCounters } from './workerChild';
@@ -21,18 +21,38 @@ interface RawTiming {
   listMs: number;
   insertMs: number;
   pages: number;
+  /** FerretDB's CPU during the insertMany (NaN when the bench did not start it). */
+  ferretDbCpuMs: number;
 }
 
-/** Lists `path` with the SDK, page by page, then inserts every file's record at once. */
-async function measureRaw(
-  stack: BenchStack,
-  token: string,
+/** FerretDB's CPU seconds so far, in ms; NaN for a database the bench did not start. */
+function ferretDbCpuMs(stack: BenchStack): number {
+  const pid = stack.pids.ferretDb;
+  return pid ? (processCpuSeconds(pid) ?? NaN) * 1000 : NaN;
+}
+
+/**
+ * Waits until FerretDB has been idle for a moment (at most a few seconds): the work before a
+ * measurement (the previous run's count of its records, the warm-up's inserts) leaves garbage
+ * FerretDB's collector would otherwise work off during it.
+ */
+async function databaseQuiet(stack: BenchStack): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let before = ferretDbCpuMs(stack);
+  while (Number.isFinite(before) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = ferretDbCpuMs(stack);
+    if (now - before <= 10) return;
+    before = now;
+  }
+}
+
+/** Every file of `path`, listed with the SDK page by page, as the raw reference lists it. */
+export async function listFilesWithSdk(
+  sdk: ReturnType<typeof sdkClientFor>,
   path: string,
   pageLimit: number,
-  n: number,
-): Promise<RawTiming> {
-  const sdk = sdkClientFor(stack.emulator.url, token);
-  const started = performance.now();
+): Promise<{ entries: ListedFile[]; pages: number }> {
   const entries: ListedFile[] = [];
   let pages = 1;
   let page = (await sdk.filesListFolder({ path, limit: pageLimit, recursive: false, include_deleted: false }))
@@ -51,10 +71,24 @@ async function measureRaw(
         ...(e.content_hash ? { contentHash: e.content_hash } : {}),
       });
     }
-    if (!page.has_more) break;
+    if (!page.has_more) return { entries, pages };
     page = (await sdk.filesListFolderContinue({ cursor: page.cursor })).result;
     pages += 1;
   }
+}
+
+/** Lists `path` with the SDK, page by page, then inserts every file's record at once. */
+async function measureRaw(
+  stack: BenchStack,
+  token: string,
+  path: string,
+  pageLimit: number,
+  n: number,
+): Promise<RawTiming> {
+  const sdk = sdkClientFor(stack.emulator.url, token);
+  await databaseQuiet(stack);
+  const started = performance.now();
+  const { entries, pages } = await listFilesWithSdk(sdk, path, pageLimit);
   const listed = performance.now();
   if (entries.length !== n) throw new Error(`raw listing saw ${entries.length} files, not ${n}`);
   const { db } = await stack.openDb('raw');
@@ -65,11 +99,13 @@ async function measureRaw(
     new Date(),
     new Map(),
   );
+  const cpuBefore = ferretDbCpuMs(stack);
   const insertStarted = performance.now();
   await collections(db).files.insertMany(plan.inserts, { ordered: false });
   const inserted = performance.now();
+  const ferretDbCpu = ferretDbCpuMs(stack) - cpuBefore;
   await db.dropDatabase();
-  return { listMs: listed - started, insertMs: inserted - insertStarted, pages };
+  return { listMs: listed - started, insertMs: inserted - insertStarted, pages, ferretDbCpuMs: ferretDbCpu };
 }
 
 /**
@@ -138,6 +174,7 @@ async function measureWorkflow(
   await warmUp(stack, fx, args.pageLimit);
   const mapping = await fx.map(path);
   const workflowId = folderSyncWorkflowId(mapping._id);
+  await databaseQuiet(stack);
   const before = await worker.freshCounters();
   const callsBefore = stack.emulator.calls().total;
   const cpu = watchCpu({
@@ -225,6 +262,11 @@ export async function runInitialSync(stack: BenchStack, args: BenchArgs, n: numb
     reference: `Temporal suggests continue-as-new at 4,096 events or 4 MiB per run`,
     goal: '',
   });
+  // Whether the workflow asks more of the database than the raw insert, or keeps it waiting.
+  say(
+    `  FerretDB CPU, raw insertMany: ${raws.map((r) => `${fmt(r.ferretDbCpuMs)} ms in ${fmt(r.insertMs)}`).join(', ')}; ` +
+      `workflow: ${workflowRuns.map((r) => `${fmt((r.usage.byName['FerretDB'] ?? NaN) * 1000)} ms in ${fmt(r.wallMs)} (observed ${fmt(r.observedMs)})`).join(', ')}`,
+  );
   say(`  the better workflow run:`);
   say(`  observed by polling the status query: ${seconds(observedMs)}; Dropbox calls ${calls}`);
   say(`  ${describeCpu(usage)}`);
