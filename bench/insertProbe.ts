@@ -45,15 +45,15 @@ const patterns: Record<string, Pattern> = {
   ...Object.fromEntries(
     [250, 500, 1000, 2000].map((size) => [
       `${N / size} inserts of ${size} in turn`,
-      async ({ db, files }: { db: import('mongodb').Db; files: ListedFile[] }) => {
+      (async ({ db, files }) => {
         const plan = planListedFiles({ id: 'm', projectId: 'p' }, files, 1, new Date(), new Map());
         for (let i = 0; i < plan.inserts.length; i += size) {
           await collections(db).files.insertMany(plan.inserts.slice(i, i + size), { ordered: false });
         }
-      },
+      }) satisfies Pattern,
     ]),
   ),
-  'the same + 5 page keeps': async ({ db, files }) => {
+  '20 inserts of 500 with 5 page keeps': async ({ db, files }) => {
     const repos = createRepositories(db);
     const plan = planListedFiles({ id: 'm', projectId: 'p' }, files, 1, new Date(), new Map());
     for (let p = 0; p < 5; p++) {
@@ -85,9 +85,9 @@ async function main(): Promise<void> {
   const pid = findDescendants(process.pid, tools.ferretDb)[0];
   if (!pid) throw new Error('FerretDB process not found');
   const files = await listedFiles(N);
+  const only = process.argv[3];
   try {
     for (let r = 0; r < rounds; r++) {
-      const only = process.argv[3];
       for (const [label, run] of Object.entries(patterns).filter(([l]) => !only || l.startsWith(only))) {
         const uri = new URL(server.uri);
         uri.pathname = `/probe_${randomBytes(3).toString('hex')}`;
