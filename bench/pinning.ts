@@ -2,7 +2,8 @@
  * `--ferretdb-core`: FerretDB on a core of its own, everything else (the bench and its emulator,
  * the dev server, the workers it starts later) on the others, as when the database runs on a
  * machine of its own. The raw reference and the workflow then both get one core of FerretDB, and
- * neither shares it with the worker or the dev server.
+ * neither shares it with the worker or the dev server. FerretDB keeps the Go scheduler's thread
+ * count it started with (one per core), for both sides alike.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
