@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_HELD_ENTRIES } from './activities/heldPages';
 import { DEFAULT_SPECIAL_CHARACTERS } from './domain/pathPolicy';
 
 /** Durations as people write them: `250ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
@@ -55,6 +56,8 @@ const baseSchema = z.object({
     .min(2, 'must be 2 or more: the workflow runs local activities, which need a workflow cache')
     .optional(),
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
+  // 0 holds nothing: every listed page goes through MongoDB, as listings spread over workers do.
+  HELD_LISTING_ENTRIES: z.coerce.number().int().min(0).default(DEFAULT_HELD_ENTRIES),
 });
 
 const apiSchema = baseSchema.extend({
@@ -99,6 +102,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
     /** Where the worker serves the SDK's Prometheus metrics (`/metrics`); none when absent. */
     metricsAddress: env.METRICS_ADDRESS,
+    /** Listed entries a worker holds in memory between listing and recording them. */
+    heldListingEntries: env.HELD_LISTING_ENTRIES,
   };
 }
 

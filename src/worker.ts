@@ -31,6 +31,7 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     openToken: (sealed) => cipher.open(sealed),
     pathPolicy: createPathPolicy(config.specialCharacters),
     pageLimit: config.dropbox.pageLimit,
+    heldEntries: config.heldListingEntries,
     log,
   };
 }

@@ -43,6 +43,13 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
   });
 
+  it('reads how many listed entries a worker may hold in memory: 100,000 by default, 0 for none', () => {
+    assert.equal(readWorkerConfig(valid).heldListingEntries, 100_000);
+    assert.equal(readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '0' }).heldListingEntries, 0);
+    assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '-1' }), /HELD_LISTING_ENTRIES/u);
+    assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: 'many' }), /HELD_LISTING_ENTRIES/u);
+  });
+
   it('reads where the worker serves its metrics, host:port or nothing', () => {
     assert.equal(readWorkerConfig(valid).metricsAddress, undefined);
     assert.equal(readWorkerConfig({ ...valid, METRICS_ADDRESS: '0.0.0.0:9464' }).metricsAddress, '0.0.0.0:9464');

@@ -63,6 +63,8 @@ export interface ActivityDeps {
   openToken(sealed: SealedToken): string;
   pathPolicy: PathPolicy;
   pageLimit: number;
+  /** Listed entries the worker holds in memory between listing and recording (HELD_LISTING_ENTRIES). */
+  heldEntries?: number;
   log: Logger;
   now?: () => Date;
 }

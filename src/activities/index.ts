@@ -1,5 +1,6 @@
 import { createCheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
+import { createHeldPages } from './heldPages';
 import { createKnownMappings } from './knownMappings';
 import { createListFolder } from './listFolder';
 import { createPersistNewFiles } from './persistNewFiles';
@@ -17,12 +18,14 @@ export function createActivities(deps: ActivityDeps) {
     }),
     checked: createCheckedCredentials(),
   };
+  // A listing that runs on this worker holds its pages here between listing and recording.
+  const held = createHeldPages({ ...(deps.heldEntries !== undefined ? { maxEntries: deps.heldEntries } : {}) });
   return {
     validateToken: createValidateToken(deps, sources),
-    listFolder: createListFolder(deps, sources),
-    rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps),
-    persistNewFiles: createPersistNewFiles(deps),
-    recordMappingState: createRecordMappingState(deps),
+    listFolder: createListFolder(deps, sources, held),
+    rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps, held),
+    persistNewFiles: createPersistNewFiles(deps, held),
+    recordMappingState: createRecordMappingState(deps, held),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { MappingState } from '../domain/mappingState';
 import type { ActivityDeps } from './deps';
+import type { HeldPages } from './heldPages';
 
 export interface RecordStateInput {
   mappingId: string;
@@ -12,7 +13,7 @@ export interface RecordStateInput {
  * Writes the mapping's state where the API reads it when the workflow cannot be asked (worker
  * down). Called on changes only, so an idle cycle writes nothing.
  */
-export function createRecordMappingState(deps: ActivityDeps) {
+export function createRecordMappingState(deps: ActivityDeps, held: HeldPages) {
   return async function recordMappingState(input: RecordStateInput): Promise<void> {
     await deps.repos.mappings.recordState(input.mappingId, {
       state: input.state,
@@ -20,6 +21,9 @@ export function createRecordMappingState(deps: ActivityDeps) {
       lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
     });
     // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
-    if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
+    if (input.state === 'unmapped') {
+      held.releaseAll(input.mappingId);
+      await deps.repos.listingPages.dropAll(input.mappingId);
+    }
   };
 }

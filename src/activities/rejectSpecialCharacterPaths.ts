@@ -1,5 +1,6 @@
 import type { ListedFolder, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
+import type { HeldPages } from './heldPages';
 import { withHeartbeats } from './heartbeat';
 import { requireKeptPage } from './listingPage';
 
@@ -13,7 +14,7 @@ export interface NamedEntry {
 export interface RejectInput {
   mappingId: string;
   projectId: string;
-  /** The page `listFolder` kept; or, from workflows started before pages were kept, its entries. */
+  /** The page `listFolder` kept (or held); or, from workflows started before pages were kept, its entries. */
   page?: ListingPageRef;
   files?: NamedEntry[];
   folders?: ListedFolder[];
@@ -29,7 +30,7 @@ export interface RejectResult {
  * Applies the special-character policy to a page's file names and records each refusal with its
  * characters; records every subfolder as skipped, with the hint to map it on its own.
  */
-export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
+export function createRejectSpecialCharacterPaths(deps: ActivityDeps, held: HeldPages) {
   return async function rejectSpecialCharacterPaths(input: RejectInput): Promise<RejectResult> {
     return withHeartbeats(() => reject(input));
   };
@@ -37,7 +38,7 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
   async function reject(input: RejectInput): Promise<RejectResult> {
     const mapping = { id: input.mappingId, projectId: input.projectId };
     const { files, folders } = input.page
-      ? await requireKeptPage(deps, input.mappingId, input.page)
+      ? await requireKeptPage(deps, held, input.mappingId, input.page)
       : { files: input.files ?? [], folders: input.folders ?? [] };
     const now = (deps.now ?? (() => new Date()))();
     const rejected = files

@@ -208,6 +208,87 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
   });
 
+  it('holds a page listed for one worker in its memory: checked and recorded there, nothing written to listing_pages', async () => {
+    const path = `${FOLDER}/Held`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 20, { prefix: 'sheet-', extension: '.pdf' });
+    fx.emulator.addFile(fx.accountId, `${path}/bad|name.pdf`);
+    const mapping = await fx.newMapping(path);
+    const { listingPages } = collections(fx.testDb.db);
+    // The worker's repositories, counting what the listing reads and drops.
+    const counts = { connectionReads: 0, pageReads: 0, pageDrops: 0 };
+    const { connections, listingPages: kept } = fx.repos;
+    const worker = createActivities({
+      ...fx.deps,
+      repos: {
+        ...fx.repos,
+        connections: { getById: (id) => (counts.connectionReads++, connections.getById(id)) },
+        listingPages: {
+          keep: (...args) => kept.keep(...args),
+          find: (...args) => (counts.pageReads++, kept.find(...args)),
+          dropAll: (id) => (counts.pageDrops++, kept.dropAll(id)),
+        },
+      },
+    });
+    await worker.validateToken({ mappingId: mapping._id });
+    counts.connectionReads = 0;
+
+    const summary = await worker.listFolder({ mappingId: mapping._id, keepInSlot: 1, holdOnWorker: true });
+    assert.deepEqual(summary.page && { slot: summary.page.slot, onWorker: summary.page.onWorker }, { slot: 1, onWorker: true });
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0, 'nothing kept in MongoDB');
+    const page = summary.page!;
+    const base = { mappingId: mapping._id, projectId: mapping.projectId };
+    const checked = await worker.rejectSpecialCharacterPaths({ ...base, page });
+    assert.equal(checked.rejectedFileIds.length, 1);
+    const persist = { ...base, page, rejectedFileIds: checked.rejectedFileIds, listingGeneration: 1, sweep: false, fullListing: true };
+    assert.deepEqual(await worker.persistNewFiles(persist), { added: 20, updated: 0, unchanged: 0, deleted: 0 });
+    assert.deepEqual(counts, { connectionReads: 0, pageReads: 0, pageDrops: 0 }, 'the token check\'s credentials served the listing; no page was read back');
+    // A later page of the same listing, moments later, uses them too.
+    await worker.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 2, holdOnWorker: true });
+    assert.equal(counts.connectionReads, 0);
+
+    // Another worker (the workflow moved mid-listing) does not hold it: listed again, never skipped.
+    const elsewhere = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
+    for (const step of [
+      elsewhere.rejectSpecialCharacterPaths({ ...base, page }),
+      elsewhere.persistNewFiles({ ...persist, endsListing: true, heldOnly: true }),
+    ]) {
+      const failure = await failureOf(step);
+      assert.equal(failure.type, FailureTypes.listingPageMissing);
+      assert.equal(failure.nonRetryable, true);
+    }
+    // The last page lets go of the mapping's pages without a MongoDB delete.
+    await worker.persistNewFiles({ ...persist, endsListing: true, heldOnly: true });
+    assert.equal(counts.pageDrops, 0);
+    assert.equal((await failureOf(worker.rejectSpecialCharacterPaths({ ...base, page }))).type, FailureTypes.listingPageMissing);
+    assert.equal(await fx.repos.files.countLive(mapping._id), 20);
+  });
+
+  it('keeps a page in MongoDB instead once the worker holds as many entries as it may', async () => {
+    const path = `${FOLDER}/Past the budget`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 6, { prefix: 'sheet-' });
+    const mapping = await fx.newMapping(path);
+    const { listingPages } = collections(fx.testDb.db);
+    const small = createActivities({ ...fx.deps, pageLimit: 3, heldEntries: 4 });
+    const first = await small.listFolder({ mappingId: mapping._id, keepInSlot: 0, holdOnWorker: true });
+    const second = await small.listFolder({ mappingId: mapping._id, cursor: first.cursor, keepInSlot: 1, holdOnWorker: true });
+    assert.equal(first.page?.onWorker, true, 'three entries fit');
+    assert.equal(second.page?.onWorker, undefined, 'three more do not');
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 1);
+    const base = { mappingId: mapping._id, projectId: mapping.projectId, listingGeneration: 1, sweep: false, fullListing: true };
+    await small.persistNewFiles({ ...base, page: first.page! });
+    // The kept page is readable by any worker; the last page drops it and lets go of the held one.
+    const other = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
+    assert.equal((await other.rejectSpecialCharacterPaths({ ...base, page: second.page! })).rejectedFileIds.length, 0);
+    await small.persistNewFiles({ ...base, page: second.page!, endsListing: true });
+    assert.equal(await fx.repos.files.countLive(mapping._id), 6);
+    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
+    // With nothing held any more, the budget is free again.
+    const again = await small.listFolder({ mappingId: mapping._id, keepInSlot: 2, holdOnWorker: true });
+    assert.equal(again.page?.onWorker, true);
+  });
+
   it('keeps what the check of a later page rejected, though the page before it is recorded afterwards', async () => {
     // The workflow checks page N+1 while page N is recorded. Between the two listings a file of
     // page N was renamed to a refused name, and a deleted refused file came back at its path.
