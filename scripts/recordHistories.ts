@@ -154,6 +154,7 @@ async function startWithInput(
   files: number,
   extra: Record<string, number>,
   shortening = 0,
+  options: { workflowTaskTimeout?: string } = {},
 ) {
   const { fx } = ctx;
   const path = `${FOLDER}/${name}`;
@@ -162,6 +163,7 @@ async function startWithInput(
   const cyclesPerRun = extra.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
   const mapping = await fx.newMapping(path, { cyclesPerRun, shortening });
   const first = await ctx.client.workflow.start('folderSyncWorkflow', {
+    ...options,
     taskQueue: ctx.taskQueue,
     workflowId: folderSyncWorkflowId(mapping._id),
     args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL_MS, ...extra }],
@@ -169,10 +171,18 @@ async function startWithInput(
   return { mapping, path, first, latest: ctx.client.workflow.getHandle(first.workflowId) };
 }
 
-/** The first run of a workflow that continued as new mid-listing, and the run that finished it. */
+/**
+ * The first run of a workflow that continued as new mid-listing, and the run that finished it. A
+ * listing's history grows only when its task heartbeats: slow Dropbox calls and a 1 s task timeout
+ * make it heartbeat every 0.8 s of a listing that takes seconds.
+ */
 async function recordContinueAsNew(ctx: Context): Promise<Record<string, WorkflowHandle>> {
-  const { mapping, first, latest } = await startWithInput(ctx, 'Large', 300, { continueAsNewAfterEvents: 30 });
+  ctx.fx.emulator.setFaults({ latencyMs: 250 });
+  const { mapping, first, latest } = await startWithInput(ctx, 'Large', 300, { continueAsNewAfterEvents: 30 }, 0, {
+    workflowTaskTimeout: '1 second',
+  });
   await until(latest, 'the listing across runs', (s) => s.runs >= 2 && cycles(1)(s));
+  ctx.fx.emulator.setFaults({ latencyMs: 0 });
   await ctx.workflows.signal(mapping, 'unmap');
   await latest.result();
   const { runId } = await latest.describe();

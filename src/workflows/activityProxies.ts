@@ -36,3 +36,14 @@ export const records = proxyActivities<Activities>({
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+// A listing on one worker: its pages are checked and recorded by local activities of the workflow
+// task that lists them, on the worker that holds them in memory (no page goes through MongoDB, no
+// task through the server). The writes retry as above, but a local activity's retries keep its
+// workflow task heartbeating, a few history events each time; past ten minutes the cycle ends
+// with the error instead, and the next one lists from the saved cursor.
+export const localRecords = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});

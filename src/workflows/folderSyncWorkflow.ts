@@ -55,6 +55,13 @@ export const BOUNDED_RUN_PATCH = 'continue-as-new-after-cycles';
 /** Runs recorded before this patch all ended after `cyclesPerRun` cycles. */
 export const STAGGERED_RUNS_PATCH = 'stagger-continue-as-new';
 
+/**
+ * Runs recorded before this patch spread a listing over activities any worker may run, each page
+ * kept in MongoDB on its way; since, a listing is local activities on one worker, its pages held
+ * in that worker's memory.
+ */
+export const LISTING_ON_WORKER_PATCH = 'listing-on-one-worker';
+
 export interface FolderSyncResult {
   mappingId: string;
   state: 'unmapped';
@@ -188,9 +195,11 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     try {
       await dropbox.validateToken({ mappingId });
       const { changed } = await (keptPages
-        ? patched(LIST_AHEAD_PATCH)
-          ? listPagesAhead(listing)
-          : listKeptPages(listing)
+        ? patched(LISTING_ON_WORKER_PATCH)
+          ? listPagesAhead(listing, 'onWorker')
+          : patched(LIST_AHEAD_PATCH)
+            ? listPagesAhead(listing)
+            : listKeptPages(listing)
         : listInlinePages(listing));
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();

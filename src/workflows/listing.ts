@@ -56,11 +56,15 @@ export function hasNames(summary: ListedPageSummary): summary is ListedPageSumma
  * Checks a kept page's names (unless it has none): records its rejections and skipped subfolders,
  * counts them, and returns the ids of the files not to record.
  */
-export async function checkKeptPage(run: ListingRun, summary: ListedPageSummary): Promise<string[] | undefined> {
+export async function checkKeptPage(
+  run: ListingRun,
+  summary: ListedPageSummary,
+  via: Pick<typeof records, 'rejectSpecialCharacterPaths'> = records,
+): Promise<string[] | undefined> {
   if (!hasNames(summary)) return undefined;
   const { page } = summary;
   const { mappingId, projectId } = run.input;
-  const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
+  const rejection = await via.rejectSpecialCharacterPaths({ mappingId, projectId, page });
   run.s.counters.rejections += rejection.rejectedFileIds.length;
   run.s.counters.skippedFolders += rejection.skippedFolders;
   return rejection.rejectedFileIds;

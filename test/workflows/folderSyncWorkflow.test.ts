@@ -165,12 +165,16 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
     const mapping = await fx.newMapping(path);
     fx.emulator.resetCalls();
+    // The listing's history grows when its task heartbeats: every 0.8 s with a 1 s task timeout,
+    // through a listing that slow Dropbox calls stretch over seconds.
+    fx.emulator.setFaults({ latencyMs: 200 });
     const handle = await env.client.workflow.start('folderSyncWorkflow', {
       taskQueue,
       workflowId: folderSyncWorkflowId(mapping._id),
-      args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL, continueAsNewAfterEvents: 40 }],
+      workflowTaskTimeout: '1 second',
+      args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL, continueAsNewAfterEvents: 30 }],
     });
-    const first = await waitForCycles(handle, 1);
+    const first = await waitForCycles(handle, 1).finally(() => fx.emulator.setFaults({ latencyMs: 0 }));
     assert.ok(first.runs >= 2, `expected several runs, got ${first.runs}`);
     assert.equal(first.counters.filesAdded, 600);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1, 'the cursor crossed every run: one listing from the start');
