@@ -195,6 +195,34 @@ export async function fetchEvents(
   return history.events ?? [];
 }
 
+/** The activity type a local activity's marker records, if the event is one. */
+export function localActivityType(e: HistoryEvent): string | undefined {
+  const attrs = e.markerRecordedEventAttributes;
+  if (e.eventType !== EventType.EVENT_TYPE_MARKER_RECORDED || attrs?.markerName !== 'core_local_activity') return undefined;
+  const data = attrs.details?.['data']?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+}
+
+/**
+ * When the server recorded the last completion of `activityType` in these events, as an activity
+ * or as a local activity's marker (written when the task that ran it completed), in ms since the
+ * epoch; undefined when none. Unlike a time the workflow read from its own clock, it is never
+ * earlier than the work it records.
+ */
+export function lastCompletionMs(events: HistoryEvent[], activityType: string): number | undefined {
+  const scheduled = new Map<string, string>();
+  let last: number | undefined;
+  for (const e of events) {
+    const attrs = e.activityTaskScheduledEventAttributes;
+    if (attrs) scheduled.set(String(numberOf(e.eventId)), attrs.activityType?.name ?? '');
+    const completed = e.activityTaskCompletedEventAttributes;
+    const type = completed ? scheduled.get(String(numberOf(completed.scheduledEventId))) : localActivityType(e);
+    if (type === activityType) last = timeMs(e);
+  }
+  return last;
+}
+
 /**
  * One line per activity and workflow task of a run, as offsets (ms) from the run's start: where
  * the wall time of a sync goes. Local activities show as the markers their task recorded.

@@ -10,7 +10,7 @@ import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src
 import { sdkClientFor } from '../test/support/dropboxEmulator/index';
 import type { BenchArgs } from './args';
 import { openFixture, waitFor, type Fixture } from './fixture';
-import { fetchEvents, summarizeRuns, timeline, type RunsSummary } from './history';
+import { fetchRunsSince, lastCompletionMs, summarizeRuns, timeline, type RunsSummary } from './history';
 import { describeCpu, processCpuSeconds, watchCpu, type CpuUsage } from './machine';
 import { addRow, fmt, kib, percentile, say, seconds } from './report';
 import type { BenchStack } from './stack';
@@ -201,10 +201,23 @@ async function measureWorkflow(
   const delta = counterDelta(before, await worker.freshCounters());
   const calls = stack.emulator.calls().total - callsBefore;
   const runs = await summarizeRuns(stack.client, workflowId);
-  const wallMs = Date.parse(status.lastSyncAt ?? '') - runs.firstStart.getTime();
+  // The later of the workflow's own record of the sync's end and the server's record of the last
+  // page's recording (a local activity's time is the workflow's clock, which lags by its tasks).
+  // The status may answer before the task that ran the last recording has completed; the run that
+  // holds it may have continued as new since (a mapping's stagger can end its first run early).
+  const events = await waitFor(
+    'the last recording in the history',
+    async () => {
+      const found = (await fetchRunsSince(stack.client, workflowId, runs.firstStart.getTime())).flat();
+      return lastCompletionMs(found, 'persistNewFiles') !== undefined ? found : undefined;
+    },
+    { timeoutMs: 60_000, everyMs: 50 },
+  );
+  const endMs = Math.max(Date.parse(status.lastSyncAt ?? ''), lastCompletionMs(events, 'persistNewFiles') ?? NaN);
+  const wallMs = endMs - runs.firstStart.getTime();
   const live = await fx.repos.files.countLive(mapping._id);
   const memory = worker.memory();
-  const steps = args.timeline ? timeline(await fetchEvents(stack.client, workflowId)) : [];
+  const steps = args.timeline ? timeline(events) : [];
   await handle.terminate('bench done').catch(() => undefined);
   await worker.stop();
   if (live !== n) throw new Error(`the workflow recorded ${live} files, not ${n}`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { cycleTimings } from '../../bench/history';
+import { cycleTimings, lastCompletionMs } from '../../bench/history';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -55,5 +55,36 @@ describe('bench cycle timings', () => {
     const events = run(0, 30, { continued: false, taskWaitMs: 25 }).slice(0, 6);
     const [timing] = cycleTimings(events, 0, INTERVAL + 5_030);
     assert.deepEqual(timing, { dueMs: INTERVAL + 30, lagMs: 5_000, censored: true });
+  });
+
+  it("a sync's end is the server's record of its last recording, as an activity or a local activity's marker", () => {
+    const marker = (type: string, ms: number): HistoryEvent => ({
+      eventType: EventType.EVENT_TYPE_MARKER_RECORDED,
+      eventTime: at(ms),
+      markerRecordedEventAttributes: {
+        markerName: 'core_local_activity',
+        details: { data: { payloads: [{ data: Buffer.from(JSON.stringify({ seq: 1, activity_type: type })) }] } },
+      },
+    });
+    const events: HistoryEvent[] = [
+      // fromObject turns the ids into the protobuf's 64-bit numbers.
+      temporal.api.history.v1.HistoryEvent.fromObject({
+        eventId: 5,
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        eventTime: { seconds: 1 },
+        activityTaskScheduledEventAttributes: { activityType: { name: 'persistNewFiles' } },
+      }),
+      temporal.api.history.v1.HistoryEvent.fromObject({
+        eventId: 7,
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        eventTime: { seconds: 1, nanos: 200_000_000 },
+        activityTaskCompletedEventAttributes: { scheduledEventId: 5 },
+      }),
+      marker('persistNewFiles', 1_500),
+      marker('listFolder', 1_600),
+    ];
+    assert.equal(lastCompletionMs(events, 'persistNewFiles'), 1_500);
+    assert.equal(lastCompletionMs(events.slice(0, 2), 'persistNewFiles'), 1_200);
+    assert.equal(lastCompletionMs(events, 'recordMappingState'), undefined);
   });
 });
