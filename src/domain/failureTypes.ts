@@ -6,6 +6,10 @@ export const FailureTypes = {
   mappingGone: 'MappingGone',
   rateLimited: 'DropboxRateLimited',
   badRequest: 'DropboxBadRequest',
-  /** A kept listing page was replaced before it was read: the cycle ends and the page is listed again. */
+  /**
+   * A listed page is gone before it was read: replaced in MongoDB by a later listing, or held by
+   * another worker than the one reading it. The listing starts again from the saved cursor (in the
+   * same cycle on one worker, a few times at most; otherwise in the next cycle).
+   */
   listingPageMissing: 'ListingPageMissing',
 } as const;
