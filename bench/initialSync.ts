@@ -205,15 +205,16 @@ async function measureWorkflow(
   // page's recording (a local activity's time is the workflow's clock, which lags by its tasks).
   // The status may answer before the task that ran the last recording has completed; the run that
   // holds it may have continued as new since (a mapping's stagger can end its first run early).
-  const events = await waitFor(
+  const { events, recordedMs } = await waitFor(
     'the last recording in the history',
     async () => {
       const found = (await fetchRunsSince(stack.client, workflowId, runs.firstStart.getTime())).flat();
-      return lastCompletionMs(found, 'persistNewFiles') !== undefined ? found : undefined;
+      const last = lastCompletionMs(found, 'persistNewFiles');
+      return last !== undefined ? { events: found, recordedMs: last } : undefined;
     },
     { timeoutMs: 60_000, everyMs: 50 },
   );
-  const endMs = Math.max(Date.parse(status.lastSyncAt ?? ''), lastCompletionMs(events, 'persistNewFiles') ?? NaN);
+  const endMs = Math.max(Date.parse(status.lastSyncAt ?? ''), recordedMs);
   const wallMs = endMs - runs.firstStart.getTime();
   const live = await fx.repos.files.countLive(mapping._id);
   const memory = worker.memory();

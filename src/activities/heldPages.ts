@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LISTING_PAGE_SLOTS } from '../db/listingPagesRepository';
 import type { ListedPage, ListingPageRecord, ListingPageRef } from '../domain/types';
 
 /** Entries a worker holds by default: ≈ 450 bytes each in memory, so ≈ 45 MB at most. */
@@ -95,7 +96,7 @@ export function createHeldPages({
     },
 
     releaseAll(mappingId) {
-      for (const slot of [0, 1, 2, 3] as const) drop(slotId(mappingId, slot));
+      for (const slot of LISTING_PAGE_SLOTS) drop(slotId(mappingId, slot));
     },
 
     entries: () => held,

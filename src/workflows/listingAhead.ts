@@ -69,7 +69,8 @@ async function listOnce(run: ListingRun, placement: ListingPlacement, progress: 
   const { s } = run;
   const { mappingId } = run.input;
   const onWorker = placement === 'onWorker';
-  const check = onWorker ? localRecords : records;
+  // Where the pages are checked and recorded: beside the listing, or by any worker.
+  const steps = onWorker ? localRecords : records;
   let listed = 0;
   // A page past the worker's budget is kept in MongoDB: the last page then drops it from there.
   let spilled = false;
@@ -98,7 +99,7 @@ async function listOnce(run: ListingRun, placement: ListingPlacement, progress: 
     const { page, cursor, hasMore, counts } = summary;
     if (page && !page.onWorker) spilled = true;
     // Checked here too: an idle cycle's empty page then costs no async call, no promise.
-    const rejectedFileIds = hasNames(summary) ? await checkKeptPage(run, summary, check) : undefined;
+    const rejectedFileIds = hasNames(summary) ? await checkKeptPage(run, summary, steps) : undefined;
     if (rejectedFileIds) progress.changed = true;
     return { cursor, hasMore, rejectedFileIds: rejectedFileIds ?? [], additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
   }
@@ -125,8 +126,7 @@ async function listOnce(run: ListingRun, placement: ListingPlacement, progress: 
       recordings.push({ done, additive: true });
       return;
     }
-    const recorder = onWorker ? localRecords : records;
-    const persisted = recorder.persistNewFiles({
+    const persisted = steps.persistNewFiles({
       ...input,
       ...(isFirstListing(run) ? { firstListing: true } : {}),
       ...(onWorker && !spilled ? { heldOnly: true } : {}),
