@@ -7,7 +7,6 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts
-COPY test ./test
 # Compiles to dist/ and prebuilds dist/workflow-bundle.js, which the compiled worker loads.
 RUN npm run build
 

@@ -7,7 +7,7 @@ import { collections } from '../src/db/collections';
 import { planListedFiles } from '../src/db/filePlan';
 import type { ListedFile } from '../src/domain/types';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src/workflows/definitions';
-import { sdkClientFor } from '../test/support/dropboxEmulator/index';
+import { sdkClientFor } from '../src/dev/dropboxEmulator/index';
 import type { BenchArgs } from './args';
 import { openFixture, waitFor, type Fixture } from './fixture';
 import { fetchRunsSince, lastCompletionMs, summarizeRuns, timeline, type RunsSummary } from './history';

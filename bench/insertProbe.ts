@@ -16,7 +16,7 @@ import { createRepositories } from '../src/db/repositories';
 import { startFerretDb } from '../src/dev/servers';
 import { defaultCacheDir, installTools } from '../src/dev/tools';
 import type { ListedFile } from '../src/domain/types';
-import { sdkClientFor, startDropboxEmulator } from '../test/support/dropboxEmulator/index';
+import { sdkClientFor, startDropboxEmulator } from '../src/dev/dropboxEmulator/index';
 import { listFilesWithSdk } from './initialSync';
 import { findDescendants, processCpuSeconds } from './machine';
 

@@ -16,7 +16,7 @@ import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
 import { defaultCacheDir, installTools } from '../src/dev/tools';
 import { ensureIndexes } from '../src/db/collections';
 import { connectMongo } from '../src/db/mongo';
-import { startDropboxEmulator, type DropboxEmulator } from '../test/support/dropboxEmulator/index';
+import { startDropboxEmulator, type DropboxEmulator } from '../src/dev/dropboxEmulator/index';
 import { findDescendants } from './machine';
 
 export interface BenchStack {

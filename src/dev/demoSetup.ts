@@ -1,4 +1,4 @@
-import type { DemoSeed } from '../../test/support/dropboxEmulator/index';
+import type { DemoSeed } from './dropboxEmulator/index';
 import type { DemoRecord, DevState } from './devState';
 
 interface ApiCall {

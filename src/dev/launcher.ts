@@ -15,7 +15,7 @@ import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
 import { createLogger } from '../log';
 import { startWorker, workerRuntimeOptions } from '../worker';
-import { seedDemo, startDropboxEmulator } from '../../test/support/dropboxEmulator/index';
+import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
 import { preferredOrFreePort } from './ports';

@@ -1,7 +1,7 @@
 /** Organizations, projects, users and Dropbox accounts for API tests, made through the API itself. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { TokenOptions } from '../support/dropboxEmulator/index';
+import type { TokenOptions } from '../../src/dev/dropboxEmulator/index';
 import type { ApiAnswer, ApiHarness } from './harness';
 
 export interface TestUser {

@@ -21,7 +21,7 @@ import { createDropboxClient } from '../../src/dropbox/client';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
-import { type DropboxEmulator, startDropboxEmulator } from '../support/dropboxEmulator/index';
+import { type DropboxEmulator, startDropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 import { connectDevServer, type DevServerClient } from '../support/servers';
 import { requireEnv, uniqueDbName } from '../support/testEnv';
 

@@ -6,7 +6,7 @@
 import type { Repositories } from '../../src/db/repositories';
 import type { Connection } from '../../src/domain/types';
 import type { TokenCipher } from '../../src/security/tokenCipher';
-import type { AccountInput, DropboxEmulator } from './dropboxEmulator/index';
+import type { AccountInput, DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 
 export interface ConnectedAccount {
   accountId: string;

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectAccount } from './connectedAccount';
 import { openTestDb, type TestDb } from '../db/testDb';
-import { startDropboxEmulator, type DropboxEmulator } from './dropboxEmulator/index';
+import { startDropboxEmulator, type DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 
 export const FOLDER = '/Projects/Tower B';
 

@@ -32,7 +32,7 @@ import { createTokenCipher } from '../../../src/security/tokenCipher';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../../../src/workflows/definitions';
 import { assertFolderRecordedExactly, listFolderTruth, type FolderCheck } from './folderCheck';
 import { connectAccount } from '../../support/connectedAccount';
-import { startDropboxEmulator, type DropboxEmulator } from '../../support/dropboxEmulator/index';
+import { startDropboxEmulator, type DropboxEmulator } from '../../../src/dev/dropboxEmulator/index';
 import { requireEnv } from '../../support/testEnv';
 
 const root = resolve(__dirname, '..', '..', '..');

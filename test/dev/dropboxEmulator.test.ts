@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Dropbox, files } from 'dropbox';
-import { type DropboxEmulator, sdkClientFor, seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
+import { type DropboxEmulator, sdkClientFor, seedDemo, startDropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 
 interface SdkError {
   status: number;

@@ -1,5 +1,5 @@
 /**
- * Runs the emulator by hand: `PORT=8787 tsx test/support/dropboxEmulator/main.ts`.
+ * Runs the emulator by hand: `PORT=8787 tsx src/dev/dropboxEmulator/main.ts`.
  * SEED_DEMO=1 also creates the demo account and prints its token. Stops on Ctrl-C.
  */
 import { seedDemo, startDropboxEmulator } from './index';
