@@ -7,7 +7,9 @@ import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
 import { mappingsRouter } from './mappingsRouter';
+import { methodNotAllowed } from './methodNotAllowed';
 import { openApiRouter } from './openapi';
+import { OPERATIONS } from './openapiOperations';
 import { requireProjectAdmin } from './projectAccess';
 import { requestLog } from './requestLog';
 
@@ -37,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(mappingsRouter(deps));
   app.use(mappingRecordsRouter(deps));
 
+  app.use(methodNotAllowed(OPERATIONS));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.log));
   return app;

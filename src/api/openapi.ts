@@ -37,19 +37,24 @@ function parameters(op: Operation): JsonSchema[] {
   return out;
 }
 
+// The server answers 431 before any route is chosen (clientErrors.ts), so every route can give it.
+const HEADERS_TOO_LARGE = { 431: ['headers_too_large'] };
+
 const COMMON_ERRORS: Record<Operation['auth'], Record<number, string[]>> = {
-  none: {},
+  none: HEADERS_TOO_LARGE,
   root: {
     400: ['invalid_request', 'invalid_json'],
     401: ['unauthorized'],
     403: ['forbidden'],
     413: ['payload_too_large'],
+    ...HEADERS_TOO_LARGE,
   },
   admin: {
     400: ['invalid_request', 'invalid_json'],
     401: ['unauthorized'],
     403: ['forbidden', 'feature_disabled'],
     413: ['payload_too_large'],
+    ...HEADERS_TOO_LARGE,
   },
 };
 

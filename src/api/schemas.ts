@@ -9,8 +9,11 @@
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 
+// Patterns rather than refinements, so the OpenAPI document states the same rules. JSON Schema
+// patterns are unanchored and ECMA-262, as JavaScript's: \S is what String#trim keeps.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/u;
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/u;
+const NOT_BLANK = /\S/u;
 
 const id = (what: string) =>
   z.string().regex(ID_PATTERN, `must be ${what} id as the API returns it`).describe(`The ${what} id`);
@@ -18,20 +21,25 @@ const id = (what: string) =>
 const name = (what: string) =>
   z
     .string()
-    .trim()
-    .min(1, 'must not be empty')
+    // Limits apply to what is sent; the spaces around it are dropped afterwards.
     .max(200, 'must be at most 200 characters')
-    .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')
-    .describe(`The ${what}'s name`);
+    .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters')
+    .regex(NOT_BLANK, 'must not be empty')
+    .trim()
+    .describe(`The ${what}'s name; spaces around it are dropped`);
 
-const email = z.email('must be an email address').max(254, 'must be at most 254 characters');
+// The document says `format: email` (RFC 5321), which caps the part before "@" at 64 characters.
+const email = z
+  .email('must be an email address')
+  .max(254, 'must be at most 254 characters')
+  .regex(/^[^@]{1,64}@/u, 'must have at most 64 characters before "@"');
 
 // Dropbox paths are at most 4096 characters; "" and "/" both name the root.
 // "" and "/" name the root; text that is only whitespace is a mistake, not the root.
 const dropboxPath = z
   .string()
   .max(4096, 'must be at most 4096 characters')
-  .refine((v) => v === '' || v.trim() !== '', 'must not be only whitespace; use "/" for the root');
+  .regex(/^$|\S/u, 'must not be only whitespace; use "/" for the root');
 
 // Dropbox access tokens are opaque; today's are ~150 characters, refresh-era ones longer.
 const accessToken = z
@@ -41,13 +49,14 @@ const accessToken = z
   .regex(/^[\x21-\x7e]+$/u, 'must be the token as Dropbox issued it (printable ASCII, no spaces)')
   .describe('A Dropbox access token with the files.metadata.read and account_info.read scopes');
 
-/** Non-negative decimal integers in a query string. */
+/** Non-negative decimal integers in a query string, documented as the integers they are. */
 const queryInteger = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,7}$/u, 'must be a whole number')
+    .refine((v) => /^\d{1,7}$/u.test(v), 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .meta({ type: 'integer', minimum: min, maximum: max });
 
 // --- path parameters -------------------------------------------------------------------------
 
@@ -70,7 +79,9 @@ export const createOrgBody = z.strictObject({
 
 export const updateOrgBody = z
   .strictObject({ name: name('organization').optional(), features: features.optional() })
-  .refine((b) => b.name !== undefined || b.features !== undefined, 'must change "name" or "features"');
+  .refine((b) => b.name !== undefined || b.features !== undefined, 'must change "name" or "features"')
+  // The refinement, as the document states it: both fields are optional, one is needed.
+  .meta({ minProperties: 1 });
 
 export const createProjectBody = z.strictObject({ name: name('project') });
 
@@ -94,17 +105,18 @@ export const browseFoldersQuery = z.strictObject({
   path: dropboxPath.optional().describe('The folder to list, e.g. /Projects; the root when left out'),
 });
 
+// A folder name: not empty, ".", "..", nor holding "/" or "\\".
+const FOLDER_NAME = String.raw`(?:[^/\\.][^/\\]*|\.[^/\\.][^/\\]*|\.\.[^/\\]+)`;
+// A folder inside the project ("Drawings/Structural"), never a path that could climb out of it;
+// spaces around the whole are allowed, as they are trimmed.
+const FOLDER_PATH = new RegExp(String.raw`^\s*(?=\S)${FOLDER_NAME}(?:/${FOLDER_NAME})*(?<=\S)\s*$`, 'u');
+
 export const targetFolder = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters')
-  // A folder inside the project ("Drawings/Structural"), never a path that could climb out of it.
-  .refine(
-    (v) => !v.includes('\\') && v.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
-    'must be folder names separated by "/", without "\\", empty, "." or ".." parts',
-  );
+  .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters')
+  .regex(FOLDER_PATH, 'must be folder names separated by "/", without "\\", empty, "." or ".." parts')
+  .trim();
 
 export const createMappingBody = z.strictObject({
   connectionId: id('connection'),

@@ -12,9 +12,11 @@ export function dropboxPathKey(path: string): string {
   return normalizeDropboxPath(path).toLowerCase();
 }
 
-/** Why a path cannot name a Dropbox folder, or undefined when it can. */
+/**
+ * Why a path cannot name a Dropbox folder, or undefined when it can. Its length is the request
+ * schema's to limit, on what is sent: the "/" added here must not make a valid request invalid.
+ */
 export function dropboxPathProblem(path: string): string | undefined {
-  if (path.length > 4096) return 'is longer than 4096 characters';
   const segments = normalizeDropboxPath(path).split('/').slice(1);
   if (segments.some((s) => s === '')) return 'has an empty segment ("//")';
   if (segments.some((s) => s === '.' || s === '..')) return 'has a "." or ".." segment';
