@@ -189,7 +189,15 @@ describe('request targets: ids, queries, paths, routes', () => {
   it('answers unknown routes with 404 not_found in the error shape', async () => {
     assertError(await h.call('GET', '/v2/anything', { key: h.rootKey }), 404, 'not_found');
     assertError(await h.call('GET', '/nothing-here'), 404, 'not_found');
-    assertError(await h.call('DELETE', '/v1/orgs', { key: h.rootKey }), 404, 'not_found');
+  });
+
+  it('answers a documented path asked with another method with 405 and the methods it takes', async () => {
+    const remove = await h.call('DELETE', '/v1/orgs', { key: h.rootKey });
+    assertError(remove, 405, 'method_not_allowed');
+    assert.equal(remove.headers.get('allow'), 'POST');
+    const put = await h.call('PUT', '/healthz');
+    assertError(put, 405, 'method_not_allowed');
+    assert.equal(put.headers.get('allow'), 'GET, HEAD');
   });
 
   it('keeps answers JSON and hides the framework', async () => {
