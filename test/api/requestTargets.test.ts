@@ -198,6 +198,8 @@ describe('request targets: ids, queries, paths, routes', () => {
     const put = await h.call('PUT', '/healthz');
     assertError(put, 405, 'method_not_allowed');
     assert.equal(put.headers.get('allow'), 'GET, HEAD');
+    // An id that is not an id names no resource: 404, whatever the method.
+    assertError(await h.call('POST', '/v1/orgs/%7B%7D', { key: h.rootKey }), 404, 'not_found');
   });
 
   it('keeps answers JSON and hides the framework', async () => {
