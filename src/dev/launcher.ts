@@ -14,7 +14,8 @@ import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
 import { createLogger } from '../log';
-import { startWorker, workerRuntimeOptions } from '../worker';
+import { connectTemporalWorker, startWorker, workerRuntimeOptions } from '../worker';
+import { makeVersionCurrent } from '../workerDeployment';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
@@ -91,6 +92,12 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
     await worker.done;
   });
+  // This checkout's build becomes the deployment's current version, so the mappings run on it.
+  const deployment = await connectTemporalWorker(config);
+  await makeVersionCurrent(deployment.workflowService, config.temporal.namespace, worker.version).finally(() =>
+    deployment.close(),
+  );
+  say(`worker deployment ${worker.version.deploymentName}, current build ${worker.version.buildId}`);
   const api = await startApi(config, log.child({ service: 'api' }));
   stops.unshift(() => api.stop());
 
