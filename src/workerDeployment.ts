@@ -30,7 +30,8 @@ export function workerBuildId(config: Pick<WorkerConfig, 'deployment'>): string 
     const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
     return `${version}-${commit.toString().trim()}`;
   } catch {
-    const bundle = path.join(ROOT, 'workflow-bundle.js');
+    // Where the compiled worker loads it from (src/worker.ts): dist/workflow-bundle.js.
+    const bundle = path.resolve(__dirname, '../workflow-bundle.js');
     if (!existsSync(bundle)) {
       throw new ConfigError('WORKER_BUILD_ID is missing, and there is no git commit or workflow bundle to derive it from');
     }
