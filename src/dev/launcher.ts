@@ -82,6 +82,10 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
   }
   if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
+  // One build id across restarts: the development database's mappings are pinned to it, and a
+  // build id per commit would leave them pinned to a build no worker runs any more. A changed
+  // workflow then replays their runs, as it would without versioning (README, rollouts).
+  env.WORKER_BUILD_ID ??= 'dev';
 
   const config = readApiConfig(env);
   const log = createLogger({ level: config.logLevel });
