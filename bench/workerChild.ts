@@ -18,6 +18,7 @@ import { readWorkerConfig } from '../src/config';
 import { connectMongo } from '../src/db/mongo';
 import { createLogger } from '../src/log';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker, workerRuntimeOptions } from '../src/worker';
+import { makeVersionCurrent } from '../src/workerDeployment';
 
 export interface WorkerCounters {
   commands: Record<string, number>;
@@ -131,9 +132,12 @@ async function main(): Promise<void> {
     emit('counters', counters);
   }, 250);
   const stopSampling = sampleMainThread();
+  const running = worker.run();
+  // Ready once this build is the deployment's current version (the same build for every bench worker).
+  await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
   emit('ready');
   try {
-    await worker.run();
+    await running;
   } finally {
     clearInterval(timer);
     stopSampling();

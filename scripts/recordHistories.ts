@@ -19,6 +19,7 @@ import { defaultCacheDir, installTools } from '../src/dev/tools';
 import type { Mapping } from '../src/domain/types';
 import { silentLogger } from '../src/log';
 import { workflowSource } from '../src/worker';
+import { makeVersionCurrent, workerDeploymentOptions } from '../src/workerDeployment';
 import { DEFAULT_CYCLES_PER_RUN } from '../src/workflows/folderSyncWorkflow';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src/workflows/definitions';
 import { installQuietRuntime } from '../test/support/quietRuntime';
@@ -154,7 +155,6 @@ async function startWithInput(
   files: number,
   extra: Record<string, number>,
   shortening = 0,
-  options: { workflowTaskTimeout?: string } = {},
 ) {
   const { fx } = ctx;
   const path = `${FOLDER}/${name}`;
@@ -163,7 +163,6 @@ async function startWithInput(
   const cyclesPerRun = extra.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
   const mapping = await fx.newMapping(path, { cyclesPerRun, shortening });
   const first = await ctx.client.workflow.start('folderSyncWorkflow', {
-    ...options,
     taskQueue: ctx.taskQueue,
     workflowId: folderSyncWorkflowId(mapping._id),
     args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL_MS, ...extra }],
@@ -171,16 +170,10 @@ async function startWithInput(
   return { mapping, path, first, latest: ctx.client.workflow.getHandle(first.workflowId) };
 }
 
-/**
- * The first run of a workflow that continued as new mid-listing, and the run that finished it. A
- * listing's history grows only when its task heartbeats: slow Dropbox calls and a 1 s task timeout
- * make it heartbeat every 0.8 s of a listing that takes seconds.
- */
+/** The first run of a workflow that continued as new mid-listing, and the run that finished it. */
 async function recordContinueAsNew(ctx: Context): Promise<Record<string, WorkflowHandle>> {
   ctx.fx.emulator.setFaults({ latencyMs: 250 });
-  const { mapping, first, latest } = await startWithInput(ctx, 'Large', 300, { continueAsNewAfterEvents: 30 }, 0, {
-    workflowTaskTimeout: '1 second',
-  });
+  const { mapping, first, latest } = await startWithInput(ctx, 'Large', 300, { continueAsNewAfterEvents: 30 });
   await until(latest, 'the listing across runs', (s) => s.runs >= 2 && cycles(1)(s));
   ctx.fx.emulator.setFaults({ latencyMs: 0 });
   await ctx.workflows.signal(mapping, 'unmap');
@@ -261,11 +254,14 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   cleanups.unshift(() => fx.close());
   const taskQueue = `record-histories-${Date.now()}`;
   const nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  // Versioned as the product's workers are, under a deployment of its own.
+  const version = { deploymentName: 'record-histories', buildId: `record-${Date.now()}` };
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
     activities: createActivities(fx.deps),
     ...workflowSource(),
+    workerDeploymentOptions: workerDeploymentOptions(version),
   });
   const running = worker.run();
   cleanups.unshift(async () => {
@@ -273,6 +269,7 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
     await running;
     await nativeConnection.close();
   });
+  await makeVersionCurrent(nativeConnection.workflowService, 'default', version);
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
   cleanups.unshift(() => connection.close());
   const client = new Client({ connection });

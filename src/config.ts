@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_HELD_ENTRIES } from './activities/heldPages';
 import { DEFAULT_SPECIAL_CHARACTERS } from './domain/pathPolicy';
 
 /** Durations as people write them: `250ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
@@ -49,15 +48,12 @@ const baseSchema = z.object({
   SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  // Not 0, the SDK's "no cache": with it, tasks that run local activities fail or time out and run again (BENCHMARKS.md).
-  WORKFLOW_CACHE_SIZE: z.coerce
-    .number()
-    .int()
-    .min(2, 'must be 2 or more: the workflow runs local activities, which need a workflow cache')
-    .optional(),
+  // 0 is the SDK's "no cache": every workflow task replays its run's history.
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).optional(),
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
-  // 0 holds nothing: every listed page goes through MongoDB, as listings spread over workers do.
-  HELD_LISTING_ENTRIES: z.coerce.number().int().min(0).default(DEFAULT_HELD_ENTRIES),
+  // Worker Deployment Versioning: a mapping's run stays on the build it started on (README, rollouts).
+  WORKER_DEPLOYMENT_NAME: z.string().min(1).default('dropbox-folder-sync'),
+  WORKER_BUILD_ID: z.string().regex(/^[\w.+-]{1,255}$/u, 'must be letters, digits and . _ + - only').optional(),
 });
 
 const apiSchema = baseSchema.extend({
@@ -102,8 +98,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
     /** Where the worker serves the SDK's Prometheus metrics (`/metrics`); none when absent. */
     metricsAddress: env.METRICS_ADDRESS,
-    /** Listed entries a worker holds in memory between listing and recording them. */
-    heldListingEntries: env.HELD_LISTING_ENTRIES,
+    /** The worker's deployment; its build id is WORKER_BUILD_ID, or the package version and commit. */
+    deployment: { name: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID },
   };
 }
 

@@ -11,7 +11,9 @@ import { createDropboxClient } from './dropbox/client';
 import { createLogger, type Logger } from './log';
 import { createTokenCipher } from './security/tokenCipher';
 import { workflowBundleOptions } from './workflowBundle';
+import { workerDeploymentOptions, workerDeploymentVersion } from './workerDeployment';
 import type { Db } from 'mongodb';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 
 /** A prebuilt bundle (from `npm run build`) starts faster and is what production runs. */
 const PREBUILT_BUNDLE = path.resolve(__dirname, '../workflow-bundle.js');
@@ -31,7 +33,6 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     openToken: (sealed) => cipher.open(sealed),
     pathPolicy: createPathPolicy(config.specialCharacters),
     pageLimit: config.dropbox.pageLimit,
-    heldEntries: config.heldListingEntries,
     log,
   };
 }
@@ -66,6 +67,7 @@ export async function createSyncWorker(options: {
     taskQueue: options.config.taskQueue,
     activities: createActivities(options.deps),
     ...workflowSource(),
+    workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(options.config)),
     // A mapping whose workflow is not cached replays its whole history every cycle: with more
     // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
     ...(options.config.workflowCacheSize ? { maxCachedWorkflows: options.config.workflowCacheSize } : {}),
@@ -75,6 +77,8 @@ export async function createSyncWorker(options: {
 
 export interface RunningWorker {
   worker: Worker;
+  /** The deployment version it runs as; someone makes it current (README, rollouts). */
+  version: WorkerDeploymentVersion;
   /** Resolves once the worker has stopped and its connections are closed. */
   done: Promise<void>;
 }
@@ -85,8 +89,11 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await ensureIndexes(db);
   const connection = await connectTemporalWorker(config);
   const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
+  const { deploymentName, buildId } = worker.options.workerDeploymentOptions!.version;
   log.info('worker started', {
     taskQueue: config.taskQueue,
+    deploymentName,
+    buildId,
     namespace: config.temporal.namespace,
     ...(config.metricsAddress ? { metrics: `http://${config.metricsAddress}/metrics` } : {}),
   });
@@ -98,7 +105,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
       log.info('worker stopped');
     }
   })();
-  return { worker, done };
+  return { worker, version: { deploymentName, buildId }, done };
 }
 
 async function main(): Promise<void> {

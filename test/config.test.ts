@@ -35,19 +35,17 @@ describe('configuration', () => {
   it('reads the workflow cache size a worker is given, and leaves the SDK default otherwise', () => {
     assert.equal(readWorkerConfig(valid).workflowCacheSize, undefined);
     assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '6000' }).workflowCacheSize, 6000);
-    assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '1' }), /WORKFLOW_CACHE_SIZE/u);
-    assert.throws(
-      () => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '0' }),
-      /WORKFLOW_CACHE_SIZE must be 2 or more: the workflow runs local activities/u,
-    );
+    assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '0' }).workflowCacheSize, 0, 'no cache: every task replays');
+    assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '-1' }), /WORKFLOW_CACHE_SIZE/u);
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
   });
 
-  it('reads how many listed entries a worker may hold in memory: 100,000 by default, 0 for none', () => {
-    assert.equal(readWorkerConfig(valid).heldListingEntries, 100_000);
-    assert.equal(readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '0' }).heldListingEntries, 0);
-    assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '-1' }), /HELD_LISTING_ENTRIES/u);
-    assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: 'many' }), /HELD_LISTING_ENTRIES/u);
+  it('reads the worker deployment: dropbox-folder-sync by default, a build id only when WORKER_BUILD_ID is set', () => {
+    assert.deepEqual(readWorkerConfig(valid).deployment, { name: 'dropbox-folder-sync', buildId: undefined });
+    const set = readWorkerConfig({ ...valid, WORKER_DEPLOYMENT_NAME: 'sync-eu', WORKER_BUILD_ID: '0.2.0-abc123' });
+    assert.deepEqual(set.deployment, { name: 'sync-eu', buildId: '0.2.0-abc123' });
+    assert.throws(() => readWorkerConfig({ ...valid, WORKER_BUILD_ID: 'with space' }), /WORKER_BUILD_ID/u);
+    assert.throws(() => readWorkerConfig({ ...valid, WORKER_DEPLOYMENT_NAME: '' }), /WORKER_DEPLOYMENT_NAME/u);
   });
 
   it('reads where the worker serves its metrics, host:port or nothing', () => {

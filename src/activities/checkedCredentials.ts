@@ -13,8 +13,6 @@ export interface CheckedCredentials {
   keep(mappingId: string, loaded: MappingCredentials): void;
   /** The entry the last check kept for this mapping, if recent; it is removed either way. */
   take(mappingId: string): MappingCredentials | undefined;
-  /** The same, left in place: a listing on one worker reads it for each of its pages. */
-  peek(mappingId: string): MappingCredentials | undefined;
 }
 
 export function createCheckedCredentials(now: () => number = Date.now): CheckedCredentials {
@@ -39,10 +37,6 @@ export function createCheckedCredentials(now: () => number = Date.now): CheckedC
       if (!entry) return undefined;
       entries.delete(mappingId);
       return now() - entry.at < HAND_OFF_MS ? entry.loaded : undefined;
-    },
-    peek(mappingId) {
-      const entry = entries.get(mappingId);
-      return entry && now() - entry.at < HAND_OFF_MS ? entry.loaded : undefined;
     },
   };
 }

@@ -63,8 +63,6 @@ export interface ActivityDeps {
   openToken(sealed: SealedToken): string;
   pathPolicy: PathPolicy;
   pageLimit: number;
-  /** Listed entries the worker holds in memory between listing and recording (HELD_LISTING_ENTRIES). */
-  heldEntries?: number;
   log: Logger;
   now?: () => Date;
 }

@@ -14,8 +14,6 @@ export async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
   } catch {
     return work();
   }
-  // A local activity has no heartbeat: its workflow task's own heartbeat covers it.
-  if (context.info.isLocal) return work();
   const active = context;
   const timer = setInterval(() => active.heartbeat(), HEARTBEAT_EVERY_MS);
   try {

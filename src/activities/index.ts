@@ -1,6 +1,6 @@
 import { createCheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
-import { createHeldPages } from './heldPages';
+import { withHeartbeats } from './heartbeat';
 import { createKnownMappings } from './knownMappings';
 import { createListFolder } from './listFolder';
 import { createPersistNewFiles } from './persistNewFiles';
@@ -11,21 +11,22 @@ import { createValidateToken } from './validateToken';
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
-  // One per worker: a cycle's token check and listing run on the worker that ran its task.
+  // One per worker. A cycle's token check hands what it loaded to the listing that follows when
+  // both run on this worker (usual, not needed: any worker may run either).
   const sources = {
     mappings: createKnownMappings((id) => deps.repos.mappings.getById(id), {
       now: () => (deps.now?.() ?? new Date()).getTime(),
     }),
     checked: createCheckedCredentials(),
   };
-  // A listing that runs on this worker holds its pages here between listing and recording.
-  const held = createHeldPages({ ...(deps.heldEntries !== undefined ? { maxEntries: deps.heldEntries } : {}) });
+  const validateToken = createValidateToken(deps, sources);
   return {
-    validateToken: createValidateToken(deps, sources),
-    listFolder: createListFolder(deps, sources, held),
-    rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps, held),
-    persistNewFiles: createPersistNewFiles(deps, held),
-    recordMappingState: createRecordMappingState(deps, held),
+    // Heartbeats, as every Dropbox call does: a worker that died mid-call is noticed in seconds.
+    validateToken: (...args: Parameters<typeof validateToken>) => withHeartbeats(() => validateToken(...args)),
+    listFolder: createListFolder(deps, sources),
+    rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps),
+    persistNewFiles: createPersistNewFiles(deps),
+    recordMappingState: createRecordMappingState(deps),
   };
 }
 

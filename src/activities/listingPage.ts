@@ -2,30 +2,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../domain/failureTypes';
 import type { ListingPageRecord, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
-import type { HeldPages } from './heldPages';
 
 // The cursor has not moved past a missing page, so listing from it again finds the page.
 function missing(mappingId: string, ref: ListingPageRef) {
   return ApplicationFailure.nonRetryable(
-    ref.onWorker
-      ? `Listing page ${ref.pageId} of mapping ${mappingId} is not held on this worker; it will be listed again`
-      : `Listing page ${ref.pageId} of mapping ${mappingId} is no longer kept; it will be listed again`,
+    `Listing page ${ref.pageId} of mapping ${mappingId} is no longer kept; it will be listed again`,
     FailureTypes.listingPageMissing,
   );
 }
 
 /** The page `listFolder` kept, which must still be there: it is recorded only after this step. */
-export async function requireKeptPage(
-  deps: ActivityDeps,
-  held: HeldPages,
-  mappingId: string,
-  ref: ListingPageRef,
-): Promise<ListingPageRecord> {
-  if (ref.onWorker) {
-    const page = held.get(mappingId, ref);
-    if (!page) throw missing(mappingId, ref);
-    return page;
-  }
+export async function requireKeptPage(deps: ActivityDeps, mappingId: string, ref: ListingPageRef): Promise<ListingPageRecord> {
   const found = await deps.repos.listingPages.find(mappingId, ref);
   if (found.status !== 'kept') throw missing(mappingId, ref);
   return found.page;
@@ -34,16 +21,9 @@ export async function requireKeptPage(
 /**
  * The page to record, or null when its slot in `listing_pages` is empty: an earlier attempt
  * recorded it and dropped the listing's pages (its completion was lost). A slot holding another
- * page means a later listing replaced this one. A page held on a worker that no longer holds it
- * (another worker runs the workflow now) is listed again, recorded or not: recording is idempotent.
+ * page means a later listing replaced this one.
  */
-export async function pageToRecord(
-  deps: ActivityDeps,
-  held: HeldPages,
-  mappingId: string,
-  ref: ListingPageRef,
-): Promise<ListingPageRecord | null> {
-  if (ref.onWorker) return requireKeptPage(deps, held, mappingId, ref);
+export async function pageToRecord(deps: ActivityDeps, mappingId: string, ref: ListingPageRef): Promise<ListingPageRecord | null> {
   const found = await deps.repos.listingPages.find(mappingId, ref);
   if (found.status === 'kept') return found.page;
   if (found.status === 'gone') return null;

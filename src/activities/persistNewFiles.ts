@@ -1,6 +1,5 @@
 import type { ListedFile, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
-import type { HeldPages } from './heldPages';
 import { withHeartbeats } from './heartbeat';
 import { pageToRecord } from './listingPage';
 
@@ -15,13 +14,8 @@ export interface PersistInput {
    * per page (on FerretDB each write holds up the next page's inserts).
    */
   endsListing?: boolean;
-  /** Every page of this listing was held on the worker: none to drop from `listing_pages`. */
-  heldOnly?: boolean;
   /** Files of the kept page that `rejectSpecialCharacterPaths` refused. */
   rejectedFileIds?: string[];
-  /** From workflows started before pages were kept: the accepted files and deletions themselves. */
-  files?: ListedFile[];
-  deletedPaths?: string[];
   listingGeneration: number;
   /** The last page of a full listing: files that listing did not see are gone. */
   sweep: boolean;
@@ -52,21 +46,18 @@ export interface PersistResult {
  * a path replaces whatever other file was recorded there (deleted and uploaded again, or another
  * file renamed into its place: Dropbox reports only the new file).
  */
-export function createPersistNewFiles(deps: ActivityDeps, held: HeldPages) {
+export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
     return withHeartbeats(async () => {
       const result = await record(input);
-      if (input.endsListing) {
-        held.releaseAll(input.mappingId);
-        if (!input.heldOnly) await deps.repos.listingPages.dropAll(input.mappingId);
-      }
+      if (input.endsListing) await deps.repos.listingPages.dropAll(input.mappingId);
       return result;
     });
   };
 
   async function record(input: PersistInput): Promise<PersistResult> {
-    if (!input.page) return persist(input, input.files ?? [], input.deletedPaths ?? []);
-    const page = await pageToRecord(deps, held, input.mappingId, input.page);
+    if (!input.page) return persist(input, [], []);
+    const page = await pageToRecord(deps, input.mappingId, input.page);
     // The listing's last page, recorded by an attempt whose completion was lost: its counts went with it.
     if (!page) return input.sweep ? persist(input, [], []) : { added: 0, updated: 0, unchanged: 0, deleted: 0 };
     const rejected = new Set(input.rejectedFileIds ?? []);

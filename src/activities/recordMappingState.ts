@@ -1,6 +1,5 @@
 import type { MappingState } from '../domain/mappingState';
 import type { ActivityDeps } from './deps';
-import type { HeldPages } from './heldPages';
 
 export interface RecordStateInput {
   mappingId: string;
@@ -13,7 +12,7 @@ export interface RecordStateInput {
  * Writes the mapping's state where the API reads it when the workflow cannot be asked (worker
  * down). Called on changes only, so an idle cycle writes nothing.
  */
-export function createRecordMappingState(deps: ActivityDeps, held: HeldPages) {
+export function createRecordMappingState(deps: ActivityDeps) {
   return async function recordMappingState(input: RecordStateInput): Promise<void> {
     await deps.repos.mappings.recordState(input.mappingId, {
       state: input.state,
@@ -21,9 +20,6 @@ export function createRecordMappingState(deps: ActivityDeps, held: HeldPages) {
       lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
     });
     // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
-    if (input.state === 'unmapped') {
-      held.releaseAll(input.mappingId);
-      await deps.repos.listingPages.dropAll(input.mappingId);
-    }
+    if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
   };
 }

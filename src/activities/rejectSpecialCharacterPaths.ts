@@ -1,23 +1,13 @@
-import type { ListedFolder, ListingPageRef } from '../domain/types';
+import type { ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
-import type { HeldPages } from './heldPages';
 import { withHeartbeats } from './heartbeat';
 import { requireKeptPage } from './listingPage';
-
-export interface NamedEntry {
-  id: string;
-  name: string;
-  pathDisplay: string;
-  pathLower: string;
-}
 
 export interface RejectInput {
   mappingId: string;
   projectId: string;
-  /** The page `listFolder` kept (or held); or, from workflows started before pages were kept, its entries. */
-  page?: ListingPageRef;
-  files?: NamedEntry[];
-  folders?: ListedFolder[];
+  /** The page `listFolder` kept. */
+  page: ListingPageRef;
 }
 
 export interface RejectResult {
@@ -30,16 +20,14 @@ export interface RejectResult {
  * Applies the special-character policy to a page's file names and records each refusal with its
  * characters; records every subfolder as skipped, with the hint to map it on its own.
  */
-export function createRejectSpecialCharacterPaths(deps: ActivityDeps, held: HeldPages) {
+export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
   return async function rejectSpecialCharacterPaths(input: RejectInput): Promise<RejectResult> {
     return withHeartbeats(() => reject(input));
   };
 
   async function reject(input: RejectInput): Promise<RejectResult> {
     const mapping = { id: input.mappingId, projectId: input.projectId };
-    const { files, folders } = input.page
-      ? await requireKeptPage(deps, held, input.mappingId, input.page)
-      : { files: input.files ?? [], folders: input.folders ?? [] };
+    const { files, folders } = await requireKeptPage(deps, input.mappingId, input.page);
     const now = (deps.now ?? (() => new Date()))();
     const rejected = files
       .map(({ id, name, pathDisplay, pathLower }) => ({

@@ -14,7 +14,8 @@ import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
 import { createLogger } from '../log';
-import { startWorker, workerRuntimeOptions } from '../worker';
+import { connectTemporalWorker, startWorker, workerRuntimeOptions } from '../worker';
+import { makeVersionCurrent } from '../workerDeployment';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
@@ -81,6 +82,10 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
   }
   if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
+  // One build id across restarts: the development database's mappings are pinned to it, and a
+  // build id per commit would leave them pinned to a build no worker runs any more. A changed
+  // workflow then replays their runs, as it would without versioning (README, rollouts).
+  env.WORKER_BUILD_ID ??= 'dev';
 
   const config = readApiConfig(env);
   const log = createLogger({ level: config.logLevel });
@@ -91,6 +96,12 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
     await worker.done;
   });
+  // This checkout's build becomes the deployment's current version, so the mappings run on it.
+  const deployment = await connectTemporalWorker(config);
+  await makeVersionCurrent(deployment.workflowService, config.temporal.namespace, worker.version).finally(() =>
+    deployment.close(),
+  );
+  say(`worker deployment ${worker.version.deploymentName}, current build ${worker.version.buildId}`);
   const api = await startApi(config, log.child({ service: 'api' }));
   stops.unshift(() => api.stop());
 

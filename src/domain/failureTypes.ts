@@ -7,9 +7,8 @@ export const FailureTypes = {
   rateLimited: 'DropboxRateLimited',
   badRequest: 'DropboxBadRequest',
   /**
-   * A listed page is gone before it was read: replaced in MongoDB by a later listing, or held by
-   * another worker than the one reading it. The listing starts again from the saved cursor (in the
-   * same cycle on one worker, a few times at most; otherwise in the next cycle).
+   * A listed page is gone before it was read: replaced in MongoDB by a later listing. The next
+   * cycle lists again from the saved cursor.
    */
   listingPageMissing: 'ListingPageMissing',
 } as const;

@@ -39,11 +39,6 @@ export interface ListedPage {
 export interface ListingPageRef {
   slot: 0 | 1 | 2 | 3;
   pageId: string;
-  /**
-   * Held in the memory of the worker that listed it, not in MongoDB: the listing's activities all
-   * run there, as local activities of the workflow's task.
-   */
-  onWorker?: true;
 }
 
 /** What the history holds of a kept page: the cursor, and counts for the Web UI. */
@@ -55,7 +50,7 @@ export interface ListedPageSummary {
   counts: { files: number; folders: number; deletedPaths: number };
 }
 
-/** A kept page, as the activities read it from `listing_pages` or from the worker's memory. */
+/** A kept page, as the activities read it from `listing_pages`. */
 export interface ListingPageRecord {
   _id: string;
   mappingId: string;

@@ -2,9 +2,8 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
-  continueAsNew,
   isCancellation,
-  patched,
+  makeContinueAsNewFunc,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -12,7 +11,7 @@ import {
 import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
 import { runShortening } from '../domain/runStagger';
-import { records, dropbox } from './activityProxies';
+import { dropbox, records } from './activityProxies';
 import {
   type CarriedState,
   type FolderSyncInput,
@@ -26,8 +25,7 @@ import {
   syncNowSignal,
   unmapSignal,
 } from './definitions';
-import { CycleInterrupted, failureOf, listInlinePages, listKeptPages, type ListingRun } from './listing';
-import { listPagesAhead } from './listingAhead';
+import { CycleInterrupted, failureOf, listFolderPages, type ListingRun } from './listing';
 
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
@@ -41,26 +39,12 @@ const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_CYCLES_PER_RUN = 12;
 
 /**
- * Runs recorded before this patch passed listed pages through the history and wrote a new
- * mapping's state at start; replaying them takes the old paths.
+ * The next run starts on the deployment's current version, and is pinned to it from then on: a
+ * run never meets code other than the code that recorded its history.
  */
-export const KEPT_LISTING_PAGES_PATCH = 'kept-listing-pages';
-
-/** Runs recorded before this patch list one page ahead of the recording, not two. */
-export const LIST_AHEAD_PATCH = 'list-two-pages-ahead';
-
-/** Runs recorded before this patch ran until the server suggested continuing as new. */
-export const BOUNDED_RUN_PATCH = 'continue-as-new-after-cycles';
-
-/** Runs recorded before this patch all ended after `cyclesPerRun` cycles. */
-export const STAGGERED_RUNS_PATCH = 'stagger-continue-as-new';
-
-/**
- * Runs recorded before this patch spread a listing over activities any worker may run, each page
- * kept in MongoDB on its way; since, a listing is local activities on one worker, its pages held
- * in that worker's memory.
- */
-export const LISTING_ON_WORKER_PATCH = 'listing-on-one-worker';
+function continueOnCurrentVersion(input: FolderSyncInput): Promise<never> {
+  return makeContinueAsNewFunc<typeof folderSyncWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(input);
+}
 
 export interface FolderSyncResult {
   mappingId: string;
@@ -140,11 +124,14 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   // Once per mapping, a run ends early (see runShortening); later runs keep the offset it made.
   const shortening = s.runsStaggered ? 0 : runShortening(mappingId, cyclesPerRun);
   const runIsFull = () => {
-    if (cyclesThisRun >= cyclesPerRun) return patched(BOUNDED_RUN_PATCH);
-    if (shortening === 0 || cyclesThisRun < cyclesPerRun - shortening || !patched(STAGGERED_RUNS_PATCH)) return false;
+    if (cyclesThisRun >= cyclesPerRun) return true;
+    if (shortening === 0 || cyclesThisRun < cyclesPerRun - shortening) return false;
     s.runsStaggered = true;
     return true;
   };
+  // A new build became the deployment's current version: this run, pinned to its own build,
+  // finishes its cycle and continues as new on the new one.
+  const newVersionIsCurrent = () => workflowInfo().targetWorkerDeploymentVersionChanged;
 
   const isPaused = () => s.state === 'paused';
   const shouldContinueAsNew = () => {
@@ -153,12 +140,9 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   };
 
-  const keptPages = patched(KEPT_LISTING_PAGES_PATCH);
   const listing: ListingRun = { input, s, shouldContinueAsNew };
   // The search attribute came with the start (or the previous run): setting it again is an event.
-  let publishedState = keptPages
-    ? (workflowInfo().typedSearchAttributes.get(SyncStateKey) as MappingState | undefined)
-    : undefined;
+  let publishedState = workflowInfo().typedSearchAttributes.get(SyncStateKey) as MappingState | undefined;
   const publishState = (state: MappingState) => {
     if (publishedState === state) return;
     publishedState = state;
@@ -171,7 +155,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
    * no promise back: the SDK takes a stack trace of every promise a workflow makes.
    */
   // A new mapping was just recorded active, without an error, by the API that started this run.
-  const createdActive = keptPages && input.newMapping === true && !input.carried;
+  const createdActive = input.newMapping === true && !input.carried;
   let recorded: { state?: MappingState; lastError?: string | undefined } = input.carried
     ? { state: input.carried.state, lastError: input.carried.lastError }
     : createdActive
@@ -194,13 +178,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     phase = 'syncing';
     try {
       await dropbox.validateToken({ mappingId });
-      const { changed } = await (keptPages
-        ? patched(LISTING_ON_WORKER_PATCH)
-          ? listPagesAhead(listing, 'onWorker')
-          : patched(LIST_AHEAD_PATCH)
-            ? listPagesAhead(listing)
-            : listKeptPages(listing)
-        : listInlinePages(listing));
+      const { changed } = await listFolderPages(listing);
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;
@@ -239,16 +217,17 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
 
   for (;;) {
     if (unmapRequested) break;
-    if (shouldContinueAsNew() || runIsFull()) {
+    if (shouldContinueAsNew() || runIsFull() || newVersionIsCurrent()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
       await condition(allHandlersFinished);
-      return continueAsNew<typeof folderSyncWorkflow>({ ...input, carried: s });
+      return continueOnCurrentVersion({ ...input, carried: s });
     }
     if (isPaused()) {
       phase = 'waiting';
       nextSyncAt = null;
       await recordState();
-      await condition(() => !isPaused() || unmapRequested || shouldContinueAsNew());
+      // Wakes once an interval, so a paused run too moves to a new current version.
+      await condition(() => !isPaused() || unmapRequested || shouldContinueAsNew() || newVersionIsCurrent(), pollIntervalMs);
       continue;
     }
     if (!s.syncRequested && !s.credentialsUpdated) {

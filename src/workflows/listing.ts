@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { FailureTypes } from '../domain/failureTypes';
-import type { ListedPage, ListedPageSummary, ListingPageRef } from '../domain/types';
-import { dropbox, dropboxPaging, records } from './activityProxies';
+import type { ListedPageSummary, ListingPageRef } from '../domain/types';
+import { dropbox, records } from './activityProxies';
 import type { PersistInput } from '../activities/persistNewFiles';
 import type { CarriedState, FolderSyncInput } from './definitions';
 
@@ -21,18 +21,38 @@ export function failureOf(err: unknown): { type: string | undefined; message: st
   return { type: undefined, message: err instanceof Error ? err.message : String(err) };
 }
 
-export function beginFullListingIfNeeded(s: CarriedState, listFrom: string | undefined): void {
+/** A page listed, kept and checked for names, waiting for its turn to be recorded. */
+interface CheckedPage {
+  cursor: string;
+  hasMore: boolean;
+  page?: ListingPageRef;
+  rejectedFileIds: string[];
+  /** It deletes nothing: recording it cannot undo what a page before it records. */
+  additive: boolean;
+}
+
+/** Two pages recorded, one waiting, one being listed. */
+const SLOTS = 4;
+
+function beginFullListingIfNeeded(s: CarriedState, listFrom: string | undefined): void {
   if (listFrom === undefined && !s.fullListing) {
     s.fullListing = true;
     s.listingGeneration += 1;
   }
 }
 
+/** A new mapping's first listing: nothing was recorded for it before. */
+function isFirstListing({ s, input }: ListingRun): boolean {
+  return s.fullListing && input.newMapping === true && s.listingGeneration === 1;
+}
+
+/** The last page of a full listing sweeps, except the first listing of a new mapping. */
+function sweepsAfter(run: ListingRun, hasMore: boolean): boolean {
+  return run.s.fullListing && !hasMore && !isFirstListing(run);
+}
+
 /** What `persistNewFiles` needs to record a kept page (or, without one, to sweep). */
-export function keptPageRecording(
-  run: ListingRun,
-  listed: { page?: ListingPageRef | undefined; hasMore: boolean; rejectedFileIds: string[] },
-): PersistInput {
+function keptPageRecording(run: ListingRun, listed: CheckedPage): PersistInput {
   const { s, input } = run;
   const { page, hasMore, rejectedFileIds } = listed;
   return {
@@ -44,175 +64,135 @@ export function keptPageRecording(
     listingGeneration: s.listingGeneration,
     sweep: sweepsAfter(run, hasMore),
     fullListing: s.fullListing,
+    ...(isFirstListing(run) ? { firstListing: true } : {}),
   };
 }
 
-/** A kept page with names to check; one holding only deletions (or nothing) has none. */
-export function hasNames(summary: ListedPageSummary): summary is ListedPageSummary & { page: ListingPageRef } {
-  return summary.page !== undefined && summary.counts.files + summary.counts.folders > 0;
-}
-
 /**
- * Checks a kept page's names (unless it has none): records its rejections and skipped subfolders,
- * counts them, and returns the ids of the files not to record.
+ * Lists the folder page by page from the saved cursor. Every step is an activity any worker may
+ * run: `listFolder` keeps each page in MongoDB (`listing_pages`) and the history carries only its
+ * summary, so a listing survives the loss of any worker, of the Temporal server or of the
+ * database, and the workflow answers queries and signals between steps.
+ *
+ * While a page is recorded the next one waits listed and checked and the one after is being
+ * listed, so a recording starts as soon as the one before ends. In a full listing (a first sync,
+ * a relisting), where each page only adds files and the sweep at its end settles the rest, two
+ * pages are recorded at once: the database queues the second insert behind the first instead of
+ * waiting for a workflow round trip. The cursor moves past a page only once it and every page
+ * before it are recorded, so an interrupted listing resumes from the last recorded page.
  */
-export async function checkKeptPage(
-  run: ListingRun,
-  summary: ListedPageSummary,
-  via: Pick<typeof records, 'rejectSpecialCharacterPaths'> = records,
-): Promise<string[] | undefined> {
-  if (!hasNames(summary)) return undefined;
-  const { page } = summary;
-  const { mappingId, projectId } = run.input;
-  const rejection = await via.rejectSpecialCharacterPaths({ mappingId, projectId, page });
-  run.s.counters.rejections += rejection.rejectedFileIds.length;
-  run.s.counters.skippedFolders += rejection.skippedFolders;
-  return rejection.rejectedFileIds;
-}
-
-/** A new mapping's first listing: nothing was recorded for it before. */
-export function isFirstListing({ s, input }: ListingRun): boolean {
-  return s.fullListing && input.newMapping === true && s.listingGeneration === 1;
-}
-
-/** The last page of a full listing sweeps, except the first listing of a new mapping. */
-export function sweepsAfter(run: ListingRun, hasMore: boolean): boolean {
-  return run.s.fullListing && !hasMore && !isFirstListing(run);
-}
-
-/**
- * Lists the folder page by page from the saved cursor, each page kept in MongoDB by `listFolder`
- * so the history carries only its summary. A page is recorded while the next one is listed and
- * checked for names; the cursor moves past a page only once it is recorded.
- */
-export async function listKeptPages(run: ListingRun): Promise<{ changed: boolean }> {
+export async function listFolderPages(run: ListingRun): Promise<{ changed: boolean }> {
   const { s } = run;
-  const { mappingId } = run.input;
+  const { mappingId, projectId } = run.input;
   let changed = false;
-  let listFrom = s.cursor;
-  let slot: ListingPageRef['slot'] = 0;
-  let recording: Promise<void> | undefined;
-  const recorded = async () => {
-    const pending = recording;
-    recording = undefined;
-    await pending;
+  let listed = 0;
+  let ahead: Promise<CheckedPage> | undefined;
+  // Oldest first; each settles after the ones before it.
+  const recordings: { done: Promise<void>; additive: boolean }[] = [];
+  const recordedUpTo = async (inFlight: number) => {
+    while (recordings.length > inFlight) await recordings.shift()!.done;
   };
+
+  async function listAndCheck(listFrom: string | undefined): Promise<CheckedPage> {
+    beginFullListingIfNeeded(s, listFrom);
+    // The pages recorded and waiting hold the other slots.
+    const keepInSlot = (listed % SLOTS) as ListingPageRef['slot'];
+    listed += 1;
+    const summary = await dropbox.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
+    s.counters.dropboxPages += 1;
+    const { page, cursor, hasMore, counts } = summary;
+    const rejectedFileIds = hasNames(summary) ? await rejectionsOf(summary.page) : [];
+    return { cursor, hasMore, rejectedFileIds, additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
+  }
+
+  /** Records the page's rejections and skipped subfolders; the ids of the files not to record. */
+  async function rejectionsOf(page: ListingPageRef): Promise<string[]> {
+    const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
+    s.counters.rejections += rejection.rejectedFileIds.length;
+    s.counters.skippedFolders += rejection.skippedFolders;
+    changed = true;
+    return rejection.rejectedFileIds;
+  }
+
+  const listAhead = (listFrom: string | undefined) => {
+    ahead = listAndCheck(listFrom);
+    // Handled from now on, so a failure while a page is recorded is not an unhandled rejection;
+    // awaiting `ahead` still throws it.
+    ahead.catch(() => undefined);
+  };
+
+  function record(current: CheckedPage): void {
+    const { page, cursor } = current;
+    const input = keptPageRecording(run, current);
+    const before = recordings.at(-1)?.done;
+    if (!page && !input.sweep) {
+      // Nothing to record (an idle cycle's empty page), but the cursor waits for the pages before.
+      if (!before) {
+        s.cursor = cursor;
+        return;
+      }
+      const done = before.then(() => void (s.cursor = cursor));
+      done.catch(() => undefined);
+      recordings.push({ done, additive: true });
+      return;
+    }
+    const persisted = records.persistNewFiles(input);
+    const done = (async () => {
+      const counts = await persisted;
+      s.counters.filesAdded += counts.added;
+      s.counters.filesUpdated += counts.updated;
+      s.counters.filesDeleted += counts.deleted;
+      changed ||= counts.added + counts.updated + counts.deleted > 0;
+      await before;
+      s.cursor = cursor;
+    })();
+    done.catch(() => undefined);
+    recordings.push({ done, additive: current.additive });
+  }
+
   try {
+    listAhead(s.cursor);
     for (;;) {
-      beginFullListingIfNeeded(s, listFrom);
-      let summary;
+      let current: CheckedPage;
       try {
-        const lister = recording ? dropboxPaging : dropbox;
-        summary = await lister.listFolder({ mappingId, keepInSlot: slot, ...(listFrom ? { cursor: listFrom } : {}) });
+        current = await ahead!;
       } catch (err) {
-        await recorded();
+        ahead = undefined;
+        await recordedUpTo(0);
         if (failureOf(err).type !== FailureTypes.cursorReset) throw err;
         // Dropbox forgot where we were: list everything again; the sweep at its end removes
         // records of files deleted while the cursor was lost.
-        s.cursor = listFrom = undefined;
+        s.cursor = undefined;
         s.fullListing = false;
+        listAhead(undefined);
         continue;
       }
-      s.counters.dropboxPages += 1;
-      const { page, cursor, hasMore } = summary;
-      const rejectedFileIds = await checkKeptPage(run, summary);
-      if (rejectedFileIds) changed = true;
-      const persistInput = keptPageRecording(run, { page, hasMore, rejectedFileIds: rejectedFileIds ?? [] });
-      const { sweep } = persistInput;
-      await recorded();
-      if (page || sweep) {
-        recording = records.persistNewFiles(persistInput).then((persisted) => {
-          s.counters.filesAdded += persisted.added;
-          s.counters.filesUpdated += persisted.updated;
-          s.counters.filesDeleted += persisted.deleted;
-          changed ||= persisted.added + persisted.updated + persisted.deleted > 0;
-          s.cursor = cursor;
-        });
-        // Handled from now on, so a failure while the next page is listed is not an unhandled
-        // rejection; `recorded()` still throws it.
-        recording.catch(() => undefined);
-      } else {
-        s.cursor = cursor;
-      }
-      listFrom = cursor;
-      slot = slot === 0 ? 1 : 0;
-      if (!hasMore) {
-        await recorded();
+      ahead = undefined;
+      // A run about to continue as new lists no further: the next run lists from the cursor.
+      if (current.hasMore && !run.shouldContinueAsNew()) listAhead(current.cursor);
+      // The last page drops the kept pages and may sweep: every page before it is recorded first.
+      const together = current.hasMore && s.fullListing && current.additive && recordings.every((r) => r.additive);
+      await recordedUpTo(together ? 1 : 0);
+      record(current);
+      if (!current.hasMore) {
+        if (recordings.length > 0) await recordedUpTo(0);
         s.fullListing = false;
         return { changed };
       }
       if (run.shouldContinueAsNew()) {
-        await recorded();
+        await recordedUpTo(0);
         s.syncRequested = true;
         throw new CycleInterrupted();
       }
     }
   } finally {
-    // A cycle cut short still settles the page being recorded; its own failure is the cut's.
-    await recording?.catch(() => undefined);
+    // A cycle cut short still settles the pages in flight; their own failures are the cut's.
+    // An idle cycle has none, and skips the promises: the SDK takes a stack trace of each.
+    if (recordings.length > 0 || ahead) await Promise.allSettled([...recordings.map((r) => r.done), ahead]);
   }
 }
 
-/**
- * The listing of runs started before pages were kept (`patched` returns false only when replaying
- * them): each page passes through the history, as the `listFolder` result and again as input.
- */
-export async function listInlinePages(run: ListingRun): Promise<{ changed: boolean }> {
-  const { s } = run;
-  const { mappingId, projectId } = run.input;
-  let changed = false;
-  for (;;) {
-    beginFullListingIfNeeded(s, s.cursor);
-    let page: ListedPage;
-    try {
-      page = await dropbox.listFolder({ mappingId, ...(s.cursor ? { cursor: s.cursor } : {}) });
-    } catch (err) {
-      if (failureOf(err).type !== FailureTypes.cursorReset) throw err;
-      s.cursor = undefined;
-      s.fullListing = false;
-      continue;
-    }
-    s.counters.dropboxPages += 1;
-    let accepted = page.files;
-    if (page.files.length > 0 || page.folders.length > 0) {
-      const rejection = await records.rejectSpecialCharacterPaths({
-        mappingId,
-        projectId,
-        files: page.files.map(({ id, name, pathDisplay, pathLower }) => ({ id, name, pathDisplay, pathLower })),
-        folders: page.folders,
-      });
-      if (rejection.rejectedFileIds.length > 0) {
-        const rejected = new Set(rejection.rejectedFileIds);
-        accepted = page.files.filter((f) => !rejected.has(f.id));
-      }
-      s.counters.rejections += rejection.rejectedFileIds.length;
-      s.counters.skippedFolders += rejection.skippedFolders;
-      changed = true;
-    }
-    const sweep = sweepsAfter(run, page.hasMore);
-    if (accepted.length > 0 || page.deletedPaths.length > 0 || sweep) {
-      const persisted = await records.persistNewFiles({
-        mappingId,
-        projectId,
-        files: accepted,
-        deletedPaths: page.deletedPaths,
-        listingGeneration: s.listingGeneration,
-        sweep,
-        fullListing: s.fullListing,
-      });
-      s.counters.filesAdded += persisted.added;
-      s.counters.filesUpdated += persisted.updated;
-      s.counters.filesDeleted += persisted.deleted;
-      changed ||= persisted.added + persisted.updated + persisted.deleted > 0;
-    }
-    s.cursor = page.cursor;
-    if (!page.hasMore) {
-      s.fullListing = false;
-      return { changed };
-    }
-    if (run.shouldContinueAsNew()) {
-      s.syncRequested = true;
-      throw new CycleInterrupted();
-    }
-  }
+/** A kept page with names to check; one holding only deletions (or nothing) has none. */
+function hasNames(summary: ListedPageSummary): summary is ListedPageSummary & { page: ListingPageRef } {
+  return summary.page !== undefined && summary.counts.files + summary.counts.folders > 0;
 }

@@ -9,29 +9,39 @@ import { MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { collections } from '../../src/db/collections';
 import { createRepositories } from '../../src/db/repositories';
 import { FailureTypes } from '../../src/domain/failureTypes';
-import type { ListedPage, Mapping } from '../../src/domain/types';
+import type { ListedPage, ListingPageRef, Mapping } from '../../src/domain/types';
+import type { Repositories } from '../../src/db/repositories';
 import { failureOf } from '../support/failures';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
 
-async function listAll(a: Activities, mappingId: string, cursor?: string): Promise<ListedPage[]> {
-  const pages: ListedPage[] = [];
+/** A listed page as `listFolder` kept it, read back for the assertions. */
+type ListedKeptPage = Omit<ListedPage, 'cursor' | 'hasMore'> & { cursor: string; hasMore: boolean; ref?: ListingPageRef };
+
+// Every listing takes the next slot, so pages listed one after another never replace each other.
+let nextSlot = 0;
+
+async function listAll(a: Activities, repos: Repositories, mappingId: string, cursor?: string): Promise<ListedKeptPage[]> {
+  const pages: ListedKeptPage[] = [];
   let next = cursor;
   for (;;) {
-    const page = await a.listFolder({ mappingId, ...(next ? { cursor: next } : {}) });
-    pages.push(page);
-    next = page.cursor;
-    if (!page.hasMore) return pages;
+    const keepInSlot = (nextSlot++ % 4) as ListingPageRef['slot'];
+    const summary = await a.listFolder({ mappingId, keepInSlot, ...(next ? { cursor: next } : {}) });
+    const found = summary.page ? await repos.listingPages.find(mappingId, summary.page) : undefined;
+    const entries = found?.status === 'kept' ? found.page : { files: [], folders: [], deletedPaths: [] };
+    const { files, folders, deletedPaths } = entries;
+    pages.push({ cursor: summary.cursor, hasMore: summary.hasMore, files, folders, deletedPaths, ...(summary.page ? { ref: summary.page } : {}) });
+    next = summary.cursor;
+    if (!summary.hasMore) return pages;
   }
 }
 
-async function persistAll(a: Activities, mapping: Mapping, pages: ListedPage[], generation: number) {
+async function persistAll(a: Activities, mapping: Mapping, pages: ListedKeptPage[], generation: number) {
   const totals = { added: 0, updated: 0, unchanged: 0, deleted: 0 };
   for (const [i, page] of pages.entries()) {
     const result = await a.persistNewFiles({
       mappingId: mapping._id,
       projectId: mapping.projectId,
-      files: page.files,
-      deletedPaths: page.deletedPaths,
+      ...(page.ref ? { page: page.ref } : {}),
       listingGeneration: generation,
       sweep: i === pages.length - 1,
     });
@@ -57,7 +67,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     const mapping = await fx.newMapping(path);
     fx.emulator.resetCalls();
 
-    const pages = await listAll(activities, mapping._id);
+    const pages = await listAll(activities, fx.repos, mapping._id);
     assert.equal(pages.length, 3);
     assert.ok(pages.every((p) => p.files.length <= 2_000));
     const ids = pages.flatMap((p) => p.files.map((f) => f.id));
@@ -81,9 +91,9 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.addFile(fx.accountId, `${path}/Section A-A.dwg`, { size: 10 });
     const mapping = await fx.newMapping(path);
-    const [older] = await listAll(activities, mapping._id);
+    const [older] = await listAll(activities, fx.repos, mapping._id);
     fx.emulator.modifyFile(fx.accountId, `${path}/Section A-A.dwg`, { size: 20 });
-    const newer = await listAll(activities, mapping._id, older!.cursor);
+    const newer = await listAll(activities, fx.repos, mapping._id, older!.cursor);
     const newRev = newer[0]!.files[0]!.rev;
     assert.notEqual(newRev, older!.files[0]!.rev);
 
@@ -103,14 +113,13 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     fx.emulator.addFile(fx.accountId, `${path}/Photos/IMG_0001.jpg`);
     const mapping = await fx.newMapping(path);
 
-    const [page] = await listAll(activities, mapping._id);
+    const [page] = await listAll(activities, fx.repos, mapping._id);
     assert.deepEqual(page!.folders.map((f) => f.name), ['Photos']);
     assert.equal(page!.files.length, 2, 'files in the subfolder are not listed');
     const result = await activities.rejectSpecialCharacterPaths({
       mappingId: mapping._id,
       projectId: mapping.projectId,
-      files: page!.files,
-      folders: page!.folders,
+      page: page!.ref!,
     });
     const bad = page!.files.find((f) => f.name === 'plan#2?.pdf')!;
     assert.deepEqual(result, { rejectedFileIds: [bad.id], skippedFolders: 1 });
@@ -125,7 +134,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
 
     // Renamed to an acceptable name: the file is persisted and its rejection goes away.
     fx.emulator.move(fx.accountId, `${path}/plan#2?.pdf`, `${path}/plan 2.pdf`);
-    const [changes] = await listAll(activities, mapping._id, page!.cursor);
+    const [changes] = await listAll(activities, fx.repos, mapping._id, page!.cursor);
     await persistAll(activities, mapping, [changes!], 1);
     assert.equal(await rejections.countDocuments({ mappingId: mapping._id, kind: 'special_characters' }), 0);
     const names = (await fx.repos.files.listAllLive(mapping._id)).map((f) => f.name).sort();
@@ -208,85 +217,24 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
   });
 
-  it('holds a page listed for one worker in its memory: checked and recorded there, nothing written to listing_pages', async () => {
-    const path = `${FOLDER}/Held`;
+  it('hands the token check\'s credentials to the listing that follows on the same worker, once', async () => {
+    const path = `${FOLDER}/Handed over`;
     fx.emulator.addFolder(fx.accountId, path);
-    fx.emulator.bulkAddFiles(fx.accountId, path, 20, { prefix: 'sheet-', extension: '.pdf' });
-    fx.emulator.addFile(fx.accountId, `${path}/bad|name.pdf`);
+    fx.emulator.bulkAddFiles(fx.accountId, path, 4, { prefix: 'sheet-' });
     const mapping = await fx.newMapping(path);
-    const { listingPages } = collections(fx.testDb.db);
-    // The worker's repositories, counting what the listing reads and drops.
-    const counts = { connectionReads: 0, pageReads: 0, pageDrops: 0 };
-    const { connections, listingPages: kept } = fx.repos;
+    let connectionReads = 0;
+    const { connections } = fx.repos;
     const worker = createActivities({
       ...fx.deps,
-      repos: {
-        ...fx.repos,
-        connections: { getById: (id) => (counts.connectionReads++, connections.getById(id)) },
-        listingPages: {
-          keep: (...args) => kept.keep(...args),
-          find: (...args) => (counts.pageReads++, kept.find(...args)),
-          dropAll: (id) => (counts.pageDrops++, kept.dropAll(id)),
-        },
-      },
+      pageLimit: 2,
+      repos: { ...fx.repos, connections: { getById: (id) => (connectionReads++, connections.getById(id)) } },
     });
     await worker.validateToken({ mappingId: mapping._id });
-    counts.connectionReads = 0;
-
-    const summary = await worker.listFolder({ mappingId: mapping._id, keepInSlot: 1, holdOnWorker: true });
-    assert.deepEqual(summary.page && { slot: summary.page.slot, onWorker: summary.page.onWorker }, { slot: 1, onWorker: true });
-    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0, 'nothing kept in MongoDB');
-    const page = summary.page!;
-    const base = { mappingId: mapping._id, projectId: mapping.projectId };
-    const checked = await worker.rejectSpecialCharacterPaths({ ...base, page });
-    assert.equal(checked.rejectedFileIds.length, 1);
-    const persist = { ...base, page, rejectedFileIds: checked.rejectedFileIds, listingGeneration: 1, sweep: false, fullListing: true };
-    assert.deepEqual(await worker.persistNewFiles(persist), { added: 20, updated: 0, unchanged: 0, deleted: 0 });
-    assert.deepEqual(counts, { connectionReads: 0, pageReads: 0, pageDrops: 0 }, 'the token check\'s credentials served the listing; no page was read back');
-    // A later page of the same listing, moments later, uses them too.
-    await worker.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 2, holdOnWorker: true });
-    assert.equal(counts.connectionReads, 0);
-
-    // Another worker (the workflow moved mid-listing) does not hold it: listed again, never skipped.
-    const elsewhere = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
-    for (const step of [
-      elsewhere.rejectSpecialCharacterPaths({ ...base, page }),
-      elsewhere.persistNewFiles({ ...persist, endsListing: true, heldOnly: true }),
-    ]) {
-      const failure = await failureOf(step);
-      assert.equal(failure.type, FailureTypes.listingPageMissing);
-      assert.equal(failure.nonRetryable, true);
-    }
-    // The last page lets go of the mapping's pages without a MongoDB delete.
-    await worker.persistNewFiles({ ...persist, endsListing: true, heldOnly: true });
-    assert.equal(counts.pageDrops, 0);
-    assert.equal((await failureOf(worker.rejectSpecialCharacterPaths({ ...base, page }))).type, FailureTypes.listingPageMissing);
-    assert.equal(await fx.repos.files.countLive(mapping._id), 20);
-  });
-
-  it('keeps a page in MongoDB instead once the worker holds as many entries as it may', async () => {
-    const path = `${FOLDER}/Past the budget`;
-    fx.emulator.addFolder(fx.accountId, path);
-    fx.emulator.bulkAddFiles(fx.accountId, path, 6, { prefix: 'sheet-' });
-    const mapping = await fx.newMapping(path);
-    const { listingPages } = collections(fx.testDb.db);
-    const small = createActivities({ ...fx.deps, pageLimit: 3, heldEntries: 4 });
-    const first = await small.listFolder({ mappingId: mapping._id, keepInSlot: 0, holdOnWorker: true });
-    const second = await small.listFolder({ mappingId: mapping._id, cursor: first.cursor, keepInSlot: 1, holdOnWorker: true });
-    assert.equal(first.page?.onWorker, true, 'three entries fit');
-    assert.equal(second.page?.onWorker, undefined, 'three more do not');
-    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 1);
-    const base = { mappingId: mapping._id, projectId: mapping.projectId, listingGeneration: 1, sweep: false, fullListing: true };
-    await small.persistNewFiles({ ...base, page: first.page! });
-    // The kept page is readable by any worker; the last page drops it and lets go of the held one.
-    const other = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
-    assert.equal((await other.rejectSpecialCharacterPaths({ ...base, page: second.page! })).rejectedFileIds.length, 0);
-    await small.persistNewFiles({ ...base, page: second.page!, endsListing: true });
-    assert.equal(await fx.repos.files.countLive(mapping._id), 6);
-    assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
-    // With nothing held any more, the budget is free again.
-    const again = await small.listFolder({ mappingId: mapping._id, keepInSlot: 2, holdOnWorker: true });
-    assert.equal(again.page?.onWorker, true);
+    assert.equal(connectionReads, 1);
+    const first = await worker.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    assert.equal(connectionReads, 1, 'the first page used what the check loaded');
+    await worker.listFolder({ mappingId: mapping._id, cursor: first.cursor, keepInSlot: 1 });
+    assert.equal(connectionReads, 2, 'a later page reads the connection again: its token may have been replaced');
   });
 
   it('keeps what the check of a later page rejected, though the page before it is recorded afterwards', async () => {
@@ -338,13 +286,13 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.bulkAddFiles(fx.accountId, path, 3);
     const mapping = await fx.newMapping(path);
-    const [page] = await listAll(activities, mapping._id);
+    const [page] = await listAll(activities, fx.repos, mapping._id);
     fx.emulator.forceCursorReset(fx.accountId, path);
 
-    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: page!.cursor }));
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: page!.cursor, keepInSlot: 0 }));
     assert.equal(failure.type, FailureTypes.cursorReset);
     assert.equal(failure.nonRetryable, true);
-    const fresh = await listAll(activities, mapping._id);
+    const fresh = await listAll(activities, fx.repos, mapping._id);
     assert.equal(fresh.flatMap((p) => p.files).length, 3);
   });
 
@@ -352,7 +300,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     const path = `${FOLDER}/Foreign cursor`;
     fx.emulator.addFolder(fx.accountId, path);
     const mapping = await fx.newMapping(path);
-    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: 'AAAA-not-a-cursor' }));
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, cursor: 'AAAA-not-a-cursor', keepInSlot: 0 }));
     assert.equal(failure.type, FailureTypes.cursorReset);
   });
 
@@ -426,7 +374,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     fx.emulator.addFolder(fx.accountId, path);
     const mapping = await fx.newMapping(path);
     fx.emulator.remove(fx.accountId, path);
-    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id }));
+    const failure = await failureOf(activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 }));
     assert.equal(failure.type, FailureTypes.folderMissing);
   });
 });

@@ -21,6 +21,7 @@ import { createDropboxClient } from '../../src/dropbox/client';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
+import { makeVersionCurrent } from '../../src/workerDeployment';
 import { type DropboxEmulator, startDropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 import { connectDevServer, type DevServerClient } from '../support/servers';
 import { requireEnv, uniqueDbName } from '../support/testEnv';
@@ -157,6 +158,7 @@ async function start(
       worker.shutdown();
       await running;
     });
+    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
   }
   // Before the worker stops: its workflows would otherwise wait on the dev server for ever.
   cleanups.push(() => terminateRunning(temporal.client, taskQueue));

@@ -72,6 +72,14 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.ok(services['temporal-ui']!.ports?.length);
   });
 
+  it('makes the worker\'s build the current deployment version once the worker has started, with the worker\'s own settings', () => {
+    const oneShot = services['worker-current-version']!;
+    assert.deepEqual(oneShot.command, ['node', 'dist/src/setCurrentVersion.js']);
+    assert.ok(existsSync(join(root, 'src/setCurrentVersion.ts')));
+    assert.equal(oneShot.depends_on?.worker?.condition, 'service_started');
+    assert.deepEqual(oneShot.environment, services.worker!.environment, 'the same deployment name and build id as the worker');
+  });
+
   it('runs files the build produces, copied from paths that exist', () => {
     const commands = ['api', 'worker'].map((name) => services[name]!.command!.join(' '));
     assert.deepEqual(commands, ['node dist/src/api/main.js', 'node dist/src/worker.js']);

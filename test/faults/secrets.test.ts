@@ -23,6 +23,7 @@ import type { Mapping } from '../../src/domain/types';
 import { createLogger } from '../../src/log';
 import { createTokenCipher, TokenKeyMismatchError } from '../../src/security/tokenCipher';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
+import { makeVersionCurrent } from '../../src/workerDeployment';
 import { eventually } from '../support/eventually';
 import { requireEnv } from '../support/testEnv';
 import {
@@ -390,6 +391,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     // Awaited in after(); until then a failure must not count as unhandled.
     running.catch(() => undefined);
     otherWorker = { worker, running, connection };
+    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
     await createSyncWorkflows({
       client: h.temporal,
       taskQueue: extraTaskQueue,

@@ -17,7 +17,11 @@ import {
 const FILES = 6_000;
 /** Small pages: many page boundaries, so the outage lands mid-listing. */
 const PAGE_LIMIT = 500;
-const OUTAGE_MS = 5_000;
+/**
+ * Longer than any timeout a cycle's steps have (a workflow task's 10 s, an activity's heartbeat),
+ * so the outage lands while steps are in flight and their timeouts run out.
+ */
+const OUTAGE_MS = 30_000;
 /**
  * Each Dropbox call takes this long until the server is back, so that the ten pages after the
  * second take seconds: otherwise a fast machine records the whole folder between two looks.
@@ -71,7 +75,7 @@ describe('servers restarted during a sync', () => {
   });
   after(() => h?.close());
 
-  it('completes the sync exactly once when FerretDB is stopped and started again mid-sync', async (t) => {
+  it('completes the sync exactly once, listing once from the start, when FerretDB is stopped for 30 s mid-sync', async (t) => {
     const started = Date.now();
     const path = '/Projects/Parking deck';
     const folder = await mapSlowly(h, path);
@@ -79,6 +83,11 @@ describe('servers restarted during a sync', () => {
 
     assert.ok(h.worker.running(), 'the worker went down with the database');
     assert.equal(h.worker.starts(), 1);
+    assert.equal(
+      h.emulator.calls().byTokenAndRoute['files/list_folder']?.[folder.token],
+      1,
+      'one listing from the start',
+    );
     const calls = h.emulator.calls().byToken[folder.token] ?? 0;
     const check = await folder.checkRecorded();
     assert.equal(check.filesInFolder, FILES);
@@ -89,7 +98,7 @@ describe('servers restarted during a sync', () => {
     );
   });
 
-  it('goes on with the same workflow and completes the sync when the Temporal dev server is stopped and started again mid-sync', async (t) => {
+  it('goes on with the same workflow and completes the sync, listing once from the start, when the Temporal dev server is stopped for 30 s mid-sync', async (t) => {
     const started = Date.now();
     const path = '/Projects/Substation';
     const folder = await mapSlowly(h, path);

@@ -43,14 +43,12 @@ class FakeFolder {
   generation = 1;
   tokenGood = true;
   resetNext = false;
-  /** The next kept pages are lost before they are checked, as if their worker had gone. */
+  /** The next kept pages are gone before they are checked, as if a later listing had replaced them. */
   losePages = 0;
   persistDelayMs = 0;
   calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, record: [] as string[] };
   cursorsSeen: (string | undefined)[] = [];
   slotsUsed: (number | undefined)[] = [];
-  /** Whether each listing asked to hold its page on the worker. */
-  heldAsked: boolean[] = [];
   /** What happened, in order: listings, and each page's recording start and end. */
   timeline: string[] = [];
   persisted = new Map<string, ListedFile>();
@@ -85,11 +83,10 @@ class FakeFolder {
         }
         return { accountId: 'dbid:1' };
       },
-      async listFolder({ mappingId, cursor, keepInSlot, holdOnWorker }: ListFolderInput) {
+      async listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput) {
         self.calls.listFolder += 1;
         self.cursorsSeen.push(cursor);
         self.slotsUsed.push(keepInSlot);
-        self.heldAsked.push(holdOnWorker === true);
         if (cursor && self.resetNext) {
           self.resetNext = false;
           throw ApplicationFailure.nonRetryable('reset', FailureTypes.cursorReset);
@@ -99,26 +96,25 @@ class FakeFolder {
         const end = offset + files.length;
         self.timeline.push(`list ${end}`);
         const page = { cursor: `${self.generation}:${end}`, hasMore: end < self.files.length };
-        if (keepInSlot === undefined) return { ...page, files, folders: [], deletedPaths: [] };
         const counts = { files: files.length, folders: 0, deletedPaths: 0 };
         if (files.length === 0) return { ...page, counts };
         const pageId = `page-${++self.pages}`;
         self.kept.set(`${mappingId}:${keepInSlot}`, { pageId: self.losePages > 0 ? 'lost' : pageId, files });
         self.losePages = Math.max(0, self.losePages - 1);
-        return { ...page, counts, page: { slot: keepInSlot, pageId, ...(holdOnWorker ? { onWorker: true as const } : {}) } };
+        return { ...page, counts, page: { slot: keepInSlot, pageId } };
       },
-      async rejectSpecialCharacterPaths({ mappingId, page, files }: RejectInput) {
+      async rejectSpecialCharacterPaths({ mappingId, page }: RejectInput) {
         self.calls.reject += 1;
-        const names = page ? self.keptPage(mappingId, page) : files;
+        const names = self.keptPage(mappingId, page);
         if (!names) throw missing();
         return { rejectedFileIds: names.filter((f) => f.name.includes('#')).map((f) => f.id), skippedFolders: 0 };
       },
-      async persistNewFiles({ mappingId, page, files, rejectedFileIds, sweep, endsListing, firstListing }: PersistInput) {
+      async persistNewFiles({ mappingId, page, rejectedFileIds, sweep, endsListing, firstListing }: PersistInput) {
         self.calls.persistNewFiles += 1;
         const tag = page?.pageId ?? 'sweep';
         self.timeline.push(`record ${tag}`);
         if (self.persistDelayMs) await new Promise((r) => setTimeout(r, self.persistDelayMs));
-        let listed = files ?? [];
+        let listed: ListedFile[] = [];
         if (page) {
           const kept = self.keptPage(mappingId, page);
           if (!kept) throw missing();
@@ -287,14 +283,12 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     });
   });
 
-  it('continues as new mid-listing, once the listing\'s heartbeats have grown the history, carrying the cursor and counters, with no duplicate', TIME_SKIPPING_TEST, async () => {
+  it('continues as new mid-listing, once the listing\'s activities have grown the history, carrying the cursor and counters, with no duplicate', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
     for (let i = 0; i < 40; i += 1) folder.add(`f${i}.pdf`);
-    // A listing longer than 80 % of its workflow task's timeout heartbeats, and only then does
-    // its history grow: with a 1 s task timeout, every 0.8 s of a listing that takes 4 s.
-    folder.persistDelayMs = 200;
+    folder.persistDelayMs = 50;
     await withWorker(folder, async (tq) => {
-      const handle = await start(tq, { continueAsNewAfterEvents: 40 }, { workflowTaskTimeout: '1 second' });
+      const handle = await start(tq, { continueAsNewAfterEvents: 40 });
       await eventually(async () => assert.equal(folder.persisted.size, 40), 30_000);
       await eventually(async () =>
         assert.equal((await whenWaitingOnTimer(handle, () => handle.query(statusQuery))).counters.cycles, 1),
@@ -445,84 +439,47 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     });
   });
 
-  it('lists, checks and records a folder on one worker: local activities of one workflow task, each page held there', TIME_SKIPPING_TEST, async () => {
+  it('runs every step as an activity shown by name in the history; an idle cycle is a token check and one listing', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
-    for (let i = 0; i < 10; i += 1) folder.add(`held-${i}.pdf`);
-    folder.persistDelayMs = 100;
+    for (let i = 0; i < 5; i += 1) folder.add(`named-${i}.pdf`);
     await withWorker(folder, async (tq) => {
       const handle = await start(tq, { newMapping: true });
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1), 30_000);
-      assert.equal(folder.persisted.size, 10);
-      assert.ok(folder.heldAsked.every(Boolean), 'every listing asked to hold its page on the worker');
-      const { events } = await handle.fetchHistory();
-      const scheduled = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-      assert.deepEqual(scheduled, ['recordMappingState'], 'no listing step went through the server');
-      // A new mapping's first listing neither sweeps nor drops pages from MongoDB: its last page
-      // is recorded beside the one before it.
-      const t = folder.timeline;
-      assert.ok(t.indexOf('record page-5') < t.indexOf('recorded page-4'), `the last page overlaps: ${t.join(', ')}`);
+      const scheduledNames = async () =>
+        ((await handle.fetchHistory()).events ?? [])
+          .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+          .filter((name): name is string => Boolean(name));
+      const first = await scheduledNames();
+      assert.deepEqual(
+        [...new Set(first)].sort(),
+        ['listFolder', 'persistNewFiles', 'recordMappingState', 'rejectSpecialCharacterPaths', 'validateToken'],
+        'the first sync: the four activities, and the time of a sync that changed files',
+      );
+      assert.equal(folder.persisted.size, 5);
+      const written = folder.calls.record.length;
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2), 30_000);
       await untilSettled(handle);
+      assert.deepEqual((await scheduledNames()).slice(first.length), ['validateToken', 'listFolder'], 'an idle cycle');
+      assert.equal(folder.calls.record.length, written, 'and it writes nothing');
       await handle.signal(unmapSignal);
       await handle.result();
     });
   });
 
-  it('a pause during a long listing takes effect at its task\'s next heartbeat; resume lists on from the saved cursor', TIME_SKIPPING_TEST, async () => {
+  it('a kept page gone before it was checked ends the cycle with the error; the next cycle lists it again from the saved cursor', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
-    for (let i = 0; i < 20; i += 1) folder.add(`long-${i}.pdf`);
-    folder.persistDelayMs = 300;
-    await withWorker(folder, async (tq) => {
-      // A 1 s task timeout: the listing's task heartbeats every 0.8 s, and signals arrive then.
-      const handle = await start(tq, {}, { workflowTaskTimeout: '1 second' });
-      await eventually(async () => assert.ok(folder.persisted.size >= 2, 'the listing is under way'));
-      const pausedAt = Date.now();
-      await handle.signal(pauseSignal);
-      await eventually(async () => assert.equal((await status(handle)).state, 'paused'), 10_000);
-      const took = Date.now() - pausedAt;
-      const recorded = folder.persisted.size;
-      assert.ok(recorded < 20, `paused mid-listing (${recorded} of 20 recorded, after ${took} ms)`);
-      assert.ok(took < 3_000, `within a few heartbeats: ${took} ms`);
-      await handle.signal(resumeSignal);
-      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1), 30_000);
-      assert.equal(folder.persisted.size, 20);
-      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 1, 'resumed from the cursor, not the start');
-      await untilSettled(handle);
-      await handle.signal(unmapSignal);
-      await handle.result();
-    });
-  });
-
-  it('a page its worker no longer holds is listed again from the saved cursor, in the same cycle', TIME_SKIPPING_TEST, async () => {
-    const folder = new FakeFolder(2);
-    for (let i = 0; i < 6; i += 1) folder.add(`f${i}.pdf`);
+    for (let i = 0; i < 4; i += 1) folder.add(`f${i}.pdf`);
     folder.losePages = 1;
     await withWorker(folder, async (tq) => {
       const handle = await start(tq);
-      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
-      const s = await status(handle);
-      assert.equal(s.lastError, null);
-      assert.equal(folder.persisted.size, 6);
-      assert.equal(s.counters.filesAdded, 6, 'every file counted once');
-      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2, 'the first page was listed twice');
-      await untilSettled(handle);
-      await handle.signal(unmapSignal);
-      await handle.result();
-    });
-  });
-
-  it('pages lost at every try end the cycle with an error; the next cycle lists them again', TIME_SKIPPING_TEST, async () => {
-    const folder = new FakeFolder(2);
-    for (let i = 0; i < 4; i += 1) folder.add(`f${i}.pdf`);
-    folder.losePages = 3;
-    await withWorker(folder, async (tq) => {
-      const handle = await start(tq);
       await eventually(async () => assert.match((await status(handle)).lastError ?? '', /page gone/u));
-      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 3, 'listed three times in the cycle');
       assert.equal(folder.persisted.size, 0);
       assert.equal((await status(handle)).cursorSaved, false, 'the cursor did not move past the lost page');
       await handle.signal(syncNowSignal);
       await eventually(async () => assert.equal(folder.persisted.size, 4));
       await eventually(async () => assert.equal((await status(handle)).lastError, null));
+      assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2, 'the first page listed once in each cycle');
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();

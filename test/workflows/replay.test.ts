@@ -1,7 +1,8 @@
 /**
  * Replays histories recorded from real runs on the dev server (`npm run record-histories`)
- * against today's workflow code. A change that would make running executions nondeterministic
- * fails here; such a change needs `patched()` and freshly recorded histories beside the old ones.
+ * against today's workflow code. Runs in flight are pinned to the build that started them
+ * (Worker Deployment Versioning), so these guard the code of one build: a change that fails here
+ * is rolled out as a new build, and the histories are recorded again (README, rollouts).
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -10,31 +11,27 @@ import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../src/workflowBundle';
-import {
-  BOUNDED_RUN_PATCH,
-  KEPT_LISTING_PAGES_PATCH,
-  LIST_AHEAD_PATCH,
-  LISTING_ON_WORKER_PATCH,
-  STAGGERED_RUNS_PATCH,
-} from '../../src/workflows/folderSyncWorkflow';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
 const HISTORIES = join(__dirname, 'histories');
 
 installQuietRuntime();
 
-interface RecordedHistory {
-  name: string;
-  json: { events: { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[] };
+interface RecordedEvent {
+  eventType: string;
+  workflowExecutionSignaledEventAttributes?: { signalName: string };
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  workflowTaskCompletedEventAttributes?: { versioningBehavior?: string };
 }
 
-/**
- * Today's recordings; under inline-pages/ those from before pages were kept out of the history,
- * under kept-pages/ those from before the listing went two pages ahead, under pages-ahead/ those
- * from before a listing ran on one worker.
- */
+interface RecordedHistory {
+  name: string;
+  json: { events: RecordedEvent[] };
+}
+
+/** One generation: the recordings of today's code, side by side. */
 async function loadHistories(): Promise<RecordedHistory[]> {
-  const files = (await readdir(HISTORIES, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => ({ name: file, json: JSON.parse(await readFile(join(HISTORIES, file), 'utf8')) })),
   );
@@ -48,60 +45,40 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     const signals = new Set(events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean));
     assert.deepEqual([...signals].sort(), ['credentialsUpdated', 'pause', 'resume', 'syncNow', 'unmap']);
     const types = new Set(events.map((e) => e.eventType));
-    for (const type of ['EVENT_TYPE_TIMER_FIRED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 'EVENT_TYPE_MARKER_RECORDED']) {
+    for (const type of ['EVENT_TYPE_TIMER_FIRED', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED']) {
       assert.ok(types.has(type), `no ${type} in the recorded histories`);
     }
   });
 
-  it('holds runs recorded before and after each change to the workflow\'s commands', async () => {
+  it('holds one generation, with every step of a cycle an activity named in the history', async () => {
     const histories = await loadHistories();
-    const marks = (patch: string) => (h: RecordedHistory) => {
-      let found = false;
-      JSON.stringify(h.json, (key, value: unknown) => {
-        if (key === 'data' && typeof value === 'string')
-          found ||= Buffer.from(value, 'base64').toString('utf8').includes(patch);
-        return value;
-      });
-      return found;
-    };
-    const generation = (h: RecordedHistory) => (h.name.includes('/') ? h.name.split('/')[0] : 'current');
-    const kept = histories.filter(marks(KEPT_LISTING_PAGES_PATCH));
-    const ahead = histories.filter(marks(LIST_AHEAD_PATCH));
-    const onWorker = histories.filter(marks(LISTING_ON_WORKER_PATCH));
-    // inline-pages/: pages passed through the history; kept-pages/: kept, listed one page ahead;
-    // pages-ahead/: two ahead, by activities any worker may run; current: on one worker.
-    assert.ok(histories.filter((h) => !kept.includes(h)).every((h) => generation(h) === 'inline-pages'));
-    assert.equal(histories.filter((h) => generation(h) === 'inline-pages').length, 5);
-    assert.ok(kept.filter((h) => generation(h) === 'kept-pages').length >= 5, 'runs with kept pages, one ahead');
-    assert.ok(ahead.every((h) => generation(h) === 'pages-ahead'), 'the two-ahead spread listing only in pages-ahead/');
-    assert.ok(ahead.length >= 4, `runs listing two ahead: ${ahead.map((h) => h.name).join(', ')}`);
-    assert.ok(onWorker.every((h) => generation(h) === 'current'), 'the listing on one worker only in current runs');
-    // Every current run that ran a cycle (the last run of continue-as-new only waited for its unmap).
-    const current = histories.filter((h) => generation(h) === 'current');
-    assert.deepEqual(
-      current.filter((h) => !onWorker.includes(h)).map((h) => h.name),
-      ['continue-as-new-last-run.json'],
-      'every other current run lists on one worker',
+    const events = (h: RecordedHistory) => h.json.events as RecordedEvent[];
+    const byName = (name: string) => histories.find((h) => h.name === `${name}.json`)!;
+    for (const h of histories) {
+      assert.ok(!events(h).some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED'), `${h.name}: a marker (patch or local activity)`);
+    }
+    const scheduled = new Set(
+      histories.flatMap((h) => events(h).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean)),
     );
-    // Runs that ended after their cycles (a first run, and a continued one with nothing to do);
-    // the runs without the marker replay as unbounded runs.
-    const bounded = histories.filter(marks(BOUNDED_RUN_PATCH));
-    assert.deepEqual(bounded.map((h) => h.name), [
-      'bounded-run-first-run.json',
-      'idle-run.json',
-      'pages-ahead/bounded-run-first-run.json',
-      'pages-ahead/idle-run.json',
-    ]);
-    for (const run of bounded) assert.equal(run.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
-    // A run that ended early by its mapping's stagger; the others were recorded before it or not staggered.
-    const staggered = histories.filter(marks(STAGGERED_RUNS_PATCH));
-    assert.deepEqual(staggered.map((h) => h.name), ['pages-ahead/staggered-run-first-run.json', 'staggered-run-first-run.json']);
-    for (const run of staggered) assert.equal(run.json.events.at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
-    // A listing on one worker that continued as new mid-listing, between heartbeats of its task.
-    const midListing = histories.find((h) => h.name === 'continue-as-new-first-run.json')!;
-    const types = midListing.json.events.map((e) => e.eventType);
-    assert.ok(types.filter((t) => t === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length >= 4, 'the listing\'s task heartbeated');
-    assert.ok(!types.includes('EVENT_TYPE_TIMER_STARTED'), 'and the run ended before its first cycle did');
+    for (const name of ['validateToken', 'listFolder', 'rejectSpecialCharacterPaths', 'persistNewFiles']) {
+      assert.ok(scheduled.has(name), `no ${name} activity in the recorded histories`);
+    }
+    // An idle cycle: from one timer's firing to the next timer, two activities and 17 events.
+    const idle = events(byName('idle-run')).map((e) => e.eventType);
+    const fired = idle.indexOf('EVENT_TYPE_TIMER_FIRED');
+    const next = idle.indexOf('EVENT_TYPE_TIMER_STARTED', fired);
+    const cycle = idle.slice(fired, next + 1);
+    assert.equal(cycle.length, 17, cycle.join(', '));
+    assert.equal(cycle.filter((t) => t === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').length, 2);
+    // Runs that ended after their cycles, a staggered one early, and one mid-listing.
+    for (const name of ['bounded-run-first-run', 'staggered-run-first-run', 'continue-as-new-first-run', 'idle-run']) {
+      assert.equal(events(byName(name)).at(-1)?.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', name);
+    }
+    // Each run was recorded by a versioned worker, pinned to its build.
+    for (const h of histories) {
+      const completed = events(h).find((e) => e.workflowTaskCompletedEventAttributes)?.workflowTaskCompletedEventAttributes;
+      assert.equal(completed?.versioningBehavior, 'VERSIONING_BEHAVIOR_PINNED', h.name);
+    }
   });
 
   it('replays every recorded history without nondeterminism', async () => {

@@ -34,6 +34,8 @@ import { assertFolderRecordedExactly, listFolderTruth, type FolderCheck } from '
 import { connectAccount } from '../../support/connectedAccount';
 import { startDropboxEmulator, type DropboxEmulator } from '../../../src/dev/dropboxEmulator/index';
 import { requireEnv } from '../../support/testEnv';
+import { readWorkerConfig } from '../../../src/config';
+import { makeVersionCurrent, workerDeploymentVersion } from '../../../src/workerDeployment';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -197,7 +199,9 @@ async function start(
     // Info adds only the worker's "started" and "stopped" lines, which tell when it is up.
     LOG_LEVEL: 'info',
   };
-  const worker = workerProcess(workerEnv);
+  // The worker's build is the deployment's current version, so the mappings' tasks reach it.
+  const version = workerDeploymentVersion(readWorkerConfig(workerEnv));
+  const worker = workerProcess(workerEnv, () => makeVersionCurrent(connection.workflowService, 'default', version));
   cleanups.push(() => worker.stop());
 
   const projectId = randomBytes(12).toString('hex');
@@ -289,7 +293,7 @@ async function start(
   };
 }
 
-function workerProcess(env: NodeJS.ProcessEnv): WorkerProcess {
+function workerProcess(env: NodeJS.ProcessEnv, afterStart: () => Promise<void>): WorkerProcess {
   let child: ManagedProcess | undefined;
   let output = '';
   let starts = 0;
@@ -322,6 +326,7 @@ function workerProcess(env: NodeJS.ProcessEnv): WorkerProcess {
       exited.catch(() => undefined);
       await Promise.race([started, exited]);
       isStarted = true;
+      await afterStart();
     },
     async kill() {
       await child?.stop(0);
