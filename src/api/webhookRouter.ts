@@ -36,10 +36,15 @@ export interface WebhookDeps {
 }
 
 // Dropbox's challenge is a short token; anything longer is not Dropbox.
-const challengeQuery = z.object({ challenge: z.string().min(1).max(512) });
-const notificationBody = z.object({
-  list_folder: z.object({ accounts: z.array(z.string().min(1).max(200)) }),
+export const challengeQuery = z.object({
+  challenge: z.string().min(1).max(512).describe('Echoed back as the body'),
 });
+export const notificationBody = z.object({
+  list_folder: z.object({
+    accounts: z.array(z.string().min(1).max(200)).describe('Dropbox account ids whose files changed'),
+  }),
+});
+export const appKeyParams = z.object({ appKey: z.string().min(1).describe("The admin's own Dropbox app key") });
 
 /**
  * Dropbox webhooks. GET echoes the registration challenge. POST is verified against
