@@ -16,6 +16,7 @@ import {
   type DropboxTestAccount,
   type ProjectAdmin,
 } from './fixtures';
+import { serviceAppSecrets } from '../../src/api/webhookRouter';
 import { type ApiHarness, HARNESS_APP_KEY, startApiHarness } from './harness';
 
 const FOLDER = '/Projects/Site A';
@@ -159,6 +160,27 @@ describe('Dropbox webhooks', () => {
     console.log(`100 notifications: ${ran} cycles, ${checks} token checks`);
     assert.ok(ran >= 1 && ran <= 2, `${ran} cycles`);
     assert.equal(checks, ran);
+  });
+
+  it('refuses every notification with 403, and says why in the log, when DROPBOX_APP_SECRET is not set', async () => {
+    const { account, mappingId, ran } = await mappedFolder();
+    const unset = await h.serve({
+      ...h.deps,
+      dropboxApps: serviceAppSecrets({ dropbox: { appKey: HARNESS_APP_KEY, appSecret: undefined } }),
+    });
+    const linesBefore = h.logLines.length;
+    const body = notification(account.accountId);
+    for (const path of ['/v1/dropbox/webhook', `/v1/dropbox/webhook/${HARNESS_APP_KEY}`]) {
+      const res = await h.call('POST', path, {
+        baseUrl: unset,
+        rawBody: body,
+        headers: { 'content-type': 'application/json', 'x-dropbox-signature': sign(body) },
+      });
+      assert.equal(res.status, 403, res.text);
+    }
+    assert.ok(h.logLines.slice(linesBefore).some((l) => l.includes('DROPBOX_APP_SECRET is not set')));
+    await sleep(1_000);
+    assert.equal(await cycles(mappingId), ran);
   });
 
   it('answers 200 to a notification for an account without mappings and does nothing else', async () => {
