@@ -49,6 +49,15 @@ describe('Dropbox webhooks', () => {
   const tokenChecks = (account: DropboxTestAccount) =>
     h.emulator.calls().byTokenAndRoute['users/get_current_account']?.[account.token] ?? 0;
 
+  /** Listings Dropbox saw for the account: whole folders, and changes since a cursor. */
+  const listings = (account: DropboxTestAccount) => {
+    const byRoute = h.emulator.calls().byTokenAndRoute;
+    return {
+      full: byRoute['files/list_folder']?.[account.token] ?? 0,
+      sinceCursor: byRoute['files/list_folder/continue']?.[account.token] ?? 0,
+    };
+  };
+
   /**
    * A connected account with one mapped folder holding `first.pdf`, synced, and the number of
    * cycles it ran (a notification of the setup's own writes may have run one more).
@@ -101,6 +110,7 @@ describe('Dropbox webhooks', () => {
       uri: `${h.url}/v1/dropbox/webhook`,
     });
     const before = h.emulator.webhookCounts().delivered;
+    const listedBefore = listings(account);
     const written = Date.now();
     h.emulator.addFile(account.accountId, `${FOLDER}/second.pdf`);
     await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'second.pdf']), 10_000, 50);
@@ -109,6 +119,8 @@ describe('Dropbox webhooks', () => {
     assert.ok(latencyMs < 5_000, `${latencyMs} ms`);
     assert.equal(h.emulator.webhookCounts().delivered, before + 1);
     assert.equal(await cycles(mappingId), ran + 1, 'one cycle, started by the notification');
+    // That cycle listed from the saved cursor: what changed since, not the folder again.
+    assert.deepEqual(listings(account), { full: listedBefore.full, sinceCursor: listedBefore.sinceCursor + 1 });
   });
 
   it('answers 403 to a forged, missing or misshapen signature and starts no cycle', async () => {
