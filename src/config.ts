@@ -45,6 +45,9 @@ const baseSchema = z.object({
   POLL_INTERVAL: duration('5m'),
   DROPBOX_API_URL: url('https://api.dropboxapi.com'),
   DROPBOX_PAGE_LIMIT: z.coerce.number().int().min(1).max(2000).default(2000),
+  // The service's own Dropbox app; its secret verifies webhook notifications.
+  DROPBOX_APP_KEY: z.string().min(1).optional(),
+  DROPBOX_APP_SECRET: z.string().min(1).optional(),
   SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -90,7 +93,12 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     },
     taskQueue: env.TASK_QUEUE,
     pollIntervalMs: env.POLL_INTERVAL,
-    dropbox: { apiUrl: env.DROPBOX_API_URL, pageLimit: env.DROPBOX_PAGE_LIMIT },
+    dropbox: {
+      apiUrl: env.DROPBOX_API_URL,
+      pageLimit: env.DROPBOX_PAGE_LIMIT,
+      appKey: env.DROPBOX_APP_KEY,
+      appSecret: env.DROPBOX_APP_SECRET,
+    },
     specialCharacters: env.SPECIAL_CHARACTERS,
     tokenEncryptionKey: env.TOKEN_ENCRYPTION_KEY,
     logLevel: env.LOG_LEVEL,

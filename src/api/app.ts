@@ -12,6 +12,8 @@ import { openApiRouter } from './openapi';
 import { OPERATIONS } from './openapiOperations';
 import { requireProjectAdmin } from './projectAccess';
 import { requestLog } from './requestLog';
+import { createChangeNotifications } from './changeNotifications';
+import { webhookRouter } from './webhookRouter';
 
 export type { AppDeps } from './deps';
 
@@ -28,6 +30,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(healthRouter({ readiness: deps.readiness }));
   app.use(openApiRouter());
+  // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
+  app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
 
   // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
   app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));

@@ -12,6 +12,7 @@ import type { SealedToken } from '../domain/types';
 import type { Logger } from '../log';
 import type { ReadinessCheck } from './health';
 import type { SyncWorkflows } from './syncWorkflows';
+import type { DropboxAppSecrets } from './webhookRouter';
 
 /**
  * The parts of the repositories the API uses. `createRepositories(db)` gives real ones; naming
@@ -25,7 +26,13 @@ export interface ApiRepositories {
   connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
   mappings: Pick<
     MappingsRepository,
-    'create' | 'get' | 'listByProject' | 'listLiveByConnection' | 'countLiveByConnection' | 'markUnmapped'
+    | 'create'
+    | 'get'
+    | 'listByProject'
+    | 'listLiveByConnection'
+    | 'countLiveByConnection'
+    | 'markUnmapped'
+    | 'listSyncOnChangeByAccount'
   >;
   files: Pick<FilesRepository, 'list' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
@@ -46,4 +53,6 @@ export interface AppDeps {
   config: { rootApiKey: string };
   log: Logger;
   readiness: ReadinessCheck;
+  /** Verifies Dropbox's webhook notifications. */
+  dropboxApps: DropboxAppSecrets;
 }

@@ -12,6 +12,7 @@ import { answerClientErrors } from './clientErrors';
 import { createApp } from './app';
 import { readinessOf } from './readiness';
 import { createSyncWorkflows } from './syncWorkflows';
+import { serviceAppSecrets } from './webhookRouter';
 
 // In-flight requests get this long to finish once SIGTERM arrives; then connections are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -78,6 +79,7 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
     config: { rootApiKey: config.rootApiKey },
     log,
     readiness: readinessOf(mongo.db, client),
+    dropboxApps: serviceAppSecrets(config),
   });
 
   const server = createServer(app);

@@ -130,7 +130,13 @@ export function buildOpenApiDocument(): JsonSchema {
         'Every error is {"error": {"code", "message", "details"?}}.',
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'Management' }, { name: 'Connections' }, { name: 'Mappings' }, { name: 'Health' }],
+    tags: [
+      { name: 'Management' },
+      { name: 'Connections' },
+      { name: 'Mappings' },
+      { name: 'Health' },
+      { name: 'Webhooks' },
+    ],
     security: [{ apiKey: [] }],
     paths,
     components: {

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import * as req from './schemas';
 import * as res from './responseSchemas';
+import { appKeyParams, challengeQuery, notificationBody } from './webhookRouter';
 
 export type Auth = 'none' | 'root' | 'admin';
 
@@ -14,7 +15,7 @@ export interface Operation {
   path: string;
   summary: string;
   description?: string;
-  tag: 'Management' | 'Connections' | 'Mappings' | 'Health';
+  tag: 'Management' | 'Connections' | 'Mappings' | 'Health' | 'Webhooks';
   auth: Auth;
   params?: z.ZodObject;
   query?: z.ZodType;
@@ -66,6 +67,40 @@ const command = (
     503: ['temporal_unavailable'],
   },
 });
+
+const webhook = (appKey: boolean): Operation[] => {
+  const path = appKey ? '/v1/dropbox/webhook/:appKey' : '/v1/dropbox/webhook';
+  const app = appKey ? "the admin's own app (the key in the path)" : 'the service\'s app (`DROPBOX_APP_SECRET`)';
+  const params = appKey ? { params: appKeyParams } : {};
+  return [
+    {
+      method: 'get',
+      path,
+      summary: `Dropbox webhook verification for ${appKey ? "an admin's own app" : "the service's app"}`,
+      description: 'Dropbox calls it once when the URI is registered; answers the challenge as `text/plain` with `X-Content-Type-Options: nosniff`.',
+      tag: 'Webhooks',
+      auth: 'none',
+      ...params,
+      query: challengeQuery,
+      success: { status: 200, description: 'The challenge, as text/plain' },
+      errors: { 400: ['invalid_request'] },
+    },
+    {
+      method: 'post',
+      path,
+      summary: `Dropbox change notification for ${appKey ? "an admin's own app" : "the service's app"}`,
+      description:
+        `No API key: \`X-Dropbox-Signature\` must be the hex HMAC-SHA256 of the raw body under the secret of ${app}, ` +
+        'otherwise 403 and nothing happens. Answered at once; then every active or failed mapping of each named account gets `syncNow`.',
+      tag: 'Webhooks',
+      auth: 'none',
+      ...params,
+      body: notificationBody,
+      success: { status: 200, description: 'Verified; the mappings are signalled after the answer' },
+      errors: { 400: ['invalid_request', 'invalid_json'], 403: ['invalid_signature'], 413: ['payload_too_large'] },
+    },
+  ];
+};
 
 export const OPERATIONS: Operation[] = [
   // --- health ---
@@ -301,4 +336,7 @@ export const OPERATIONS: Operation[] = [
     success: { status: 200, description: 'A page', schema: 'Rejections' },
     errors: { 404: ['mapping_not_found'] },
   },
+  // --- Dropbox webhooks ---
+  ...webhook(false),
+  ...webhook(true),
 ];

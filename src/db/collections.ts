@@ -60,7 +60,11 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { projectId: 1 }, name: 'projectId' },
     { key: { userId: 1 }, name: 'userId' },
   ],
-  connections: [{ key: { projectId: 1 }, name: 'projectId' }],
+  connections: [
+    { key: { projectId: 1 }, name: 'projectId' },
+    // A webhook notification names Dropbox accounts; their mappings are found through this.
+    { key: { accountId: 1 }, name: 'accountId' },
+  ],
   mappings: [
     // Two concurrent creates of the same live folder: this index lets exactly one through.
     { key: { liveKey: 1 }, name: 'liveKey_unique', unique: true },

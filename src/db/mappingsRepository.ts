@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { dropboxPathKey, normalizeDropboxPath } from '../domain/dropboxPath';
-import { LIVE_STATES, type MappingState } from '../domain/mappingState';
+import { LIVE_STATES, SYNC_ON_CHANGE_STATES, type MappingState } from '../domain/mappingState';
 import type { Mapping } from '../domain/types';
 import { collections } from './collections';
 import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
@@ -37,7 +37,7 @@ function unmappedKey(id: string): string {
 }
 
 export function createMappingsRepository(db: Db) {
-  const { mappings } = collections(db);
+  const { mappings, connections } = collections(db);
   const live = { state: { $in: [...LIVE_STATES] } };
 
   // Rewriting the live key frees the folder for a new mapping while this record stays for history.
@@ -100,6 +100,21 @@ export function createMappingsRepository(db: Db) {
       return mappings
         .find({ connectionId, ...live })
         .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+    },
+
+    /**
+     * The mappings a change in the Dropbox account should sync now (SYNC_ON_CHANGE_STATES), over
+     * every connection to it: two index lookups (connections by account, mappings by connection).
+     */
+    async listSyncOnChangeByAccount(accountId: string): Promise<Mapping[]> {
+      const connectionIds = await connections
+        .find({ accountId }, { projection: { _id: 1 } })
+        .map((c) => c._id)
+        .toArray();
+      if (connectionIds.length === 0) return [];
+      return mappings
+        .find({ connectionId: { $in: connectionIds }, state: { $in: [...SYNC_ON_CHANGE_STATES] } })
         .toArray();
     },
 

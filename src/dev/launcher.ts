@@ -9,6 +9,7 @@
  * and no DROPBOX_API_URL, the product talks to real Dropbox and only the worker and API run.
  * Ctrl-C stops all of it.
  */
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
@@ -74,11 +75,16 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   }
 
   let demoSeed;
+  let emulator;
   if (demoDropbox) {
-    const emulator = await startDropboxEmulator({ port: await preferredOrFreePort(8787) });
-    stops.unshift(() => emulator.close());
+    emulator = await startDropboxEmulator({ port: await preferredOrFreePort(8787) });
+    const started = emulator;
+    stops.unshift(() => started.close());
     demoSeed = seedDemo(emulator);
     env.DROPBOX_API_URL = emulator.url;
+    // The demo app the emulator signs its webhooks for; its secret lives as long as the emulator.
+    env.DROPBOX_APP_KEY ??= 'dfs-demo-app';
+    env.DROPBOX_APP_SECRET ??= randomBytes(32).toString('hex');
     say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
   }
   if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
@@ -104,6 +110,14 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   say(`worker deployment ${worker.version.deploymentName}, current build ${worker.version.buildId}`);
   const api = await startApi(config, log.child({ service: 'api' }));
   stops.unshift(() => api.stop());
+  if (emulator && config.dropbox.appKey && config.dropbox.appSecret) {
+    // As an admin pastes the URI into the App Console: changes in the demo Dropbox show at once.
+    await emulator.registerWebhook({
+      appKey: config.dropbox.appKey,
+      appSecret: config.dropbox.appSecret,
+      uri: `${api.url}/v1/dropbox/webhook`,
+    });
+  }
 
   const lines = [
     '',
@@ -111,7 +125,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     `  API         ${api.url}   (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal    ${config.temporal.address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
     `  MongoDB     ${embedMongo ? 'FerretDB, data in ' + join(state.dataDir, 'ferretdb') : 'from MONGODB_URI'}`,
-    `  Dropbox     ${demoDropbox ? `demo emulator at ${config.dropbox.apiUrl}` : config.dropbox.apiUrl}`,
+    `  Dropbox     ${demoDropbox ? `demo emulator at ${config.dropbox.apiUrl} (webhooks to ${api.url}/v1/dropbox/webhook)` : config.dropbox.apiUrl}`,
     `  Root key    in ${join(state.dataDir, 'secrets.json')} (unless ROOT_API_KEY is set)`,
   ];
   if (demoSeed) {

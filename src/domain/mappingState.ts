@@ -5,6 +5,13 @@ export type MappingState = (typeof MAPPING_STATES)[number];
 /** A mapping in these states still has a workflow running and holds its folder. */
 export const LIVE_STATES: readonly MappingState[] = ['active', 'paused', 'needs_credentials', 'failed'];
 
+/**
+ * A change notification brings the next cycle forward for these. `failed` (folder gone) too: the
+ * change may be the folder coming back. Not `needs_credentials`: its token was refused, a cycle
+ * would only be refused again (it resumes when the admin replaces the token); not `paused`.
+ */
+export const SYNC_ON_CHANGE_STATES: readonly MappingState[] = ['active', 'failed'];
+
 export function isLive(state: MappingState): boolean {
   return LIVE_STATES.includes(state);
 }

@@ -12,6 +12,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { readinessOf } from '../../src/api/readiness';
 import { createSyncWorkflows } from '../../src/api/syncWorkflows';
+import { serviceAppSecrets } from '../../src/api/webhookRouter';
 import { readWorkerConfig } from '../../src/config';
 import { ensureIndexes } from '../../src/db/collections';
 import { connectMongo } from '../../src/db/mongo';
@@ -52,6 +53,8 @@ export interface ApiHarness {
   taskQueue: string;
   db: Db;
   deps: AppDeps;
+  /** DROPBOX_APP_SECRET of the API: webhook notifications signed with it are Dropbox's. */
+  appSecret: string;
   /** Every log line of the API and the worker. */
   logLines: string[];
   /** Every answer body the API sent. */
@@ -61,6 +64,9 @@ export interface ApiHarness {
   serve(deps: AppDeps): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The app key the harness's API knows as its own; the secret is `ApiHarness.appSecret`. */
+export const HARNESS_APP_KEY = 'harness-app';
 
 export interface HarnessOptions {
   /** Run a worker in-process (bundling workflows takes a few seconds). */
@@ -109,6 +115,7 @@ async function start(
   const rootKey = `root-${randomBytes(24).toString('hex')}`;
   const taskQueue = `api-test-${randomBytes(6).toString('hex')}`;
   const pollIntervalMs = options.pollIntervalMs ?? 10 * 60_000;
+  const appSecret = randomBytes(32).toString('hex');
 
   const emulator = await startDropboxEmulator();
   cleanups.push(() => emulator.close());
@@ -129,6 +136,8 @@ async function start(
     POLL_INTERVAL: String(pollIntervalMs),
     DROPBOX_API_URL: emulator.url,
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    DROPBOX_APP_KEY: HARNESS_APP_KEY,
+    DROPBOX_APP_SECRET: appSecret,
   });
 
   const deps: AppDeps = {
@@ -140,6 +149,7 @@ async function start(
     config: { rootApiKey: rootKey },
     log,
     readiness: readinessOf(mongo.db, temporal.client),
+    dropboxApps: serviceAppSecrets(config),
   };
 
   if (options.worker) {
@@ -210,6 +220,7 @@ async function start(
     taskQueue,
     db: mongo.db,
     deps,
+    appSecret,
     logLines,
     answers,
     call,

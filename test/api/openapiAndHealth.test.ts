@@ -27,6 +27,10 @@ const CONTRACT_ROUTES = [
   'get /v1/projects/{projectId}/dropbox/mappings/{mappingId}/rejections',
   'get /healthz',
   'get /readyz',
+  'get /v1/dropbox/webhook',
+  'post /v1/dropbox/webhook',
+  'get /v1/dropbox/webhook/{appKey}',
+  'post /v1/dropbox/webhook/{appKey}',
 ];
 
 type Doc = {

@@ -22,7 +22,7 @@ describe('npm run dev', () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dfs-dev-'));
     const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-    for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY']) delete env[name];
+    for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET']) delete env[name];
     child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/launcher.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -67,6 +67,20 @@ describe('npm run dev', () => {
     };
     assert.ok(rejections.rejections.some((r) => r.name === 'plan#2?.pdf'));
     assert.ok(rejections.rejections.some((r) => r.kind === 'subfolder' && r.name === 'Photos'));
+
+    // A file added in the demo Dropbox shows within seconds: the emulator's webhook, not the five-minute timer.
+    const emulator = printed(/demo emulator at (http:\/\/\S+)/u);
+    const [account] = (await (await fetch(`${emulator}/_control/accounts`)).json()) as { accountId: string }[];
+    const added = await fetch(`${emulator}/_control/accounts/${account!.accountId}/files`, {
+      method: 'POST',
+      body: JSON.stringify({ path: `${folder}/Arrived by webhook.pdf`, content: 'new' }),
+    });
+    assert.equal(added.status, 201, await added.clone().text());
+    await eventually(async () => {
+      const res = await fetch(`${base}/mappings/${mapping.id}/files`, { headers });
+      const body = (await res.json()) as { files: { name: string }[] };
+      assert.ok(body.files.some((f) => f.name === 'Arrived by webhook.pdf'), JSON.stringify(body));
+    }, 10_000, 200);
   });
 
   it('stops everything on Ctrl-C', async () => {

@@ -113,6 +113,16 @@ export function controlRoutes({ control, seedDemo }: ControlDeps): [string, RegE
         return ok();
       },
     ],
+    [
+      'POST',
+      /^\/_control\/webhooks$/u,
+      async (_p, body) => {
+        const registration = { appKey: text(body, 'appKey'), appSecret: text(body, 'appSecret'), uri: text(body, 'uri') };
+        await control.registerWebhook(registration);
+        return created({ appKey: registration.appKey, uri: registration.uri });
+      },
+    ],
+    ['GET', /^\/_control\/webhooks$/u, () => ok(control.webhookCounts())],
     ['GET', /^\/_control\/calls$/u, () => ok(control.calls())],
     ['DELETE', /^\/_control\/calls$/u, () => (control.resetCalls(), ok())],
     [

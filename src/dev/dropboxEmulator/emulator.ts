@@ -7,6 +7,12 @@ import { metadataOf, type MetadataJson } from './metadata';
 import { normalizeControlPath } from './paths';
 import { createRandom } from './prng';
 import { type BulkAddOptions, type FileContent, FileTree } from './tree';
+import {
+  type WebhookCounts,
+  WebhookNotifier,
+  type WebhookRegistration,
+  type WebhookSettings,
+} from './webhooks';
 
 export interface EmulatorStateOptions {
   /** Seeds fault injection (default 1), so that a run's 5xx and 429 answers repeat. */
@@ -58,7 +64,11 @@ export interface DropboxEmulatorControl {
   violations(): Violation[];
   calls(): CallCounts;
   resetCalls(): void;
-  /** Clears accounts, tokens, files, faults, violations and counts. */
+  /** Registers an app's webhook URI after the challenge; refused when the URI does not echo it. */
+  registerWebhook(registration: WebhookRegistration): Promise<void>;
+  webhookCounts(): WebhookCounts;
+  setWebhookSettings(changes: Partial<WebhookSettings>): WebhookSettings;
+  /** Clears accounts, tokens, files, faults, violations, webhook apps and counts. */
   reset(): void;
 }
 
@@ -69,6 +79,7 @@ export class EmulatorState implements DropboxEmulatorControl {
   readonly faultInjector: FaultInjector;
   readonly counter = new CallCounter();
   readonly codec = new CursorCodec();
+  readonly webhooks = new WebhookNotifier();
   private seq = 0;
   private ids = 0;
 
@@ -107,25 +118,30 @@ export class EmulatorState implements DropboxEmulatorControl {
   }
 
   addFolder(accountId: string, path: string): MetadataJson {
-    return metadataOf(this.tree(accountId).ensureFolder(normalizeControlPath(path)));
+    return this.changed(accountId, metadataOf(this.tree(accountId).ensureFolder(normalizeControlPath(path))));
   }
 
   addFile(accountId: string, path: string, content?: FileContent): MetadataJson {
-    return metadataOf(this.tree(accountId).addFile(normalizeControlPath(path), content));
+    return this.changed(accountId, metadataOf(this.tree(accountId).addFile(normalizeControlPath(path), content)));
   }
 
   modifyFile(accountId: string, path: string, content?: FileContent): MetadataJson {
-    return metadataOf(this.tree(accountId).modifyFile(normalizeControlPath(path), content));
+    return this.changed(
+      accountId,
+      metadataOf(this.tree(accountId).modifyFile(normalizeControlPath(path), content)),
+    );
   }
 
   move(accountId: string, fromPath: string, toPath: string): MetadataJson {
-    return metadataOf(
-      this.tree(accountId).move(normalizeControlPath(fromPath), normalizeControlPath(toPath)),
+    return this.changed(
+      accountId,
+      metadataOf(this.tree(accountId).move(normalizeControlPath(fromPath), normalizeControlPath(toPath))),
     );
   }
 
   remove(accountId: string, path: string): void {
     this.tree(accountId).remove(normalizeControlPath(path));
+    this.changed(accountId, undefined);
   }
 
   bulkAddFiles(
@@ -136,11 +152,11 @@ export class EmulatorState implements DropboxEmulatorControl {
   ): BulkAddResult {
     if (!Number.isInteger(count) || count < 1) throw new Error('count must be a positive whole number');
     const created = this.tree(accountId).bulkAdd(normalizeControlPath(folderPath), count, options);
-    return {
+    return this.changed(accountId, {
       count: created.length,
       firstPath: created[0]?.pathDisplay ?? '',
       lastPath: created[created.length - 1]?.pathDisplay ?? '',
-    };
+    });
   }
 
   entry(accountId: string, path: string): MetadataJson | undefined {
@@ -188,10 +204,29 @@ export class EmulatorState implements DropboxEmulatorControl {
     this.counter.reset();
   }
 
+  registerWebhook(registration: WebhookRegistration): Promise<void> {
+    return this.webhooks.register(registration);
+  }
+
+  webhookCounts(): WebhookCounts {
+    return this.webhooks.counts();
+  }
+
+  setWebhookSettings(changes: Partial<WebhookSettings>): WebhookSettings {
+    return this.webhooks.configure(changes);
+  }
+
   reset(): void {
+    this.webhooks.reset();
     this.accounts.clear();
     this.faultInjector.reset();
     this.counter.reset();
+  }
+
+  /** Every change to an account's files is a webhook notification on its way. */
+  private changed<T>(accountId: string, result: T): T {
+    this.webhooks.accountChanged(accountId);
+    return result;
   }
 
   private account(accountId: string): Account {

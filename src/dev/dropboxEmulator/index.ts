@@ -8,6 +8,7 @@ export { DEFAULT_SCOPES } from './accounts';
 export type { CallCounts } from './callCounter';
 export type { AccountSummary, BulkAddResult, DropboxEmulatorControl } from './emulator';
 export type { FaultSettings, ScriptedFault, Violation } from './faults';
+export type { WebhookCounts, WebhookRegistration, WebhookSettings } from './webhooks';
 export type { MetadataJson } from './metadata';
 export type { BulkAddOptions, FileContent } from './tree';
 export { type DemoSeed, DEMO_EMAIL, DEMO_FOLDER, seedDemo } from './seedDemo';
@@ -48,6 +49,7 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const close = () =>
     new Promise<void>((resolve, reject) => {
+      state.webhooks.stop();
       server.close((err) => (err ? reject(err) : resolve()));
       // Clients keep connections alive; without this, close() would wait for them to time out.
       server.closeAllConnections();
@@ -79,6 +81,9 @@ function controlOf(s: EmulatorState): DropboxEmulatorControl {
     violations: () => s.violations(),
     calls: () => s.calls(),
     resetCalls: () => s.resetCalls(),
+    registerWebhook: (registration) => s.registerWebhook(registration),
+    webhookCounts: () => s.webhookCounts(),
+    setWebhookSettings: (changes) => s.setWebhookSettings(changes),
     reset: () => s.reset(),
   };
 }

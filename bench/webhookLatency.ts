@@ -1,0 +1,166 @@
+/**
+ * Webhook latency: `npx tsx bench/webhookLatency.ts [--accounts 50] [--per-account 10]
+ * [--minutes 3] [--rate 2]`. Mappings on `accounts` Dropbox accounts (`per-account` folders
+ * each), polled every ten minutes; the API and a worker in this process (as `npm run dev` runs
+ * them), the emulator registered with the API's webhook URL. Files are added at `rate` a second,
+ * each to a random mapped folder, for `minutes`; for each, the time from the emulator's write to
+ * the file being listed by `GET …/mappings/:m/files`, and the Dropbox calls it cost. A tenth of
+ * the accounts get no file, to show that other accounts' mappings cost nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { startApi } from '../src/api/main';
+import { readApiConfig } from '../src/config';
+import { silentLogger } from '../src/log';
+import { startWorker } from '../src/worker';
+import { mapLimit, sleep } from './fixture';
+import { machineLine } from './machine';
+import { fmt, percentile, say } from './report';
+import { openStack } from './stack';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function main(): Promise<void> {
+  const accounts = flag('accounts', 50);
+  const perAccount = flag('per-account', 10);
+  const minutes = flag('minutes', 3);
+  const rate = flag('rate', 2);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  say(machineLine());
+  say(`command: npx tsx bench/webhookLatency.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
+  const stack = await openStack();
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const { uri } = await stack.openDb('webhooks');
+    const appSecret = randomBytes(32).toString('hex');
+    const rootKey = randomBytes(24).toString('hex');
+    const config = readApiConfig({
+      MONGODB_URI: uri,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: stack.namespace,
+      TASK_QUEUE: `bench-webhooks-${randomBytes(3).toString('hex')}`,
+      POLL_INTERVAL: '10m',
+      DROPBOX_API_URL: stack.emulator.url,
+      TOKEN_ENCRYPTION_KEY: stack.tokenKeyHex,
+      ROOT_API_KEY: rootKey,
+      PORT: '0',
+      DROPBOX_APP_KEY: 'bench-app',
+      DROPBOX_APP_SECRET: appSecret,
+    });
+    const worker = await startWorker(config, silentLogger);
+    stops.unshift(async () => {
+      worker.worker.shutdown();
+      await worker.done;
+    });
+    const api = await startApi(config, silentLogger);
+    stops.unshift(() => api.stop());
+
+    const call = async (method: string, path: string, key: string, body?: unknown) => {
+      const res = await fetch(`${api.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    };
+    const org = await call('POST', '/v1/orgs', rootKey, { name: 'Bench', features: { dropbox: true } });
+    const project = await call('POST', `/v1/orgs/${String(org.id)}/projects`, rootKey, { name: 'Bench' });
+    const user = await call('POST', '/v1/users', rootKey, { email: 'bench-admin@example.com' });
+    const projectId = String(project.id);
+    await call('PUT', `/v1/projects/${projectId}/members/${String(user.id)}`, rootKey, { role: 'admin' });
+    const key = String(user.apiKey);
+    const base = `/v1/projects/${projectId}/dropbox`;
+
+    interface Mapped {
+      mappingId: string;
+      accountId: string;
+      token: string;
+      folder: string;
+    }
+    const started = Date.now();
+    const mapped = (
+      await mapLimit(Array.from({ length: accounts }, (_, i) => i), 4, async (i) => {
+        const email = `site-${i}@example.com`;
+        const { accountId } = stack.emulator.addAccount({ email });
+        const token = stack.emulator.issueToken(accountId);
+        const connection = await call('POST', `${base}/connections`, key, { clientIdentification: email, accessToken: token });
+        const out: Mapped[] = [];
+        for (let f = 0; f < perAccount; f++) {
+          const folder = `/Sites/Folder ${f}`;
+          stack.emulator.bulkAddFiles(accountId, folder, 5);
+          const mapping = await call('POST', `${base}/mappings`, key, { connectionId: connection.id, dropboxPath: folder });
+          out.push({ mappingId: String(mapping.id), accountId, token, folder });
+        }
+        return out;
+      })
+    ).flat();
+    say(`${mapped.length} mappings on ${accounts} accounts created in ${fmt((Date.now() - started) / 1000, 1)} s`);
+    // Let every first cycle finish before the webhook goes in.
+    const files = async (m: Mapped) =>
+      (await call('GET', `${base}/mappings/${m.mappingId}/files?limit=1000`, key)).files as { name: string }[];
+    await mapLimit(mapped, 8, async (m) => {
+      while ((await files(m)).length < 5) await sleep(500);
+    });
+    say(`first syncs done at ${fmt((Date.now() - started) / 1000, 1)} s`);
+    await stack.emulator.registerWebhook({ appKey: 'bench-app', appSecret, uri: `${api.url}/v1/dropbox/webhook` });
+    await sleep(2_000);
+
+    stack.emulator.resetCalls();
+    const hooksBefore = stack.emulator.webhookCounts();
+    const latencies: number[] = [];
+    let missed = 0;
+    const probes: Promise<void>[] = [];
+    const touched = new Set<string>();
+    const total = Math.round(minutes * 60 * rate);
+    // A tenth of the accounts get no file: their mappings must cost no Dropbox call.
+    const quiet = new Set(mapped.slice(-Math.max(1, Math.floor(accounts / 10)) * perAccount).map((m) => m.accountId));
+    const active = mapped.filter((m) => !quiet.has(m.accountId));
+    for (let n = 0; n < total; n++) {
+      const m = active[Math.floor(Math.random() * active.length)]!;
+      touched.add(m.accountId);
+      const name = `added-${n}.pdf`;
+      const written = Date.now();
+      stack.emulator.addFile(m.accountId, `${m.folder}/${name}`);
+      probes.push(
+        (async () => {
+          while (!(await files(m)).some((f) => f.name === name)) {
+            if (Date.now() - written > 60_000) {
+              missed += 1;
+              return;
+            }
+            await sleep(50);
+          }
+          latencies.push(Date.now() - written);
+        })(),
+      );
+      await sleep(1000 / rate);
+    }
+    await Promise.all(probes);
+    await sleep(2_000);
+    const calls = stack.emulator.calls();
+    const hooks = stack.emulator.webhookCounts();
+    const notifications = hooks.delivered - hooksBefore.delivered;
+    const untouchedTokens = mapped.filter((m) => !touched.has(m.accountId)).map((m) => m.token);
+    const untouchedCalls = untouchedTokens.reduce((sum, t) => sum + (calls.byToken[t] ?? 0), 0);
+    say(`\n${total} files added at ${rate}/s over ${minutes} min to ${mapped.length} mappings (${accounts} accounts × ${perAccount}), poll interval 10 min`);
+    say(`write → readable through the API: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms, max ${fmt(Math.max(...latencies))} ms; not readable within 60 s: ${missed}`);
+    say(`notifications delivered ${notifications} (failed attempts ${hooks.failedAttempts - hooksBefore.failedAttempts}); Dropbox calls ${calls.total}: ${fmt(calls.total / Math.max(1, notifications), 1)} per notification, ${fmt(calls.total / total, 1)} per file; by route ${JSON.stringify(calls.byRoute)}`);
+    say(`calls with the tokens of the ${untouchedTokens.length / perAccount} accounts that got no file: ${untouchedCalls}`);
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+    await stack.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,221 @@
+/**
+ * Dropbox webhooks end to end: the emulator notifies the API as Dropbox does, the API signals
+ * the mappings' workflows on the dev server, a worker in-process syncs. The poll interval is ten
+ * minutes, so whatever arrives within seconds arrived because of a notification.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { folderSyncWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import { eventually } from '../support/eventually';
+import {
+  createProjectAdmin,
+  dropboxAccount,
+  dropboxBase,
+  expectStatus,
+  type DropboxTestAccount,
+  type ProjectAdmin,
+} from './fixtures';
+import { serviceAppSecrets } from '../../src/api/webhookRouter';
+import { type ApiHarness, HARNESS_APP_KEY, startApiHarness } from './harness';
+
+const FOLDER = '/Projects/Site A';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Dropbox webhooks', () => {
+  let h: ApiHarness;
+  let admin: ProjectAdmin;
+
+  const sign = (body: string, secret = h.appSecret) => createHmac('sha256', secret).update(body).digest('hex');
+  const notification = (...accounts: string[]) =>
+    JSON.stringify({ list_folder: { accounts }, delta: { users: accounts.map((_, i) => 1000 + i) } });
+  const notify = (body: string, signature: string | undefined, path = '/v1/dropbox/webhook') =>
+    h.call('POST', path, {
+      rawBody: body,
+      headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'x-dropbox-signature': signature }) },
+    });
+
+  const api = (method: string, path: string) => h.call(method, `${dropboxBase(admin)}${path}`, { key: admin.key });
+  const fileNames = async (mappingId: string) => {
+    const res = await api('GET', `/mappings/${mappingId}/files?limit=1000`);
+    expectStatus(res, 200);
+    return (res.body.files as { name: string }[]).map((f) => f.name).sort();
+  };
+  const cycles = async (mappingId: string) => {
+    const status = await h.temporal.workflow.getHandle(folderSyncWorkflowId(mappingId)).query(statusQuery);
+    return status.counters.cycles;
+  };
+  /** Token checks Dropbox saw for the account: one per cycle. */
+  const tokenChecks = (account: DropboxTestAccount) =>
+    h.emulator.calls().byTokenAndRoute['users/get_current_account']?.[account.token] ?? 0;
+
+  /** Listings Dropbox saw for the account: whole folders, and changes since a cursor. */
+  const listings = (account: DropboxTestAccount) => {
+    const byRoute = h.emulator.calls().byTokenAndRoute;
+    return {
+      full: byRoute['files/list_folder']?.[account.token] ?? 0,
+      sinceCursor: byRoute['files/list_folder/continue']?.[account.token] ?? 0,
+    };
+  };
+
+  /**
+   * A connected account with one mapped folder holding `first.pdf`, synced, and the number of
+   * cycles it ran (a notification of the setup's own writes may have run one more).
+   */
+  async function mappedFolder(): Promise<{ account: DropboxTestAccount; mappingId: string; ran: number }> {
+    const account = dropboxAccount(h);
+    h.emulator.addFile(account.accountId, `${FOLDER}/first.pdf`);
+    const connection = await h.call('POST', `${dropboxBase(admin)}/connections`, {
+      key: admin.key,
+      body: { clientIdentification: account.email, accessToken: account.token },
+    });
+    expectStatus(connection, 201);
+    const mapping = await h.call('POST', `${dropboxBase(admin)}/mappings`, {
+      key: admin.key,
+      body: { connectionId: connection.body.id, dropboxPath: FOLDER },
+    });
+    expectStatus(mapping, 201);
+    const mappingId = mapping.body.id as string;
+    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf']));
+    await eventually(async () => assert.ok((await cycles(mappingId)) >= 1));
+    await sleep(1_000);
+    return { account, mappingId, ran: await cycles(mappingId) };
+  }
+
+  before(async () => {
+    h = await startApiHarness({ worker: true });
+    admin = await createProjectAdmin(h);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('echoes the challenge as text/plain with nosniff, on both webhook routes', async () => {
+    for (const path of ['/v1/dropbox/webhook', `/v1/dropbox/webhook/${HARNESS_APP_KEY}`]) {
+      const res = await fetch(`${h.url}${path}?challenge=a1B2-c3_d4`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/u);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(await res.text(), 'a1B2-c3_d4');
+    }
+    const missing = await fetch(`${h.url}/v1/dropbox/webhook`);
+    assert.equal(missing.status, 400);
+  });
+
+  it('makes a file added in Dropbox readable through the API within seconds of the emulator notifying', async () => {
+    const { account, mappingId, ran } = await mappedFolder();
+    await h.emulator.registerWebhook({
+      appKey: HARNESS_APP_KEY,
+      appSecret: h.appSecret,
+      uri: `${h.url}/v1/dropbox/webhook`,
+    });
+    const before = h.emulator.webhookCounts().delivered;
+    const listedBefore = listings(account);
+    const written = Date.now();
+    h.emulator.addFile(account.accountId, `${FOLDER}/second.pdf`);
+    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'second.pdf']), 10_000, 50);
+    const latencyMs = Date.now() - written;
+    console.log(`file readable ${latencyMs} ms after the write`);
+    assert.ok(latencyMs < 5_000, `${latencyMs} ms`);
+    assert.equal(h.emulator.webhookCounts().delivered, before + 1);
+    assert.equal(await cycles(mappingId), ran + 1, 'one cycle, started by the notification');
+    // That cycle listed from the saved cursor: what changed since, not the folder again.
+    assert.deepEqual(listings(account), { full: listedBefore.full, sinceCursor: listedBefore.sinceCursor + 1 });
+  });
+
+  it('answers 403 to a forged, missing or misshapen signature and starts no cycle', async () => {
+    const { account, mappingId, ran } = await mappedFolder();
+    const checksBefore = tokenChecks(account);
+    const body = notification(account.accountId);
+    const attempts: [string, string | undefined, string?][] = [
+      ['missing', undefined],
+      ['another secret', sign(body, 'not-the-app-secret')],
+      ['another body', sign(notification(account.accountId, 'dbid:other'))],
+      ['truncated', sign(body).slice(0, 63)],
+      ['not hex', 'z'.repeat(64)],
+      ['upper case of a wrong one', sign(body, 'x').toUpperCase()],
+      ['unknown app key', sign(body), '/v1/dropbox/webhook/someone-elses-app'],
+    ];
+    for (const [what, signature, path] of attempts) {
+      const res = await notify(body, signature, path);
+      assert.equal(res.status, 403, `${what}: ${res.text}`);
+      assert.equal(res.body.error.code, 'invalid_signature');
+    }
+    // The same body, rightly signed, is accepted: the refusals above were for the signature alone.
+    await sleep(2_000);
+    assert.equal(tokenChecks(account), checksBefore, 'no Dropbox call');
+    assert.equal(await cycles(mappingId), ran, 'no cycle');
+    const accepted = await notify(body, sign(body), `/v1/dropbox/webhook/${HARNESS_APP_KEY}`);
+    assert.equal(accepted.status, 200);
+    await eventually(async () => assert.equal(await cycles(mappingId), ran + 1));
+    assert.equal(tokenChecks(account), checksBefore + 1);
+  });
+
+  it('runs at most two cycles for a burst of 100 notifications while a cycle is in flight', async () => {
+    const { account, mappingId, ran: ranBefore } = await mappedFolder();
+    const checksBefore = tokenChecks(account);
+
+    // Each Dropbox call takes 500 ms, so the burst lands while the first cycle lists.
+    h.emulator.setFaults({ latencyMs: 500 });
+    try {
+      h.emulator.bulkAddFiles(account.accountId, FOLDER, 100);
+      const body = notification(account.accountId);
+      const answers = await Promise.all(Array.from({ length: 100 }, () => notify(body, sign(body))));
+      assert.ok(answers.every((a) => a.status === 200));
+      await eventually(async () => assert.equal((await fileNames(mappingId)).length, 101), 20_000);
+      await sleep(4_000);
+    } finally {
+      h.emulator.setFaults({ latencyMs: 0 });
+    }
+    const ran = (await cycles(mappingId)) - ranBefore;
+    const checks = tokenChecks(account) - checksBefore;
+    console.log(`100 notifications: ${ran} cycles, ${checks} token checks`);
+    assert.ok(ran >= 1 && ran <= 2, `${ran} cycles`);
+    assert.equal(checks, ran);
+  });
+
+  it('refuses every notification with 403, and says why in the log, when DROPBOX_APP_SECRET is not set', async () => {
+    const { account, mappingId, ran } = await mappedFolder();
+    const unset = await h.serve({
+      ...h.deps,
+      dropboxApps: serviceAppSecrets({ dropbox: { appKey: HARNESS_APP_KEY, appSecret: undefined } }),
+    });
+    const linesBefore = h.logLines.length;
+    const body = notification(account.accountId);
+    for (const path of ['/v1/dropbox/webhook', `/v1/dropbox/webhook/${HARNESS_APP_KEY}`]) {
+      const res = await h.call('POST', path, {
+        baseUrl: unset,
+        rawBody: body,
+        headers: { 'content-type': 'application/json', 'x-dropbox-signature': sign(body) },
+      });
+      assert.equal(res.status, 403, res.text);
+    }
+    assert.ok(h.logLines.slice(linesBefore).some((l) => l.includes('DROPBOX_APP_SECRET is not set')));
+    await sleep(1_000);
+    assert.equal(await cycles(mappingId), ran);
+  });
+
+  it('answers 200 to a notification for an account without mappings and does nothing else', async () => {
+    const loner = dropboxAccount(h);
+    const callsBefore = h.emulator.calls().total;
+    const running = async () => {
+      let n = 0;
+      for await (const _ of h.temporal.workflow.list({ query: `TaskQueue = "${h.taskQueue}"` })) n += 1;
+      return n;
+    };
+    const workflowsBefore = await running();
+    const linesBefore = h.logLines.length;
+    const body = notification(loner.accountId, 'dbid:AAnobody-we-know-of');
+    const res = await notify(body, sign(body));
+    assert.equal(res.status, 200);
+    assert.equal(res.text, '');
+    await eventually(() =>
+      assert.ok(h.logLines.slice(linesBefore).some((l) => l.includes('webhook notification handled'))),
+    );
+    const handled = h.logLines.slice(linesBefore).find((l) => l.includes('webhook notification handled'))!;
+    assert.match(handled, /"accounts":2/u);
+    assert.match(handled, /"mappings":0/u);
+    assert.equal(h.emulator.calls().total, callsBefore, 'no Dropbox call');
+    assert.equal(await running(), workflowsBefore, 'no workflow started');
+  });
+});
