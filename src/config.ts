@@ -58,6 +58,9 @@ const baseSchema = z.object({
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
   // 0 holds nothing: every listed page goes through MongoDB, as listings spread over workers do.
   HELD_LISTING_ENTRIES: z.coerce.number().int().min(0).default(DEFAULT_HELD_ENTRIES),
+  // The service's own Dropbox app; without both, "Connect with Dropbox" is off and says why.
+  DROPBOX_APP_KEY: z.string().min(1).optional(),
+  DROPBOX_APP_SECRET: z.string().min(1).optional(),
 });
 
 const apiSchema = baseSchema.extend({
@@ -66,6 +69,8 @@ const apiSchema = baseSchema.extend({
   HOST: z.string().min(1).default('127.0.0.1'),
   // Below the ≈ 500 idle cycles at which the server would suggest continuing as new anyway.
   CYCLES_PER_RUN: z.coerce.number().int().min(1).max(500).optional(),
+  // The Temporal Web UI, for the admin page's link to a mapping's workflow; no link when absent.
+  TEMPORAL_UI_URL: url().optional(),
 });
 
 /** Every variable the worker reads, and the API on top; for deployment files and their tests. */
@@ -94,7 +99,12 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     },
     taskQueue: env.TASK_QUEUE,
     pollIntervalMs: env.POLL_INTERVAL,
-    dropbox: { apiUrl: env.DROPBOX_API_URL, pageLimit: env.DROPBOX_PAGE_LIMIT },
+    dropbox: {
+      apiUrl: env.DROPBOX_API_URL,
+      pageLimit: env.DROPBOX_PAGE_LIMIT,
+      appKey: env.DROPBOX_APP_KEY,
+      appSecret: env.DROPBOX_APP_SECRET,
+    },
     specialCharacters: env.SPECIAL_CHARACTERS,
     tokenEncryptionKey: env.TOKEN_ENCRYPTION_KEY,
     logLevel: env.LOG_LEVEL,
@@ -115,6 +125,8 @@ function toApiConfig(env: z.infer<typeof apiSchema>) {
     host: env.HOST,
     /** Cycles a mapping's workflow run holds before it continues as new; the workflow's 12 when absent. */
     cyclesPerRun: env.CYCLES_PER_RUN,
+    /** The Temporal Web UI's address, for links to workflows; none when absent. */
+    temporalUiUrl: env.TEMPORAL_UI_URL,
   };
 }
 

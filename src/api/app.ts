@@ -7,7 +7,9 @@ import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
 import { mappingsRouter } from './mappingsRouter';
+import { meRouter } from './meRouter';
 import { openApiRouter } from './openapi';
+import { pageRouter } from './pageRouter';
 import { requireProjectAdmin } from './projectAccess';
 import { requestLog } from './requestLog';
 
@@ -26,6 +28,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(healthRouter({ readiness: deps.readiness }));
   app.use(openApiRouter());
+  app.use(pageRouter());
 
   // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
   app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));
@@ -33,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/projects/:projectId/dropbox', requireProjectAdmin(deps));
 
   app.use(managementRouter(deps));
+  app.use(meRouter(deps));
   app.use(connectionsRouter(deps));
   app.use(mappingsRouter(deps));
   app.use(mappingRecordsRouter(deps));

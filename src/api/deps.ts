@@ -21,7 +21,7 @@ export interface ApiRepositories {
   orgs: Pick<OrgsRepository, 'create' | 'get' | 'update'>;
   projects: Pick<ProjectsRepository, 'create' | 'get'>;
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
-  memberships: Pick<MembershipsRepository, 'set' | 'get'>;
+  memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
   connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
   mappings: Pick<
     MappingsRepository,
@@ -43,7 +43,13 @@ export interface AppDeps {
   syncWorkflows: SyncWorkflows;
   cipher: TokenSealer;
   pathPolicy: PathPolicy;
-  config: { rootApiKey: string };
+  config: {
+    rootApiKey: string;
+    /** The service's own Dropbox app: "Connect with Dropbox" is on when both are set. */
+    dropbox?: { appKey?: string | undefined; appSecret?: string | undefined };
+    /** The Temporal Web UI, for links to a mapping's workflow; no links when absent. */
+    temporalUi?: { url: string; namespace: string } | undefined;
+  };
   log: Logger;
   readiness: ReadinessCheck;
 }
