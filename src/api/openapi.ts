@@ -45,6 +45,11 @@ const COMMON_ERRORS: Record<Operation['auth'], Record<number, string[]>> = {
     403: ['forbidden'],
     413: ['payload_too_large'],
   },
+  user: {
+    400: ['invalid_request'],
+    401: ['unauthorized'],
+    403: ['forbidden'],
+  },
   admin: {
     400: ['invalid_request', 'invalid_json'],
     401: ['unauthorized'],
@@ -125,7 +130,13 @@ export function buildOpenApiDocument(): JsonSchema {
         'Every error is {"error": {"code", "message", "details"?}}.',
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'Management' }, { name: 'Connections' }, { name: 'Mappings' }, { name: 'Health' }],
+    tags: [
+      { name: 'Management' },
+      { name: 'Connections' },
+      { name: 'Mappings' },
+      { name: 'Health' },
+      { name: 'Account' },
+    ],
     security: [{ apiKey: [] }],
     paths,
     components: {
