@@ -163,7 +163,7 @@ describe('the admin page in Chromium', () => {
     const workflow = await page.$eval('#mappings a.external', (a) => a.getAttribute('href'));
     assert.match(workflow, /^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/folder-sync-[0-9a-f]+$/u);
     await expectAccessible(page, 'mappings');
-    await screenshot(page, '06-mappings');
+    await screenshot(page, '06-mappings', { from: '#map-title' });
   });
 
   it('lists the files newest first and the two rejections with their characters marked', async () => {

@@ -48,9 +48,22 @@ export async function expectAccessible(page: Page, view: string): Promise<void> 
   );
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** The whole page, or from the top of the element `from` down to the page's end. */
+export async function screenshot(page: Page, name: string, options: { from?: string } = {}): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) as `${string}.png`, fullPage: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`) as `${string}.png`;
+  // Document coordinates: the element's place on the page, however far it is scrolled.
+  const top = options.from
+    ? ((await page.evaluate(
+        `(() => { const el = document.querySelector(${JSON.stringify(options.from)}); return el ? el.getBoundingClientRect().top + window.scrollY - 16 : null; })()`,
+      )) as number | null)
+    : null;
+  if (top === null) {
+    await page.screenshot({ path, fullPage: true });
+    return;
+  }
+  const size = (await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]')) as [number, number];
+  await page.screenshot({ path, captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, top), width: size[0], height: size[1] - Math.max(0, top) } });
 }
 
 /** Waits until the element's text contains `text` (or matches it). */
