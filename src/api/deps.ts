@@ -27,7 +27,7 @@ export interface ApiRepositories {
     MappingsRepository,
     'create' | 'get' | 'listByProject' | 'listLiveByConnection' | 'countLiveByConnection' | 'markUnmapped'
   >;
-  files: Pick<FilesRepository, 'list' | 'countLive'>;
+  files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
 }
 

@@ -42,6 +42,8 @@ describe('the admin page in Chromium', () => {
     assert.ok(demo, JSON.stringify(accounts));
     demoToken = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/tokens`, undefined, {}, 201)).token);
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/folders`, undefined, { path: '/Projects/Site #3' }, 201);
+    // Added seconds after the demo's files (seeded before the worker started): the newest file.
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Site diary.txt', content: 'Concrete poured.' }, 201);
 
     page = await browser.newPage();
     page.on('request', (request) => requestedUrls.push(request.url()));
@@ -157,8 +159,8 @@ describe('the admin page in Chromium', () => {
     await click('button', 'Map /Projects/Site A');
     await waitForText(page, '#map-feedback', 'Mapped /Projects/Site A');
     await waitForText(page, '#mappings', '/Projects/Site A');
-    // Six files pass the policy, two are rejected, Photos is skipped; the page refreshes itself.
-    await waitForText(page, '#mappings .facts', /Files6Rejected names2Skipped subfolders1/u, 60_000);
+    // Seven files pass the policy, two are rejected, Photos is skipped; the page refreshes itself.
+    await waitForText(page, '#mappings .facts', /Files7Rejected names2Skipped subfolders1/u, 60_000);
     await waitForText(page, '#mappings .badge', 'Active');
     const workflow = await page.$eval('#mappings a.external', (a) => a.getAttribute('href'));
     assert.match(workflow, /^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/folder-sync-[0-9a-f]+$/u);
@@ -171,7 +173,8 @@ describe('the admin page in Chromium', () => {
     await waitForText(page, 'main h1', '/Projects/Site A');
     await waitForText(page, '#files tbody', 'Foundation plan.pdf');
     const names = await page.$$eval('#files tbody th', (els) => els.map((e) => e.textContent));
-    assert.equal(names.length, 6);
+    assert.equal(names.length, 7);
+    assert.equal(names[0], 'Site diary.txt', 'the newest file first');
     assert.ok(names.includes('Kaivanto ä ö.dwg'));
     await waitForText(page, '#rejections', 'plan#2?.pdf');
     const marked = await page.$$eval('#rejections li', (items) =>

@@ -9,8 +9,6 @@ const PAGE_SIZE = 50;
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const REFRESH_MS = 2000;
 
-/** Newest first by Dropbox's modification time (the API pages in its own stable order). */
-const newestFirst = (a, b) => Date.parse(b.serverModified) - Date.parse(a.serverModified) || a.name.localeCompare(b.name);
 
 /** Fetches a file's stored content with the key in a header, then hands it to the browser as a download. */
 async function download(event, url, name) {
@@ -104,7 +102,7 @@ export function renderMapping(context, projectId, mappingId) {
     replaceChildren(filesBody, view.files.length === 0 ? h('p', { className: 'muted' }, 'No files synced yet.') :
       h('table', {}, h('caption', { className: 'visually-hidden' }, 'Synced files, newest first'),
         h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, [...view.files].sort(newestFirst).map(fileRow))));
+        h('tbody', {}, view.files.map(fileRow))));
     moreButton.hidden = !view.next;
     const names = view.rejections.filter((r) => r.kind !== 'subfolder');
     const folders = view.rejections.filter((r) => r.kind === 'subfolder');
@@ -120,7 +118,7 @@ export function renderMapping(context, projectId, mappingId) {
       const [mapping, files, rejections] = await Promise.all([
         api('GET', base),
         // The first page is refreshed; pages the admin asked for stay as they are.
-        view.extraPages ? null : api('GET', `${base}/files?limit=${PAGE_SIZE}`),
+        view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
         api('GET', `${base}/rejections?limit=100`),
       ]);
       view.mapping = mapping;
@@ -139,7 +137,7 @@ export function renderMapping(context, projectId, mappingId) {
   }
 
   moreButton.addEventListener('click', async () => {
-    const page = await api('GET', `${base}/files?limit=${PAGE_SIZE}&after=${encodeURIComponent(view.next)}`);
+    const page = await api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}&after=${encodeURIComponent(view.next)}`);
     view.extraPages = true;
     view.files = [...view.files, ...page.files];
     view.next = page.next;
