@@ -211,7 +211,8 @@ describe('the admin page in Chromium', () => {
     await page.locator('dialog[open]').wait();
     await expectAccessible(page, 'unmap confirmation');
     await screenshot(page, '08-unmap-confirmation');
-    await click('button', 'Cancel');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Cancel', 'the safe choice has the focus');
+    await page.keyboard.press('Escape');
     await page.waitForFunction('!document.querySelector("dialog")');
     await waitForText(page, `${card} .badge`, 'Active');
 
@@ -236,8 +237,12 @@ describe('the admin page in Chromium', () => {
     await click('button', 'Sign out');
     await page.locator('#api-key').wait();
     assert.equal(await page.evaluate('sessionStorage.length'), 0, 'the key is forgotten');
-    await page.type('#api-key', member.apiKey);
-    await click('button', 'Sign in');
+    // By keyboard alone: the view's heading has the focus, one Tab reaches the field, Enter signs in.
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Sign in');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'api-key');
+    await page.keyboard.type(member.apiKey);
+    await page.keyboard.press('Enter');
     await waitForText(page, 'main h1', 'Projects');
     await click('link', 'Tower C');
     await waitForText(page, '#member-notice', 'Only the project’s admins manage its Dropbox connection');

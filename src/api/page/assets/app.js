@@ -49,17 +49,24 @@ function renderAccount() {
   );
 }
 
+let routing = 0;
+
 async function route() {
+  const turn = ++routing;
   leaveView();
   leaveView = () => {};
-  if (session.key() && !context.me) {
+  // Fresh on every view: a role or an organization's feature may have changed meanwhile.
+  if (session.key()) {
     try {
       await context.reloadMe();
     } catch (err) {
-      if (err instanceof ApiFailure && err.status === 401) session.signOut();
-      else return show(h('p', { className: 'error', role: 'alert' }, err.message));
+      if (!(err instanceof ApiFailure && err.status === 401)) return show(h('p', { className: 'error', role: 'alert' }, err.message));
+      session.signOut();
+      context.me = null;
     }
   }
+  // A newer navigation started meanwhile: it draws the page.
+  if (turn !== routing) return;
   renderAccount();
   if (!context.me) return show(renderSignIn(context));
   const parts = location.hash.replace(/^#\/?/u, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -86,5 +93,10 @@ function show(element) {
   } else main.focus();
 }
 
+// The skip link moves the focus without touching the address, which holds the view.
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  (main.querySelector('h1') ?? main).focus();
+});
 window.addEventListener('hashchange', () => void route());
 void route();
