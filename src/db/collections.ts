@@ -71,8 +71,6 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
     { key: { mappingId: 1, _id: 1 }, name: 'mappingId_id' },
     { key: { mappingId: 1, listingGeneration: 1 }, name: 'mappingId_listingGeneration' },
-    // The admin page's newest-first listing.
-    { key: { mappingId: 1, serverModified: -1, _id: -1 }, name: 'mappingId_serverModified_id' },
   ],
   rejections: [
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },

@@ -212,6 +212,8 @@ export function createFilesRepository(db: Db) {
     /**
      * Live files by Dropbox's modification time, newest first (ties by id), for people reading
      * what arrived. Keyset paging over (serverModified, _id): stable while files are added.
+     * No index of its own: one would cost every file insert, the sync's hot path, for a page an
+     * admin opens now and then (the page asks again only when the mapping's counts change).
      * Throws RangeError on a cursor it did not make.
      */
     async listNewest(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {

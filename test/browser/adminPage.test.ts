@@ -227,10 +227,13 @@ describe('the admin page in Chromium', () => {
     assert.deepEqual(states, ['/Projects/Site A/Photos: active', '/Projects/Site A: unmapped']);
   });
 
-  it('tells the admin what happened when Dropbox sends the browser back with an error', async () => {
+  it('tells the admin what happened when Dropbox sends the browser back, connected or not', async () => {
     await page.goto(`${stack.apiUrl}/?error=access_denied`);
     await waitForText(page, '#return-notice', 'cancelled or refused');
     assert.equal(new URL(page.url()).search, '', 'the address is cleaned');
+    await page.goto(`${stack.apiUrl}/?connection=0123456789abcdef0123456789abcdef`);
+    await waitForText(page, '#return-notice', 'Dropbox is connected');
+    assert.equal(new URL(page.url()).search, '');
   });
 
   it('shows a member no Dropbox connection tab', async () => {

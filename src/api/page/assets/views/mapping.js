@@ -41,7 +41,7 @@ export function renderMapping(context, projectId, mappingId) {
     h('span', { 'aria-current': 'page' }, 'Files and rejections'),
   );
   const moreButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show older files');
-  const view = { mapping: null, files: [], next: null, extraPages: false, rejections: [], error: null };
+  const view = { mapping: null, files: [], next: null, extraPages: false, rejections: [], error: null, seen: null };
   let timer;
   let left = false;
   let shown = '';
@@ -115,18 +115,23 @@ export function renderMapping(context, projectId, mappingId) {
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [mapping, files, rejections] = await Promise.all([
-        api('GET', base),
-        // The first page is refreshed; pages the admin asked for stay as they are.
-        view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
-        api('GET', `${base}/rejections?limit=100`),
-      ]);
-      view.mapping = mapping;
-      if (files) {
-        view.files = files.files;
-        view.next = files.next;
+      const mapping = await api('GET', base);
+      // Files and rejections are asked for again only when a sync changed something: a big
+      // mapping's newest-first listing is not free. Pages the admin opened stay as they are.
+      const changed = JSON.stringify([mapping.counts, mapping.lastSyncAt]);
+      if (changed !== view.seen) {
+        const [files, rejections] = await Promise.all([
+          view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
+          api('GET', `${base}/rejections?limit=100`),
+        ]);
+        if (files) {
+          view.files = files.files;
+          view.next = files.next;
+        }
+        view.rejections = rejections.rejections;
+        view.seen = changed;
       }
-      view.rejections = rejections.rejections;
+      view.mapping = mapping;
       view.error = null;
     } catch (err) {
       view.error = err.message;
