@@ -20,6 +20,18 @@ export default tseslint.config(
     },
   },
   {
+    // The admin page's browser modules: plain JS served as is, so no type information to lint with.
+    files: ['src/api/page/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'Node', 'CSS', 'Intl', 'setTimeout', 'clearTimeout'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Workflow code is replayed: it must stay deterministic and free of I/O.
     files: ['src/workflows/**/*.ts'],
     rules: {

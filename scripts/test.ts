@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeQuietly } from '../src/dev/atomicInstall';
 import { watchAncestors } from '../src/dev/orphanWatch';
+import { ensureChromium } from '../src/dev/chromium';
 import { runCommand } from '../src/dev/runCommand';
 import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
 import { findTestFiles } from '../src/dev/testFiles';
@@ -44,9 +45,16 @@ async function main(state: RunState): Promise<number> {
 
   // Checks and server start-up overlap; a failed check still stops everything before exiting.
   started = Date.now();
-  const [checks, servers] = await Promise.allSettled([runChecks(), startServers(tools, state)]);
+  // The browser tests drive the machine's Chromium: installed (apt-get) when missing, here, once.
+  const needsChromium = files.some((file) => file.includes(`${join('test', 'browser')}/`));
+  const [checks, servers, chromium] = await Promise.allSettled([
+    runChecks(),
+    startServers(tools, state),
+    needsChromium ? ensureChromium({ env: process.env, log }) : Promise.resolve(undefined),
+  ]);
   if (checks.status === 'rejected') throw checks.reason;
   if (servers.status === 'rejected') throw servers.reason;
+  if (chromium.status === 'rejected') throw chromium.reason;
   log(`ready to test (${elapsed(started)})`);
 
   const env: NodeJS.ProcessEnv = {
@@ -56,6 +64,7 @@ async function main(state: RunState): Promise<number> {
     TEMPORAL_TEST_SERVER_PATH: tools.temporalTestServer,
     FERRETDB_PATH: tools.ferretDb,
     SCHEMATHESIS: schemathesis,
+    ...(chromium.value ? { CHROMIUM_PATH: chromium.value } : {}),
   };
   log(
     `running ${files.length} test file(s) against MongoDB ${env.MONGODB_URI} and Temporal ${env.TEMPORAL_ADDRESS}`,

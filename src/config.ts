@@ -65,6 +65,8 @@ const apiSchema = baseSchema.extend({
   HOST: z.string().min(1).default('127.0.0.1'),
   // Below the ≈ 500 idle cycles at which the server would suggest continuing as new anyway.
   CYCLES_PER_RUN: z.coerce.number().int().min(1).max(500).optional(),
+  // The Temporal Web UI, for the admin page's link to a mapping's workflow; no link when absent.
+  TEMPORAL_UI_URL: url().optional(),
 });
 
 /** Every variable the worker reads, and the API on top; for deployment files and their tests. */
@@ -119,6 +121,8 @@ function toApiConfig(env: z.infer<typeof apiSchema>) {
     host: env.HOST,
     /** Cycles a mapping's workflow run holds before it continues as new; the workflow's 12 when absent. */
     cyclesPerRun: env.CYCLES_PER_RUN,
+    /** The Temporal Web UI's address, for links to workflows; none when absent. */
+    temporalUiUrl: env.TEMPORAL_UI_URL,
   };
 }
 

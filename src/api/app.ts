@@ -7,9 +7,11 @@ import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
 import { mappingsRouter } from './mappingsRouter';
+import { meRouter } from './meRouter';
 import { methodNotAllowed } from './methodNotAllowed';
 import { openApiRouter } from './openapi';
 import { OPERATIONS } from './openapiOperations';
+import { pageRouter } from './pageRouter';
 import { requireProjectAdmin } from './projectAccess';
 import { requestLog } from './requestLog';
 import { createChangeNotifications } from './changeNotifications';
@@ -32,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiRouter());
   // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
   app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
+  app.use(pageRouter());
 
   // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
   app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/projects/:projectId/dropbox', requireProjectAdmin(deps));
 
   app.use(managementRouter(deps));
+  app.use(meRouter(deps));
   app.use(connectionsRouter(deps));
   app.use(mappingsRouter(deps));
   app.use(mappingRecordsRouter(deps));

@@ -22,7 +22,7 @@ export interface ApiRepositories {
   orgs: Pick<OrgsRepository, 'create' | 'get' | 'update'>;
   projects: Pick<ProjectsRepository, 'create' | 'get'>;
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
-  memberships: Pick<MembershipsRepository, 'set' | 'get'>;
+  memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
   connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
   mappings: Pick<
     MappingsRepository,
@@ -34,7 +34,7 @@ export interface ApiRepositories {
     | 'markUnmapped'
     | 'listSyncOnChangeByAccount'
   >;
-  files: Pick<FilesRepository, 'list' | 'countLive'>;
+  files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
 }
 
@@ -50,7 +50,13 @@ export interface AppDeps {
   syncWorkflows: SyncWorkflows;
   cipher: TokenSealer;
   pathPolicy: PathPolicy;
-  config: { rootApiKey: string };
+  config: {
+    rootApiKey: string;
+    /** The service's own Dropbox app: "Connect with Dropbox" is on when both are set. */
+    dropbox?: { appKey?: string | undefined; appSecret?: string | undefined };
+    /** The Temporal Web UI, for links to a mapping's workflow; no links when absent. */
+    temporalUi?: { url: string; namespace: string } | undefined;
+  };
   log: Logger;
   readiness: ReadinessCheck;
   /** Verifies Dropbox's webhook notifications. */

@@ -76,7 +76,13 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
     }),
     cipher: createTokenCipher(config.tokenEncryptionKey),
     pathPolicy: createPathPolicy(config.specialCharacters),
-    config: { rootApiKey: config.rootApiKey },
+    config: {
+      rootApiKey: config.rootApiKey,
+      dropbox: config.dropbox,
+      temporalUi: config.temporalUiUrl
+        ? { url: config.temporalUiUrl, namespace: config.temporal.namespace }
+        : undefined,
+    },
     log,
     readiness: readinessOf(mongo.db, client),
     dropboxApps: serviceAppSecrets(config),

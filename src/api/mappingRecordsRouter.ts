@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppDeps } from './deps';
+import { ApiError } from './errors';
 import { findMapping } from './mappingAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
 import { listFilesQuery, listRejectionsQuery, mappingParams } from './schemas';
@@ -20,10 +21,16 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
     const query = validate('query', listFilesQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
-    const page = await repos.files.list(mapping._id, {
-      limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      ...(query.after ? { after: query.after } : {}),
-    });
+    const request = { limit: query.limit ?? DEFAULT_PAGE_SIZE, ...(query.after ? { after: query.after } : {}) };
+    const page =
+      query.order === 'newest'
+        ? await repos.files.listNewest(mapping._id, request).catch((err: unknown) => {
+            if (!(err instanceof RangeError)) throw err;
+            throw new ApiError(400, 'invalid_request', 'Query parameter "after" is not the `next` of a newest-first page', {
+              fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
+            });
+          })
+        : await repos.files.list(mapping._id, request);
     res.json({ files: page.files.map(fileView), next: page.next ?? null });
   });
 

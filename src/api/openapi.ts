@@ -49,6 +49,11 @@ const COMMON_ERRORS: Record<Operation['auth'], Record<number, string[]>> = {
     413: ['payload_too_large'],
     ...HEADERS_TOO_LARGE,
   },
+  user: {
+    400: ['invalid_request'],
+    401: ['unauthorized'],
+    403: ['forbidden'],
+  },
   admin: {
     400: ['invalid_request', 'invalid_json'],
     401: ['unauthorized'],
@@ -136,6 +141,7 @@ export function buildOpenApiDocument(): JsonSchema {
       { name: 'Mappings' },
       { name: 'Health' },
       { name: 'Webhooks' },
+      { name: 'Account' },
     ],
     security: [{ apiKey: [] }],
     paths,

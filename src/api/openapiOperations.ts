@@ -7,7 +7,7 @@ import * as req from './schemas';
 import * as res from './responseSchemas';
 import { appKeyParams, challengeQuery, notificationBody } from './webhookRouter';
 
-export type Auth = 'none' | 'root' | 'admin';
+export type Auth = 'none' | 'root' | 'admin' | 'user';
 
 export interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -15,7 +15,7 @@ export interface Operation {
   path: string;
   summary: string;
   description?: string;
-  tag: 'Management' | 'Connections' | 'Mappings' | 'Health' | 'Webhooks';
+  tag: 'Management' | 'Connections' | 'Mappings' | 'Health' | 'Webhooks' | 'Account';
   auth: Auth;
   params?: z.ZodObject;
   query?: z.ZodType;
@@ -41,6 +41,7 @@ export const RESPONSES = {
   Rejections: res.rejectionsResponse,
   Health: res.healthResponse,
   Readiness: res.readinessResponse,
+  Me: res.meResponse,
 } as const;
 
 const P = '/v1/projects/:projectId/dropbox';
@@ -123,6 +124,21 @@ export const OPERATIONS: Operation[] = [
       description: 'Ready; 503 with the same body names the failed dependency',
       schema: 'Readiness',
     },
+  },
+  // --- the caller ---
+  {
+    method: 'get',
+    path: '/v1/me',
+    summary: "The key's user, their projects and what the admin page needs",
+    description:
+      'Any user key (the root key is not a user: 403). Each project comes with the caller\'s role and whether its ' +
+      'organization has the Dropbox feature; `dropboxOAuth.enabled` says whether "Connect with Dropbox" is available ' +
+      '(with `reason` when not); `specialCharacters` is the configured policy (control characters are refused too); ' +
+      '`temporalUi` is where the Temporal Web UI is, or null.',
+    tag: 'Account',
+    auth: 'user',
+    query: req.noQuery,
+    success: { status: 200, description: 'The caller', schema: 'Me' },
   },
   // --- management ---
   {

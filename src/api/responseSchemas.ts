@@ -139,3 +139,31 @@ export const readinessResponse = z.object({
   checks: z.object({ mongo: z.boolean(), temporal: z.boolean() }),
   failed: z.array(z.enum(['mongo', 'temporal'])).optional(),
 });
+
+export const meResponse = z.object({
+  id: z.string(),
+  email: z.string(),
+  projects: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      role: z.enum(PROJECT_ROLES),
+      organization: z.object({
+        id: z.string(),
+        name: z.string().nullable(),
+        features: z.object({ dropbox: z.boolean() }),
+      }),
+    }),
+  ),
+  dropboxOAuth: z.object({
+    enabled: z.boolean().describe('"Connect with Dropbox" is available: the service has a Dropbox app'),
+    reason: z.string().optional().describe('Why not, when it is not'),
+  }),
+  specialCharacters: z
+    .array(z.string())
+    .describe('Characters not transferred in names; control characters are refused as well'),
+  temporalUi: z
+    .object({ url: z.string(), namespace: z.string() })
+    .nullable()
+    .describe("The Temporal Web UI, for links to a mapping's workflow"),
+});

@@ -133,6 +133,10 @@ const after = z.string().min(1).max(1024, 'must be at most 1024 characters');
 export const listFilesQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Files per page, 1 to 1000 (default 100)'),
   after: after.optional().describe('The `next` value of the previous page'),
+  order: z
+    .enum(['newest'])
+    .optional()
+    .describe("newest: by Dropbox's modification time, newest first; without it, a stable record order"),
 });
 
 export const REJECTION_KINDS = ['special_characters', 'subfolder'] as const;

@@ -10,7 +10,7 @@ import {
   planListedFiles,
   type StoredFile,
 } from './filePlan';
-import { pageById, type PageRequest } from './paging';
+import { newestCursor, pageById, readNewestCursor, type PageRequest } from './paging';
 
 export interface PersistCounts {
   added: number;
@@ -207,6 +207,30 @@ export function createFilesRepository(db: Db) {
     async list(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {
       const { items, next } = await pageById(files, live(mappingId), page);
       return { files: items, next };
+    },
+
+    /**
+     * Live files by Dropbox's modification time, newest first (ties by id), for people reading
+     * what arrived. Keyset paging over (serverModified, _id): stable while files are added.
+     * No index of its own: one would cost every file insert, the sync's hot path, for a page an
+     * admin opens now and then (the page asks again only when the mapping's counts change).
+     * Throws RangeError on a cursor it did not make.
+     */
+    async listNewest(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {
+      if (!Number.isInteger(page.limit) || page.limit < 1) throw new RangeError('limit must be a positive integer');
+      const after = page.after ? readNewestCursor(page.after) : undefined;
+      if (page.after && !after) throw new RangeError('not a cursor of this listing');
+      const older = after
+        ? { $or: [{ serverModified: { $lt: after.time } }, { serverModified: after.time, _id: { $lt: after.id } }] }
+        : {};
+      const found = await files
+        .find({ ...live(mappingId), ...older })
+        .sort({ serverModified: -1, _id: -1 })
+        .limit(page.limit + 1)
+        .toArray();
+      const items = found.slice(0, page.limit);
+      const last = items[items.length - 1];
+      return { files: items, next: found.length > page.limit && last ? newestCursor(last.serverModified, last._id) : null };
     },
 
     async countLive(mappingId: string): Promise<number> {

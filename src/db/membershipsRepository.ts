@@ -23,6 +23,11 @@ export function createMembershipsRepository(db: Db) {
     async get(projectId: string, userId: string): Promise<Membership | null> {
       return memberships.findOne({ _id: membershipId(projectId, userId) });
     },
+
+    /** Every project role of a user, for the admin page's project list (index `userId`). */
+    async listByUser(userId: string): Promise<Membership[]> {
+      return memberships.find({ userId }).sort({ projectId: 1 }).toArray();
+    },
   };
 }
 

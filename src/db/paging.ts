@@ -30,3 +30,21 @@ export async function pageById<T extends Document & { _id: string }>(
   const next = found.length > limit ? (items[items.length - 1]?._id ?? null) : null;
   return { items, next };
 }
+
+/** Where a newest-first page ended: the last record's time and id, opaque to callers. */
+export function newestCursor(time: Date, id: string): string {
+  return Buffer.from(JSON.stringify([time.getTime(), id])).toString('base64url');
+}
+
+/** The cursor's time and id, or undefined when it is not one that newestCursor made. */
+export function readNewestCursor(cursor: string): { time: Date; id: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+      return { time: new Date(value[0] as number), id: value[1] };
+    }
+  } catch {
+    // Not JSON: not a cursor of ours.
+  }
+  return undefined;
+}

@@ -71,6 +71,8 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     if (temporal) {
       env.TEMPORAL_ADDRESS = temporal.address;
       uiUrl = temporal.uiUrl;
+      // The admin page links each mapping to its workflow there.
+      env.TEMPORAL_UI_URL ??= uiUrl;
     }
   }
 
@@ -122,6 +124,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   const lines = [
     '',
     `dropbox-folder-sync is running (Ctrl-C stops it all)`,
+    `  Admin page  ${api.url}/   (sign in with an admin's key)`,
     `  API         ${api.url}   (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal    ${config.temporal.address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
     `  MongoDB     ${embedMongo ? 'FerretDB, data in ' + join(state.dataDir, 'ferretdb') : 'from MONGODB_URI'}`,

@@ -1,0 +1,86 @@
+/**
+ * Building DOM from data without innerHTML: every text goes in as text, so a file or folder
+ * name can never become markup.
+ */
+
+/** h('button', { type: 'button', onclick }, 'Save') — attributes, `on…` listeners, children. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    else if (name === 'className') el.className = value;
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function replaceChildren(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/u;
+
+/** How a character is named to people: control characters by their code point. */
+export function describeCharacter(ch) {
+  return CONTROL.test(ch) ? `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `“${ch}”`;
+}
+
+export function describeCharacters(chars) {
+  return chars.map(describeCharacter).join(', ');
+}
+
+/** The characters of `name` that the policy refuses: the server's set plus control characters. */
+export function offendingCharacters(name, policy) {
+  const found = [];
+  for (const ch of Array.from(name)) {
+    if ((policy.includes(ch) || CONTROL.test(ch)) && !found.includes(ch)) found.push(ch);
+  }
+  return found;
+}
+
+/** The name with each offending character wrapped in <mark>, named for screen readers. */
+export function markedName(name, characters) {
+  const span = h('span', { className: 'name' });
+  let plain = '';
+  for (const ch of Array.from(name)) {
+    if (characters.includes(ch)) {
+      if (plain) span.append(plain);
+      plain = '';
+      span.append(h('mark', { title: `Not allowed: ${describeCharacter(ch)}` }, CONTROL.test(ch) ? '�' : ch));
+    } else plain += ch;
+  }
+  if (plain) span.append(plain);
+  return span;
+}
+
+const SIZE_UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+
+export function formatSize(bytes) {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${SIZE_UNITS[unit]}`;
+}
+
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A <time> for an ISO instant, or the fallback text when there is none. */
+export function time(iso, fallback = '—') {
+  if (!iso) return h('span', { className: 'muted' }, fallback);
+  return h('time', { datetime: iso }, DATE_TIME.format(new Date(iso)));
+}

@@ -1,0 +1,150 @@
+import { api, ApiFailure, dropboxPath } from '../api.js';
+import { h, replaceChildren, time } from '../dom.js';
+import { announce } from '../notices.js';
+import { clearFieldError, fieldError, setFieldError } from './forms.js';
+
+const CREDENTIAL_WORDS = { access_token: 'Access token', refresh_token: 'Refresh token (renewed automatically)' };
+
+/** Each login error beside the field to fix, in words that say what to do. */
+function loginError(err, clientIdentification) {
+  const scope = err.details?.requiredScope ?? err.details?.scope ?? 'files.metadata.read';
+  switch (err.code) {
+    case 'invalid_token':
+      return { field: 'token', text: 'Dropbox does not accept this access token. Copy the whole token from the Dropbox App Console again and paste it here.' };
+    case 'expired_token':
+      return { field: 'token', text: 'This access token has expired. Generate a new one in the Dropbox App Console and paste it here.' };
+    case 'missing_scope':
+      return { field: 'token', text: `This access token lacks the “${scope}” permission. In the App Console’s Permissions tab, tick ${scope}, submit, then generate a new token.` };
+    case 'access_denied':
+      return { field: 'token', text: 'Dropbox refused access with this token. Check that the app and the account are allowed to use Dropbox, then generate a new token.' };
+    case 'identity_mismatch':
+      return { field: 'client', text: `This token belongs to another Dropbox account than ${clientIdentification}. Enter the email of the account the token was generated in, or generate the token while signed in to ${clientIdentification}.` };
+    case 'dropbox_unavailable':
+      return { field: null, text: 'Dropbox did not answer, so nothing was saved. Try Login again in a minute.' };
+    case 'invalid_request': {
+      const fields = Object.keys(err.details?.fields ?? {});
+      return { field: fields.includes('clientIdentification') ? 'client' : fields.includes('accessToken') ? 'token' : null, text: err.message };
+    }
+    default:
+      return { field: null, text: err.message };
+  }
+}
+
+/** A connection's state, from what is known of its credential and its mappings. */
+function connectionState(connection, mappings) {
+  const expires = connection.accessTokenExpiresAt ? Date.parse(connection.accessTokenExpiresAt) : undefined;
+  if (mappings.some((m) => m.connectionId === connection.id && m.state === 'needs_credentials'))
+    return h('span', { className: 'badge state-needs_credentials' }, 'Needs new credentials');
+  if (connection.credentialKind !== 'refresh_token' && expires !== undefined && expires < Date.now())
+    return h('span', { className: 'badge state-failed' }, 'Token expired');
+  return h('span', { className: 'badge state-active' }, 'Connected');
+}
+
+export function renderConnections(tab) {
+  const { project, me, state } = tab;
+  const table = h('div', { id: 'connections' });
+  let shown = '';
+
+  const clientInput = h('input', { id: 'client-identification', name: 'clientIdentification', type: 'email', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'client-identification-help client-identification-error' });
+  const tokenInput = h('input', { id: 'access-token', name: 'accessToken', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'access-token-help access-token-error' });
+  const clientError = fieldError('client-identification-error');
+  const tokenError = fieldError('access-token-error');
+  const formError = h('p', { id: 'new-connection-error', className: 'field-error', role: 'alert', hidden: true });
+  const formNotice = h('div', { id: 'new-connection-notice', role: 'status' });
+
+  const clearErrors = () => {
+    clearFieldError(clientInput, clientError);
+    clearFieldError(tokenInput, tokenError);
+    replaceChildren(formError);
+    formError.hidden = true;
+  };
+  const showError = (err) => {
+    const { field, text } = loginError(err, clientInput.value.trim());
+    if (field === 'client') setFieldError(clientInput, clientError, text);
+    else if (field === 'token') setFieldError(tokenInput, tokenError, text);
+    else {
+      replaceChildren(formError, text);
+      formError.hidden = false;
+    }
+    announce(text);
+  };
+
+  const oauth = me.dropboxOAuth;
+  const connectWithDropbox = oauth.enabled
+    ? h('button', { type: 'button', id: 'connect-with-dropbox', className: 'secondary', onclick: () => void startOAuth() }, 'Connect with Dropbox')
+    : h('p', { className: 'help', id: 'oauth-off' }, '“Connect with Dropbox” is not available: ', oauth.reason ?? 'the service has no Dropbox app configured.');
+
+  async function startOAuth() {
+    clearErrors();
+    const clientIdentification = clientInput.value.trim();
+    if (!clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account to connect.');
+    try {
+      const { authorizeUrl } = await api('POST', dropboxPath(project.id, 'oauth', 'start'), { clientIdentification });
+      location.assign(authorizeUrl);
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  const form = h(
+    'form',
+    { id: 'new-connection', 'aria-labelledby': 'new-connection-title', novalidate: true },
+    h('div', { className: 'field' }, h('label', { for: 'client-identification' }, 'Client identification'), clientInput, clientError,
+      h('p', { id: 'client-identification-help', className: 'help' }, 'The email address of the Dropbox account.')),
+    h('div', { className: 'field' }, h('label', { for: 'access-token' }, 'Access token'), tokenInput, tokenError,
+      h('p', { id: 'access-token-help', className: 'help' }, 'Generated in the Dropbox App Console for that account, with the files.metadata.read permission. It is checked with Dropbox, then stored encrypted; it is never shown again.')),
+    formError,
+    h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'primary' }, 'Login'), connectWithDropbox),
+    formNotice,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors();
+    replaceChildren(formNotice);
+    const body = { clientIdentification: clientInput.value.trim(), accessToken: tokenInput.value.trim() };
+    if (!body.clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account.');
+    if (!body.accessToken) return setFieldError(tokenInput, tokenError, 'Paste the access token from the Dropbox App Console.');
+    try {
+      const connection = await api('POST', dropboxPath(project.id, 'connections'), body);
+      form.reset();
+      const text = `Connected the Dropbox account ${connection.account.email}.`;
+      replaceChildren(formNotice, h('p', { className: 'notice success' }, text),
+        (connection.warnings ?? []).map((w) => h('p', { className: 'notice warning' }, w.message)));
+      announce(text);
+      tab.changed();
+    } catch (err) {
+      if (!(err instanceof ApiFailure)) throw err;
+      showError(err);
+    }
+  });
+
+  function update() {
+    // Redrawn only when something changed: a redraw would lose the reader's place.
+    const key = JSON.stringify([state.loaded, state.connections, state.mappings.map((m) => [m.connectionId, m.state])]);
+    if (key === shown) return;
+    shown = key;
+    if (!state.loaded) return replaceChildren(table, h('p', { className: 'muted' }, 'Loading connections…'));
+    if (state.connections.length === 0) {
+      return replaceChildren(table, h('p', {}, 'No Dropbox account is connected yet. Log in with the form below.'));
+    }
+    replaceChildren(table, h('table', {},
+      h('thead', {}, h('tr', {}, ['Account', 'Credential', 'Expires', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, state.connections.map((c) => h('tr', {},
+        h('th', { scope: 'row' }, c.account.email, c.account.name ? h('span', { className: 'muted' }, ` (${c.account.name})`) : null),
+        h('td', {}, CREDENTIAL_WORDS[c.credentialKind ?? 'access_token']),
+        h('td', {}, c.accessTokenExpiresAt ? time(c.accessTokenExpiresAt) : h('span', { className: 'muted' }, 'Not known'),
+          c.lastRefreshAt ? h('span', { className: 'muted' }, ' · renewed ', time(c.lastRefreshAt)) : null),
+        h('td', {}, connectionState(c, state.mappings)),
+      ))),
+    ));
+  }
+
+  update();
+  return {
+    element: [
+      h('section', { 'aria-labelledby': 'connections-title' }, h('h2', { id: 'connections-title' }, 'Connections'), table),
+      h('section', { 'aria-labelledby': 'new-connection-title' }, h('h2', { id: 'new-connection-title' }, 'New connection'), form),
+    ],
+    update,
+  };
+}

@@ -1,0 +1,158 @@
+import { api, ApiFailure, dropboxPath, session } from '../api.js';
+import { describeCharacters, formatSize, h, markedName, offendingCharacters, replaceChildren, time } from '../dom.js';
+import { announce } from '../notices.js';
+import { breadcrumb } from './project.js';
+import { stateBadge, workflowLink } from './mappingState.js';
+
+const PAGE_SIZE = 50;
+
+const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const REFRESH_MS = 2000;
+
+
+/** Fetches a file's stored content with the key in a header, then hands it to the browser as a download. */
+async function download(event, url, name) {
+  event.preventDefault();
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${session.key()}` } });
+    if (!res.ok) throw new Error(`The download failed (${res.status}).`);
+    const blobUrl = URL.createObjectURL(await res.blob());
+    const a = h('a', { href: blobUrl, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
+  } catch (err) {
+    announce(err.message);
+  }
+}
+
+/** A mapping's page: its status, its files (paged) and its rejections, refreshed while open. */
+export function renderMapping(context, projectId, mappingId) {
+  const project = context.me.projects.find((p) => p.id === projectId);
+  const base = dropboxPath(projectId, 'mappings', mappingId);
+  const status = h('div', { id: 'mapping-status' });
+  const filesBody = h('div', { id: 'files' });
+  const rejectionsBody = h('div', { id: 'rejections' });
+  const feedback = h('div', { id: 'rejection-feedback' });
+  const heading = h('h1', {}, 'Mapping');
+  const crumbs = breadcrumb(
+    h('a', { href: `#/projects/${encodeURIComponent(projectId)}` }, project?.name ?? 'Project'),
+    h('span', { 'aria-current': 'page' }, 'Files and rejections'),
+  );
+  const moreButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show older files');
+  const view = { mapping: null, files: [], next: null, extraPages: false, rejections: [], error: null, seen: null };
+  let timer;
+  let left = false;
+  let shown = '';
+
+  async function mapSubfolder(rejection) {
+    try {
+      const created = await api('POST', dropboxPath(projectId, 'mappings'), { connectionId: view.mapping.connectionId, dropboxPath: rejection.path });
+      const text = `Mapped ${created.dropboxPath}. Its first sync has started; see it in the project’s mappings.`;
+      replaceChildren(feedback, h('p', { className: 'notice success' }, text, ' ', h('a', { href: `#/projects/${encodeURIComponent(projectId)}` }, 'Back to the mappings')));
+      announce(text);
+    } catch (err) {
+      if (!(err instanceof ApiFailure)) throw err;
+      const text = err.code === 'already_mapped' ? `${rejection.path} is already mapped into this project.` : err.message;
+      replaceChildren(feedback, h('p', { className: 'field-error', role: 'alert' }, text));
+    }
+  }
+
+  function fileRow(f) {
+    const content = f.id ? `${base}/files/${encodeURIComponent(f.id)}/content` : null;
+    return h('tr', {},
+      h('th', { scope: 'row' }, f.name),
+      h('td', { className: 'number' }, formatSize(f.size)),
+      h('td', {}, time(f.serverModified)),
+      h('td', {}, content && f.contentState === 'stored'
+        ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name) }, 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`))
+        : h('span', { className: 'muted' }, f.contentState === 'pending' ? 'Not stored yet' : f.contentState === 'failed' ? 'Could not be stored' : '—')));
+  }
+
+  function rejectionItem(r) {
+    if (r.kind === 'subfolder') {
+      // A subfolder is mappable unless its own name breaks the policy (its parent is mapped).
+      const characters = offendingCharacters(r.name, context.me.specialCharacters);
+      return h('li', { className: 'rejection' },
+        h('span', { className: 'folder-icon', 'aria-hidden': 'true' }), markedName(r.name, characters),
+        h('span', { className: 'why' }, 'A subfolder: not synced with this mapping. ', r.hint ?? ''),
+        characters.length
+          ? h('span', { className: 'why error-text' }, `Not mappable: ${describeCharacters(characters)} ${characters.length === 1 ? 'is' : 'are'} not transferred. Rename it in Dropbox to map it.`)
+          : h('div', { className: 'actions' }, h('button', { type: 'button', className: 'secondary', 'aria-label': `Map this folder: ${r.path}`, onclick: () => void mapSubfolder(r) }, 'Map this folder')));
+    }
+    return h('li', { className: 'rejection' }, markedName(r.name, r.characters ?? []),
+      h('span', { className: 'why' }, `Not transferred: ${describeCharacters(r.characters ?? [])} ${(r.characters ?? []).length === 1 ? 'is' : 'are'} not allowed in names. Rename the file in Dropbox and it syncs.`));
+  }
+
+  function draw() {
+    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.error]);
+    if (key === shown) return;
+    shown = key;
+    const m = view.mapping;
+    if (m) {
+      heading.textContent = m.dropboxPath;
+      document.title = `${m.dropboxPath} · Dropbox folder sync`;
+      replaceChildren(status, h('p', {}, stateBadge(m.state), ' Last sync ', time(m.lastSyncAt, 'not yet'), ' · ',
+        [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected name'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
+      m.lastError ? h('p', { className: 'error-text' }, `Last error: ${m.lastError}`) : null,
+      h('p', {}, workflowLink(context.me.temporalUi, m)));
+    }
+    if (view.error) replaceChildren(status, h('p', { className: 'field-error', role: 'alert' }, view.error));
+    replaceChildren(filesBody, view.files.length === 0 ? h('p', { className: 'muted' }, 'No files synced yet.') :
+      h('table', {}, h('caption', { className: 'visually-hidden' }, 'Synced files, newest first'),
+        h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, view.files.map(fileRow))));
+    moreButton.hidden = !view.next;
+    const names = view.rejections.filter((r) => r.kind !== 'subfolder');
+    const folders = view.rejections.filter((r) => r.kind === 'subfolder');
+    replaceChildren(rejectionsBody,
+      view.rejections.length === 0 ? h('p', { className: 'muted' }, 'Nothing rejected.') : null,
+      names.length ? [h('h3', {}, 'Names with special characters'), h('ul', { className: 'rejections' }, names.map(rejectionItem))] : null,
+      folders.length ? [h('h3', {}, 'Skipped subfolders'), h('ul', { className: 'rejections' }, folders.map(rejectionItem))] : null);
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      const mapping = await api('GET', base);
+      // Files and rejections are asked for again only when a sync changed something: a big
+      // mapping's newest-first listing is not free. Pages the admin opened stay as they are.
+      const changed = JSON.stringify([mapping.counts, mapping.lastSyncAt]);
+      if (changed !== view.seen) {
+        const [files, rejections] = await Promise.all([
+          view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
+          api('GET', `${base}/rejections?limit=100`),
+        ]);
+        if (files) {
+          view.files = files.files;
+          view.next = files.next;
+        }
+        view.rejections = rejections.rejections;
+        view.seen = changed;
+      }
+      view.mapping = mapping;
+      view.error = null;
+    } catch (err) {
+      view.error = err.message;
+    }
+    if (left) return;
+    draw();
+    if (view.mapping?.state !== 'unmapped') timer = setTimeout(() => void refresh(), REFRESH_MS);
+  }
+
+  moreButton.addEventListener('click', async () => {
+    const page = await api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}&after=${encodeURIComponent(view.next)}`);
+    view.extraPages = true;
+    view.files = [...view.files, ...page.files];
+    view.next = page.next;
+    draw();
+    announce(`${page.files.length} more files shown.`);
+  });
+
+  void refresh();
+  const element = h('section', {}, crumbs, heading, status,
+    h('section', { 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), filesBody, moreButton),
+    h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody));
+  return { element, leave: () => { left = true; clearTimeout(timer); } };
+}

@@ -1,0 +1,108 @@
+import { api, dropboxPath } from '../api.js';
+import { h, replaceChildren } from '../dom.js';
+import { renderConnections } from './connections.js';
+import { renderFolderBrowser } from './folderBrowser.js';
+import { renderMappings } from './mappings.js';
+
+export const FEATURE_OFF_MESSAGE =
+  'The Dropbox feature is not enabled for this project’s organization. Contact your contact person to get the feature enabled.';
+
+// While a sync may be running (a new mapping, a command just sent) the tab refreshes quickly.
+const FAST_REFRESH_MS = 1500;
+const SLOW_REFRESH_MS = 15000;
+const FAST_WINDOW_MS = 30000;
+
+export function breadcrumb(...trail) {
+  return h(
+    'nav',
+    { 'aria-label': 'Breadcrumb', className: 'breadcrumb' },
+    h('ol', {}, h('li', {}, h('a', { href: '#/' }, 'Projects')), ...trail.map((t) => h('li', {}, t))),
+  );
+}
+
+/** A project's page: the "Dropbox connection" tab for its admins, a plain message for others. */
+export function renderProject(context, projectId) {
+  const project = context.me.projects.find((p) => p.id === projectId);
+  if (!project) {
+    return h('section', {}, breadcrumb(), h('h1', {}, 'Project not found'),
+      h('p', {}, 'This project does not exist or you are not one of its members.'));
+  }
+  const header = [breadcrumb(h('span', { 'aria-current': 'page' }, project.name)), h('h1', {}, project.name)];
+  if (project.role !== 'admin') {
+    return h('section', {}, header, h('p', { className: 'notice', id: 'member-notice' },
+      'You are a member of this project. Only the project’s admins manage its Dropbox connection; ask one of them for changes.'));
+  }
+  const panel = h('div', { id: 'panel-dropbox', role: 'tabpanel', 'aria-labelledby': 'tab-dropbox', tabindex: '0' });
+  const tabs = h('div', { role: 'tablist', 'aria-label': 'Project settings', className: 'tabs' },
+    h('button', { type: 'button', role: 'tab', id: 'tab-dropbox', 'aria-selected': 'true', 'aria-controls': 'panel-dropbox' }, 'Dropbox connection'));
+  const element = h('section', {}, header, tabs, panel);
+  if (!project.organization.features.dropbox) {
+    replaceChildren(panel, h('p', { className: 'notice warning', id: 'feature-off' }, FEATURE_OFF_MESSAGE));
+    return element;
+  }
+  return { element, leave: mountDropboxTab(context, project, panel) };
+}
+
+/** The tab's sections over one shared state; returns what stops its refreshing. */
+function mountDropboxTab(context, project, panel) {
+  const state = { connections: [], mappings: [], fastUntil: Date.now() + FAST_WINDOW_MS, loaded: false };
+  let timer;
+  let left = false;
+
+  const tab = {
+    project,
+    me: context.me,
+    state,
+    /** After a change: refresh now, and keep refreshing quickly for a while. */
+    changed() {
+      state.fastUntil = Date.now() + FAST_WINDOW_MS;
+      void refresh();
+    },
+    refresh: () => refresh(),
+  };
+  const connections = renderConnections(tab);
+  const browser = renderFolderBrowser(tab);
+  const mappings = renderMappings(tab);
+  replaceChildren(panel, connections.element, browser.element, mappings.element);
+
+  async function load() {
+    const [c, m] = await Promise.all([
+      api('GET', dropboxPath(project.id, 'connections')),
+      api('GET', dropboxPath(project.id, 'mappings')),
+    ]);
+    // The list comes from MongoDB; each live mapping's own answer adds what its workflow says.
+    const live = await Promise.all(
+      m.mappings.map((mapping) =>
+        mapping.state === 'unmapped'
+          ? mapping
+          : api('GET', dropboxPath(project.id, 'mappings', mapping.id)).catch(() => mapping),
+      ),
+    );
+    state.connections = c.connections;
+    state.mappings = live;
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      await load();
+      state.error = null;
+    } catch (err) {
+      state.error = err.message;
+    }
+    if (left) return;
+    state.loaded = true;
+    connections.update();
+    browser.update();
+    mappings.update();
+    const syncing = state.mappings.some((m) => m.state === 'active' && !m.lastSyncAt);
+    const delay = syncing || Date.now() < state.fastUntil ? FAST_REFRESH_MS : SLOW_REFRESH_MS;
+    timer = setTimeout(() => void refresh(), delay);
+  }
+
+  void refresh();
+  return () => {
+    left = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * The admin page in Chromium against `npm run dev`'s stack: an admin signs in with an API key,
+ * logs in to Dropbox (a bad token first), browses and maps `/Projects/Site A`, watches its files
+ * arrive, reads the two rejections, maps the skipped `Photos` from its hint, pauses, resumes and
+ * unmaps. A member sees no tab; a project whose organization lacks the feature sees the help
+ * page's message. Every view passes axe-core and is photographed into test-output/screenshots.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core';
+import { expectAccessible, launchBrowser, screenshot, waitForText } from './support/browser';
+import { call, expectCall, startDevStack, type DevStack } from './support/devStack';
+
+describe('the admin page in Chromium', () => {
+  let stack: DevStack;
+  let browser: Browser;
+  let page: Page;
+  let admin: { id: string; apiKey: string };
+  let member: { id: string; apiKey: string };
+  let demoToken: string;
+  let projectId: string;
+  const requestedUrls: string[] = [];
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    [stack, browser] = await Promise.all([startDevStack(), launchBrowser()]);
+    const api = (path: string) => `${stack.apiUrl}${path}`;
+    const root = stack.rootKey;
+    const org = await expectCall('POST', api('/v1/orgs'), root, { name: 'Harju Construction', features: { dropbox: true } }, 201);
+    const orgOff = await expectCall('POST', api('/v1/orgs'), root, { name: 'Northwind Builders', features: { dropbox: false } }, 201);
+    const project = await expectCall('POST', api(`/v1/orgs/${String(org.id)}/projects`), root, { name: 'Tower C' }, 201);
+    const projectOff = await expectCall('POST', api(`/v1/orgs/${String(orgOff.id)}/projects`), root, { name: 'Harbour Depot' }, 201);
+    projectId = String(project.id);
+    admin = (await expectCall('POST', api('/v1/users'), root, { email: 'site.admin@harju.example' }, 201)) as typeof admin;
+    member = (await expectCall('POST', api('/v1/users'), root, { email: 'site.member@harju.example' }, 201)) as typeof member;
+    for (const [p, u, role] of [[projectId, admin.id, 'admin'], [String(projectOff.id), admin.id, 'admin'], [projectId, member.id, 'member']]) {
+      await expectCall('PUT', api(`/v1/projects/${p}/members/${u}`), root, { role }, 200);
+    }
+    // The demo account: a fresh token for it, and a folder whose name the policy refuses.
+    const accounts = (await call('GET', `${stack.emulatorUrl}/_control/accounts`, undefined)).body as unknown as { accountId: string; email: string }[];
+    const demo = accounts.find((a) => a.email === 'demo@example.com');
+    assert.ok(demo, JSON.stringify(accounts));
+    demoToken = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/tokens`, undefined, {}, 201)).token);
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/folders`, undefined, { path: '/Projects/Site #3' }, 201);
+    // Added seconds after the demo's files (seeded before the worker started): the newest file.
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Site diary.txt', content: 'Concrete poured.' }, 201);
+
+    page = await browser.newPage();
+    page.on('request', (request) => requestedUrls.push(request.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  const byName = (role: string, name: string) => `::-p-aria([name="${name}"][role="${role}"])`;
+  const click = async (role: string, name: string) => page.locator(byName(role, name)).click();
+  const clearField = async (selector: string) =>
+    page.$eval(selector, (el) => {
+      (el as unknown as { value: string }).value = '';
+    });
+
+  it('serves the page with a strict Content-Security-Policy and every asset from the app', async () => {
+    const res = await fetch(`${stack.apiUrl}/`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/u);
+    assert.match(csp, /script-src 'self'(;|$)/u);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/u);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script>|\sstyle=|\son\w+=/u, 'no inline script, style or handler');
+    assert.doesNotMatch(html, /https?:\/\//u, 'no asset from elsewhere');
+    assert.match(stack.output(), /Admin page\s+http:\/\/127\.0\.0\.1:\d+\//u, 'the banner prints the page address');
+  });
+
+  it('signs in with an API key, refusing a wrong one beside the field', async () => {
+    await page.goto(`${stack.apiUrl}/`);
+    await page.locator('#api-key').wait();
+    await expectAccessible(page, 'sign-in');
+    await screenshot(page, '01-sign-in');
+    await page.type('#api-key', 'dfs_not-a-real-key');
+    await click('button', 'Sign in');
+    await waitForText(page, '#api-key-error', 'not valid');
+    assert.equal(await page.$eval('#api-key', (el) => el.getAttribute('aria-invalid')), 'true');
+    await clearField('#api-key');
+    await page.type('#api-key', admin.apiKey);
+    await click('button', 'Sign in');
+    await waitForText(page, 'main h1', 'Projects');
+    await waitForText(page, '#account', 'site.admin@harju.example');
+    await expectAccessible(page, 'projects');
+    await screenshot(page, '02-projects');
+  });
+
+  it('shows the help page\'s message for a project whose organization lacks the feature', async () => {
+    await click('link', 'Harbour Depot');
+    await waitForText(page, '#feature-off', /contact your contact person to get the feature enabled/iu);
+    assert.equal(await page.$('#new-connection'), null, 'no connection form');
+    await expectAccessible(page, 'feature-off project');
+    await screenshot(page, '03-feature-off');
+  });
+
+  it('shows each login error beside its field, then makes the connection', async () => {
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}`);
+    await waitForText(page, 'main h1', 'Tower C');
+    await waitForText(page, '[role="tab"][aria-selected="true"]', 'Dropbox connection');
+    await waitForText(page, '#connections', 'No Dropbox account is connected yet');
+    await waitForText(page, '#oauth-off', 'not available');
+
+    await page.type('#client-identification', 'demo@example.com');
+    await page.type('#access-token', 'sl.this-token-is-wrong');
+    await click('button', 'Login');
+    await waitForText(page, '#access-token-error', 'does not accept this access token');
+    assert.equal(await page.$eval('#access-token', (el) => el.getAttribute('aria-invalid')), 'true');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'access-token', 'the cursor goes to the field to fix');
+    await expectAccessible(page, 'login error');
+    await screenshot(page, '04-login-error');
+
+    await clearField('#client-identification');
+    await page.type('#client-identification', 'someone.else@example.com');
+    await clearField('#access-token');
+    await page.type('#access-token', demoToken);
+    await click('button', 'Login');
+    await waitForText(page, '#client-identification-error', 'belongs to another Dropbox account than someone.else@example.com');
+    assert.equal(await page.$eval('#access-token-error', (el) => el.hasAttribute('hidden')), true, 'the token error is gone');
+
+    await clearField('#client-identification');
+    await page.type('#client-identification', 'demo@example.com');
+    await click('button', 'Login');
+    await waitForText(page, '#new-connection-notice', 'Connected the Dropbox account demo@example.com');
+    await waitForText(page, '#connections', 'demo@example.com');
+    await waitForText(page, '#connections', 'Access token');
+    assert.equal(await page.$eval('#access-token', (el) => (el as unknown as { value: string }).value), '', 'the token is cleared from the form');
+  });
+
+  it('browses one level at a time and marks a folder with special characters as not mappable', async () => {
+    await waitForText(page, '#folder-browser', 'Projects');
+    await click('button', 'Projects');
+    await waitForText(page, '#folder-heading', '/Projects');
+    await waitForText(page, '#folder-browser .not-mappable', 'Not mappable');
+    assert.deepEqual(await page.$$eval('#folder-browser .not-mappable mark', (els) => els.map((e) => e.textContent)), ['#']);
+    await expectAccessible(page, 'folder browser');
+    await screenshot(page, '05-folder-browser');
+    await click('button', 'Site A');
+    await waitForText(page, '#folder-heading', '/Projects/Site A');
+    await waitForText(page, '#folder-browser', 'Photos');
+    assert.deepEqual(
+      await page.$$eval('#folder-browser nav li', (els) => els.map((e) => e.textContent)),
+      ['Dropbox (root)', 'Projects', 'Site A'],
+      'breadcrumbs from the root',
+    );
+  });
+
+  it('maps /Projects/Site A and shows its files arrive without a reload', async () => {
+    await click('button', 'Map /Projects/Site A');
+    await waitForText(page, '#map-feedback', 'Mapped /Projects/Site A');
+    await waitForText(page, '#mappings', '/Projects/Site A');
+    // Seven files pass the policy, two are rejected, Photos is skipped; the page refreshes itself.
+    await waitForText(page, '#mappings .facts', /Files7Rejected names2Skipped subfolders1/u, 60_000);
+    await waitForText(page, '#mappings .badge', 'Active');
+    const workflow = await page.$eval('#mappings a.external', (a) => a.getAttribute('href'));
+    assert.match(workflow, /^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/folder-sync-[0-9a-f]+$/u);
+    await expectAccessible(page, 'mappings');
+    await screenshot(page, '06-mappings', { from: '#map-title' });
+  });
+
+  it('lists the files newest first and the two rejections with their characters marked', async () => {
+    await click('link', 'Files and rejections of /Projects/Site A');
+    await waitForText(page, 'main h1', '/Projects/Site A');
+    await waitForText(page, '#files tbody', 'Foundation plan.pdf');
+    const names = await page.$$eval('#files tbody th', (els) => els.map((e) => e.textContent));
+    assert.equal(names.length, 7);
+    assert.equal(names[0], 'Site diary.txt', 'the newest file first');
+    assert.ok(names.includes('Kaivanto ä ö.dwg'));
+    await waitForText(page, '#rejections', 'plan#2?.pdf');
+    const marked = await page.$$eval('#rejections li', (items) =>
+      items.map((li) => [li.querySelector('.name, strong')?.textContent, Array.from(li.querySelectorAll('mark')).map((m) => (m as { textContent: string | null }).textContent)]),
+    );
+    assert.deepEqual(
+      marked.filter(([name]) => name !== 'Photos').sort(),
+      [['Budget 50%.xlsx', ['%']], ['plan#2?.pdf', ['#', '?']]],
+    );
+    await expectAccessible(page, 'files and rejections');
+    await screenshot(page, '07-files-and-rejections');
+  });
+
+  it('maps the skipped subfolder Photos from its hint', async () => {
+    await click('button', 'Map this folder: /Projects/Site A/Photos');
+    await waitForText(page, '#rejection-feedback', 'Mapped /Projects/Site A/Photos');
+    await click('link', 'Back to the mappings');
+    await waitForText(page, '#mappings', '/Projects/Site A/Photos');
+    await waitForText(page, '#mappings [data-mapping]:last-child .facts', /Files1/u, 60_000);
+  });
+
+  it('pauses, resumes and unmaps (after a confirmation) a mapping', async () => {
+    const card = '#mappings li:first-child';
+    await waitForText(page, `${card} h3`, '/Projects/Site A');
+    await click('button', 'Pause /Projects/Site A');
+    await waitForText(page, `${card} .badge`, 'Paused');
+    assert.equal(await page.$(`${card} [data-focus$=":sync"]`), null, 'no "Sync now" while paused');
+    await click('button', 'Resume /Projects/Site A');
+    await waitForText(page, `${card} .badge`, 'Active');
+    await click('button', 'Sync now /Projects/Site A');
+    await waitForText(page, '#mapping-feedback', 'Started a sync of /Projects/Site A');
+
+    await click('button', 'Unmap /Projects/Site A');
+    await page.locator('dialog[open]').wait();
+    await expectAccessible(page, 'unmap confirmation');
+    await screenshot(page, '08-unmap-confirmation');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Cancel', 'the safe choice has the focus');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction('!document.querySelector("dialog")');
+    await waitForText(page, `${card} .badge`, 'Active');
+
+    await click('button', 'Unmap /Projects/Site A');
+    await page.locator('dialog[open]').wait();
+    await page.locator('dialog ::-p-aria([name="Unmap"][role="button"])').click();
+    await waitForText(page, '#mapping-feedback', 'Unmapped /Projects/Site A.');
+    await page.waitForFunction(`Array.from(document.querySelectorAll('#mappings [data-mapping]')).some(
+      (li) => li.querySelector('h3').textContent === '/Projects/Site A' && li.querySelector('.badge').textContent === 'Unmapped')`);
+    const stored = await call('GET', `${stack.apiUrl}/v1/projects/${projectId}/dropbox/mappings`, admin.apiKey);
+    const states = (stored.body.mappings as { dropboxPath: string; state: string }[]).map((m) => `${m.dropboxPath}: ${m.state}`).sort();
+    assert.deepEqual(states, ['/Projects/Site A/Photos: active', '/Projects/Site A: unmapped']);
+  });
+
+  it('tells the admin what happened when Dropbox sends the browser back, connected or not', async () => {
+    await page.goto(`${stack.apiUrl}/?error=access_denied`);
+    await waitForText(page, '#return-notice', 'cancelled or refused');
+    assert.equal(new URL(page.url()).search, '', 'the address is cleaned');
+    await page.goto(`${stack.apiUrl}/?connection=0123456789abcdef0123456789abcdef`);
+    await waitForText(page, '#return-notice', 'Dropbox is connected');
+    assert.equal(new URL(page.url()).search, '');
+  });
+
+  it('shows a member no Dropbox connection tab', async () => {
+    await click('button', 'Sign out');
+    await page.locator('#api-key').wait();
+    assert.equal(await page.evaluate('sessionStorage.length'), 0, 'the key is forgotten');
+    // By keyboard alone: the view's heading has the focus, one Tab reaches the field, Enter signs in.
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Sign in');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'api-key');
+    await page.keyboard.type(member.apiKey);
+    await page.keyboard.press('Enter');
+    await waitForText(page, 'main h1', 'Projects');
+    await click('link', 'Tower C');
+    await waitForText(page, '#member-notice', 'Only the project’s admins manage its Dropbox connection');
+    assert.equal(await page.$('[role="tab"]'), null, 'no tab');
+    await expectAccessible(page, 'member');
+    await screenshot(page, '09-member');
+  });
+
+  it('kept the API keys out of every address and the page out of CSP trouble', () => {
+    for (const url of requestedUrls) {
+      assert.ok(!url.includes(admin.apiKey) && !url.includes(member.apiKey), `a key in ${url}`);
+    }
+    const blocked = consoleErrors.filter((text) => /Content Security Policy|Refused to/iu.test(text));
+    assert.deepEqual(blocked, []);
+  });
+});
