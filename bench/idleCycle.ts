@@ -146,8 +146,10 @@ export async function runIdleCycles(stack: BenchStack, args: BenchArgs): Promise
     figure: 'idle cycle: history events',
     measured: `${fmt(eventsPerCycle, 1)} per cycle`,
     reference: `one cycle: ${exampleCycle.join(', ')}`,
-    goal: '≤ 12',
-    met: eventsPerCycle <= 12,
+    // Issue 33: the fewest two regular activities allow, 17 from timer to timer, plus a share of
+    // the run's continue-as-new.
+    goal: '≤ 18',
+    met: eventsPerCycle <= 18,
   });
   addRow({
     figure: 'idle cycle: history bytes',

@@ -130,8 +130,10 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     return true;
   };
   // A new build became the deployment's current version: this run, pinned to its own build,
-  // finishes its cycle and continues as new on the new one.
-  const newVersionIsCurrent = () => workflowInfo().targetWorkerDeploymentVersionChanged;
+  // finishes its cycle and continues as new on the new one. Only after a wait: a run pinned by an
+  // operator's override stays on its build, and must not continue as new at every task.
+  let waited = false;
+  const newVersionIsCurrent = () => waited && workflowInfo().targetWorkerDeploymentVersionChanged;
 
   const isPaused = () => s.state === 'paused';
   const shouldContinueAsNew = () => {
@@ -227,7 +229,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       nextSyncAt = null;
       await recordState();
       // Wakes once an interval, so a paused run too moves to a new current version.
-      await condition(() => !isPaused() || unmapRequested || shouldContinueAsNew() || newVersionIsCurrent(), pollIntervalMs);
+      await condition(() => !isPaused() || unmapRequested || shouldContinueAsNew(), pollIntervalMs);
+      waited = true;
       continue;
     }
     if (!s.syncRequested && !s.credentialsUpdated) {
@@ -238,6 +241,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
         () => s.syncRequested || s.credentialsUpdated || unmapRequested || isPaused(),
         pollIntervalMs,
       );
+      waited = true;
       if (unmapRequested || isPaused()) continue;
     }
     s.syncRequested = false;
