@@ -1,9 +1,11 @@
 import type { DropboxClient } from '../dropbox/client';
+import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import type { PathPolicy } from '../domain/pathPolicy';
 import type { ConnectionsRepository } from '../db/connectionsRepository';
 import type { FilesRepository } from '../db/filesRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
 import type { MembershipsRepository } from '../db/membershipsRepository';
+import type { OAuthStatesRepository } from '../db/oauthStatesRepository';
 import type { OrgsRepository } from '../db/orgsRepository';
 import type { ProjectsRepository } from '../db/projectsRepository';
 import type { RejectionsRepository } from '../db/rejectionsRepository';
@@ -23,6 +25,7 @@ export interface ApiRepositories {
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
   memberships: Pick<MembershipsRepository, 'set' | 'get'>;
   connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
+  oauthStates: Pick<OAuthStatesRepository, 'create' | 'take'>;
   mappings: Pick<
     MappingsRepository,
     'create' | 'get' | 'listByProject' | 'listLiveByConnection' | 'countLiveByConnection' | 'markUnmapped'
@@ -42,8 +45,16 @@ export interface AppDeps {
   dropbox: DropboxClient;
   syncWorkflows: SyncWorkflows;
   cipher: TokenSealer;
+  /** Every Dropbox call on a stored connection gets its access token here. */
+  credentials: CredentialsProvider;
   pathPolicy: PathPolicy;
-  config: { rootApiKey: string };
+  config: {
+    rootApiKey: string;
+    /** The service's own Dropbox app, for "Connect with Dropbox"; off without a key. */
+    dropbox?: { appKey?: string | undefined; oauthUrl: string };
+    /** Where Dropbox sends the browser back to: `${publicUrl}/v1/dropbox/oauth/callback`. */
+    publicUrl?: string;
+  };
   log: Logger;
   readiness: ReadinessCheck;
 }

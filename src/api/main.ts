@@ -6,6 +6,7 @@ import { connectMongo } from '../db/mongo';
 import { createRepositories } from '../db/repositories';
 import { createPathPolicy } from '../domain/pathPolicy';
 import { createDropboxClient } from '../dropbox/client';
+import { createCredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import { createLogger, type Logger } from '../log';
 import { createTokenCipher } from '../security/tokenCipher';
 import { answerClientErrors } from './clientErrors';
@@ -63,9 +64,12 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
   const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
+  const repos = createRepositories(mongo.db);
+  const dropbox = createDropboxClient({ apiUrl: config.dropbox.apiUrl });
+  const cipher = createTokenCipher(config.tokenEncryptionKey);
   const app = createApp({
-    repos: createRepositories(mongo.db),
-    dropbox: createDropboxClient({ apiUrl: config.dropbox.apiUrl }),
+    repos,
+    dropbox,
     syncWorkflows: createSyncWorkflows({
       client,
       taskQueue: config.taskQueue,
@@ -73,9 +77,14 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
       cyclesPerRun: config.cyclesPerRun,
       log,
     }),
-    cipher: createTokenCipher(config.tokenEncryptionKey),
+    cipher,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
-    config: { rootApiKey: config.rootApiKey },
+    config: {
+      rootApiKey: config.rootApiKey,
+      dropbox: { appKey: config.dropbox.appKey, oauthUrl: config.dropbox.oauthUrl },
+      publicUrl: config.publicUrl,
+    },
     log,
     readiness: readinessOf(mongo.db, client),
   });

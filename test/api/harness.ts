@@ -18,6 +18,8 @@ import { connectMongo } from '../../src/db/mongo';
 import { createRepositories } from '../../src/db/repositories';
 import { createPathPolicy } from '../../src/domain/pathPolicy';
 import { createDropboxClient } from '../../src/dropbox/client';
+import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
+import { OAUTH_CALLBACK_PATH } from '../../src/api/oauthRouter';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
@@ -51,6 +53,8 @@ export interface ApiHarness {
   taskQueue: string;
   db: Db;
   deps: AppDeps;
+  /** The service's own Dropbox app ("Connect with Dropbox"), registered in the emulator. */
+  serviceApp: { appKey: string; appSecret: string };
   /** Every log line of the API and the worker. */
   logLines: string[];
   /** Every answer body the API sent. */
@@ -130,13 +134,19 @@ async function start(
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   });
 
+  const repos = createRepositories(mongo.db);
+  const dropbox = createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 });
+  const cipher = createTokenCipher(config.tokenEncryptionKey);
+  // Its redirect URI is known once the API listens, below.
+  const serviceApp = emulator.registerApp({ redirectUris: [] });
   const deps: AppDeps = {
-    repos: createRepositories(mongo.db),
-    dropbox: createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 }),
+    repos,
+    dropbox,
     syncWorkflows: createSyncWorkflows({ client: temporal.client, taskQueue, pollIntervalMs, log }),
-    cipher: createTokenCipher(config.tokenEncryptionKey),
+    cipher,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
-    config: { rootApiKey: rootKey },
+    config: { rootApiKey: rootKey, dropbox: { appKey: serviceApp.appKey, oauthUrl: emulator.url } },
     log,
     readiness: readinessOf(mongo.db, temporal.client),
   };
@@ -175,6 +185,8 @@ async function start(
     return listenOnFreePort(server);
   };
   const url = await serve(deps);
+  deps.config.publicUrl = url;
+  emulator.registerApp({ ...serviceApp, redirectUris: [`${url}${OAUTH_CALLBACK_PATH}`] });
 
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<ApiAnswer> => {
     const headers: Record<string, string> = { ...o.headers };
@@ -208,6 +220,7 @@ async function start(
     taskQueue,
     db: mongo.db,
     deps,
+    serviceApp,
     logLines,
     answers,
     call,
