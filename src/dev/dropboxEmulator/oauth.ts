@@ -57,6 +57,8 @@ export interface TokenEndpointCounts {
   /** Refresh-token grants by the refresh token used. */
   byRefreshToken: Record<string, number>;
   byStatus: Record<string, number>;
+  /** When each refresh token was refreshed successfully (emulator clock, ms), oldest first. */
+  refreshedAt: Record<string, number[]>;
 }
 
 export interface OAuthAnswer {
@@ -226,6 +228,9 @@ ${accounts}
     if (grantType === 'refresh_token') bump(this.counts.byRefreshToken, params.get('refresh_token') ?? '');
     const answer = this.tokenAnswer(grantType, client, params);
     bump(this.counts.byStatus, String(answer.status));
+    if (grantType === 'refresh_token' && answer.status === 200) {
+      (this.counts.refreshedAt[params.get('refresh_token') ?? ''] ??= []).push(this.deps.now());
+    }
     return answer;
   }
 
@@ -360,7 +365,7 @@ function positiveSeconds(seconds: number): number {
 }
 
 function emptyCounts(): TokenEndpointCounts {
-  return { total: 0, byGrantType: {}, byApp: {}, byRefreshToken: {}, byStatus: {} };
+  return { total: 0, byGrantType: {}, byApp: {}, byRefreshToken: {}, byStatus: {}, refreshedAt: {} };
 }
 
 function bump(record: Record<string, number>, key: string): void {
