@@ -18,7 +18,7 @@ import { startWorker, workerRuntimeOptions } from '../worker';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
-import { preferredOrFreePort } from './ports';
+import { findFreePort, preferredOrFreePort } from './ports';
 import { startFerretDb, startTemporalDevServer } from './servers';
 import { defaultCacheDir, installTools } from './tools';
 
@@ -72,15 +72,22 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     }
   }
 
+  // Known before the API starts: Dropbox's OAuth redirect URI is built on it.
+  if (!env.PORT || env.PORT === '0') env.PORT = String(env.PORT === '0' ? await findFreePort() : await preferredOrFreePort(3000));
+  env.PUBLIC_URL ??= `http://127.0.0.1:${env.PORT}`;
+
   let demoSeed;
   if (demoDropbox) {
     const emulator = await startDropboxEmulator({ port: await preferredOrFreePort(8787) });
     stops.unshift(() => emulator.close());
-    demoSeed = seedDemo(emulator);
+    demoSeed = seedDemo(emulator, { redirectUris: [`${env.PUBLIC_URL.replace(/\/+$/u, '')}/v1/dropbox/oauth/callback`] });
     env.DROPBOX_API_URL = emulator.url;
-    say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
+    // The demo app is the service's own: "Connect with Dropbox" goes to the emulator's consent page.
+    env.DROPBOX_APP_KEY = demoSeed.appKey;
+    env.DROPBOX_APP_SECRET = demoSeed.appSecret;
+    env.DROPBOX_OAUTH_URL = emulator.url;
+    say(`Dropbox emulator (demo account ${demoSeed.email}, demo app ${demoSeed.appKey}) at ${emulator.url}`);
   }
-  if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
 
   const config = readApiConfig(env);
   const log = createLogger({ level: config.logLevel });

@@ -11,7 +11,7 @@ export type { FaultSettings, ScriptedFault, Violation } from './faults';
 export type { MetadataJson } from './metadata';
 export type { AppInput, RegisteredApp, TokenEndpointCounts } from './oauth';
 export type { BulkAddOptions, FileContent } from './tree';
-export { type DemoSeed, DEMO_EMAIL, DEMO_FOLDER, seedDemo } from './seedDemo';
+export { type DemoSeed, DEMO_APP_KEY, DEMO_EMAIL, DEMO_FOLDER, seedDemo } from './seedDemo';
 export { sdkClientFor } from './sdkClient';
 
 export interface DropboxEmulatorOptions {
