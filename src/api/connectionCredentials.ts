@@ -149,7 +149,7 @@ export async function replaceCredentials(deps: Deps, connection: Connection, che
       deps.log.warn('credentialsUpdated signal failed', { mappingId: mappings[i]?._id, error: r.reason as unknown });
     }
   });
-  deps.log.info('dropbox credentials replaced', {
+  deps.log.info('dropbox token replaced', {
     projectId: connection.projectId,
     connectionId: connection._id,
     kind: updated.credentialKind,
