@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../src/activities';
+import { FailureTypes } from '../../src/activities/failures';
 import { createRepositories, type Repositories } from '../../src/db/repositories';
+import { createPathPolicy, DEFAULT_SPECIAL_CHARACTERS } from '../../src/domain/pathPolicy';
+import { silentLogger } from '../../src/log';
 import type { Connection } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createCredentialsProvider, refreshDue } from '../../src/dropbox/credentials/credentialsProvider';
@@ -124,6 +129,32 @@ describe('credentials provider', () => {
     assert.equal(marked!.refreshRefused?.problem, 'invalid_grant');
     await assert.rejects(provider().forConnection(marked!), DropboxCredentialsError);
     assert.equal(emulator.tokenCalls().total, before + 1);
+  });
+
+  it('leaves a failing token endpoint to the activity retry policy, and makes a refused refresh token credentialsRejected', async () => {
+    const stored = await connection();
+    const mapping = await repos.mappings.create({ projectId: 'p', connectionId: stored._id, dropboxPath: '', targetFolder: 'Dropbox' });
+    const activities = createActivities({
+      repos,
+      dropbox,
+      credentials: provider(),
+      pathPolicy: createPathPolicy(DEFAULT_SPECIAL_CHARACTERS),
+      pageLimit: 100,
+      log: silentLogger,
+    });
+    clockOffset = 14_000;
+    emulator.failNext({ status: 503, route: 'oauth2/token' });
+    const outage = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
+    assert.ok(outage instanceof DropboxUnavailableError, `retried by the activity's policy: ${String(outage)}`);
+    assert.deepEqual(await activities.validateToken({ mappingId: mapping._id }), { accountId });
+
+    emulator.revokeGrant(refreshToken);
+    const refused = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
+    assert.ok(refused instanceof ApplicationFailure, String(refused));
+    assert.equal(refused.type, FailureTypes.credentialsRejected);
+    assert.equal(refused.nonRetryable, true);
+    assert.deepEqual(refused.details, [{ problem: 'refresh_refused', requiredScope: null }]);
+    assert.match(refused.message, /Reconnect the Dropbox account/u);
   });
 
   it('renews a token Dropbox answers expired_access_token for and makes the call again', async () => {
