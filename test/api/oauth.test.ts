@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import puppeteer from 'puppeteer-core';
 import { collections } from '../../src/db/collections';
 import { clickConsent } from '../support/consent';
 import {
@@ -96,6 +97,31 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
 
     // The same callback again: the state was single use.
     assertError(await callback(location), 400, 'invalid_oauth_state');
+  });
+
+  it("lets an admin click Allow on Dropbox's consent page in Chromium and land on the admin page with the connection", async () => {
+    const who = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const started = await start(account.email, who);
+    expectStatus(started, 200);
+    const browser = await puppeteer.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(started.body.authorizeUrl as string);
+      assert.match(await page.title(), /Dropbox/u);
+      await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
+      const landed = new URL(page.url());
+      assert.equal(`${landed.origin}${landed.pathname}`, `${h.url}/`);
+      const [shown] = await connections(who);
+      assert.equal(landed.searchParams.get('connection'), shown?.id);
+      assert.equal(shown?.credentialKind, 'refresh_token');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses an expired state with 400 invalid_oauth_state, before any exchange', async () => {
