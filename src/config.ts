@@ -45,9 +45,11 @@ const baseSchema = z.object({
   POLL_INTERVAL: duration('5m'),
   DROPBOX_API_URL: url('https://api.dropboxapi.com'),
   DROPBOX_PAGE_LIMIT: z.coerce.number().int().min(1).max(2000).default(2000),
-  // The service's own Dropbox app; its secret verifies webhook notifications.
-  DROPBOX_APP_KEY: z.string().min(1).optional(),
-  DROPBOX_APP_SECRET: z.string().min(1).optional(),
+  // The service's own Dropbox app ("Connect with Dropbox"); without them that button is off.
+  DROPBOX_APP_KEY: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/u, 'must be the app key from the Dropbox App Console').optional(),
+  DROPBOX_APP_SECRET: z.string().min(1).max(200).optional(),
+  // Where the browser goes to authorize: Dropbox's own, or the emulator in demos and tests.
+  DROPBOX_OAUTH_URL: url('https://www.dropbox.com'),
   SPECIAL_CHARACTERS: z.string().min(1).default(DEFAULT_SPECIAL_CHARACTERS),
   TOKEN_ENCRYPTION_KEY: encryptionKey,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -63,6 +65,8 @@ const apiSchema = baseSchema.extend({
   ROOT_API_KEY: z.string().min(24, 'must be at least 24 characters'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // Where Dropbox sends the browser back to (and posts webhooks); http://127.0.0.1:$PORT by default.
+  PUBLIC_URL: url().optional(),
   // Below the ≈ 500 idle cycles at which the server would suggest continuing as new anyway.
   CYCLES_PER_RUN: z.coerce.number().int().min(1).max(500).optional(),
   // The Temporal Web UI, for the admin page's link to a mapping's workflow; no link when absent.
@@ -100,6 +104,7 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
       pageLimit: env.DROPBOX_PAGE_LIMIT,
       appKey: env.DROPBOX_APP_KEY,
       appSecret: env.DROPBOX_APP_SECRET,
+      oauthUrl: env.DROPBOX_OAUTH_URL,
     },
     specialCharacters: env.SPECIAL_CHARACTERS,
     tokenEncryptionKey: env.TOKEN_ENCRYPTION_KEY,
@@ -119,6 +124,7 @@ function toApiConfig(env: z.infer<typeof apiSchema>) {
     rootApiKey: env.ROOT_API_KEY,
     port: env.PORT,
     host: env.HOST,
+    publicUrl: (env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/u, ''),
     /** Cycles a mapping's workflow run holds before it continues as new; the workflow's 12 when absent. */
     cyclesPerRun: env.CYCLES_PER_RUN,
     /** The Temporal Web UI's address, for links to workflows; none when absent. */

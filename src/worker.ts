@@ -8,6 +8,7 @@ import { connectMongo } from './db/mongo';
 import { createRepositories } from './db/repositories';
 import { createPathPolicy } from './domain/pathPolicy';
 import { createDropboxClient } from './dropbox/client';
+import { createCredentialsProvider } from './dropbox/credentials/credentialsProvider';
 import { createLogger, type Logger } from './log';
 import { createTokenCipher } from './security/tokenCipher';
 import { workflowBundleOptions } from './workflowBundle';
@@ -27,10 +28,12 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflo
 
 export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): ActivityDeps {
   const cipher = createTokenCipher(config.tokenEncryptionKey);
+  const repos = createRepositories(db);
+  const dropbox = createDropboxClient({ apiUrl: config.dropbox.apiUrl });
   return {
-    repos: createRepositories(db),
-    dropbox: createDropboxClient({ apiUrl: config.dropbox.apiUrl }),
-    openToken: (sealed) => cipher.open(sealed),
+    repos,
+    dropbox,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
     pageLimit: config.dropbox.pageLimit,
     log,

@@ -8,8 +8,8 @@ import type {
   ListedPage,
   ListingPageRef,
   Mapping,
-  SealedToken,
 } from '../domain/types';
+import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import type { MappingState } from '../domain/mappingState';
 import type { Logger } from '../log';
 
@@ -60,7 +60,8 @@ export interface ActivityRepositories {
 export interface ActivityDeps {
   repos: ActivityRepositories;
   dropbox: DropboxClient;
-  openToken(sealed: SealedToken): string;
+  /** Opens (and for refresh-token connections, keeps fresh) a connection's access token. */
+  credentials: CredentialsProvider;
   pathPolicy: PathPolicy;
   pageLimit: number;
   log: Logger;

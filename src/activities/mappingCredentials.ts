@@ -3,7 +3,8 @@ import type { DropboxCredentials } from '../dropbox/client';
 import type { Connection } from '../domain/types';
 import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
-import { FailureTypes } from './failures';
+import { FailureTypes, toActivityFailure } from './failures';
+import { TokenDecryptionError, TokenKeyMismatchError } from '../security/tokenCipher';
 import type { KnownMappings, MappingFacts } from './knownMappings';
 
 export interface MappingCredentials {
@@ -20,9 +21,9 @@ export interface CredentialSources {
 }
 
 /**
- * Loads a mapping's connection and opens its token inside the activity, so the token never
+ * Loads a mapping's connection and its credentials inside the activity, so no token ever
  * travels through workflow inputs, results or history. The connection is read every time: its
- * token is what an admin replaces.
+ * token is what an admin replaces, and what another worker refreshes.
  */
 export async function loadMappingCredentials(
   deps: ActivityDeps,
@@ -38,16 +39,18 @@ export async function loadMappingCredentials(
       { problem: 'connection_removed' },
     );
   }
-  let token: string;
+  let credentials: DropboxCredentials;
   try {
-    token = deps.openToken(connection.token);
+    // A refresh-token connection's access token is refreshed here when due, once across workers.
+    credentials = await deps.credentials.forConnection(connection);
   } catch (err) {
-    // A changed TOKEN_ENCRYPTION_KEY: the admin must restore the key or enter the token again.
-    throw ApplicationFailure.nonRetryable((err as Error).message, FailureTypes.credentialsRejected, {
-      problem: 'token_unreadable',
-    });
+    if (err instanceof TokenKeyMismatchError || err instanceof TokenDecryptionError) {
+      // A changed TOKEN_ENCRYPTION_KEY: the admin must restore the key or enter the token again.
+      throw ApplicationFailure.nonRetryable(err.message, FailureTypes.credentialsRejected, {
+        problem: 'token_unreadable',
+      });
+    }
+    throw toActivityFailure(err);
   }
-  const credentials: DropboxCredentials = { token };
-  if (connection.rootNamespaceId) credentials.rootNamespaceId = connection.rootNamespaceId;
   return { mapping, connection, credentials };
 }

@@ -9,6 +9,7 @@ import { mappingRecordsRouter } from './mappingRecordsRouter';
 import { mappingsRouter } from './mappingsRouter';
 import { meRouter } from './meRouter';
 import { methodNotAllowed } from './methodNotAllowed';
+import { oauthCallbackRouter, oauthStartRouter } from './oauthRouter';
 import { openApiRouter } from './openapi';
 import { OPERATIONS } from './openapiOperations';
 import { pageRouter } from './pageRouter';
@@ -32,6 +33,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(healthRouter({ readiness: deps.readiness }));
   app.use(openApiRouter());
+  // Dropbox sends the admin's browser here with no API key: the OAuth state authenticates it.
+  app.use(oauthCallbackRouter(deps));
   // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
   app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
   app.use(pageRouter());
@@ -44,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(managementRouter(deps));
   app.use(meRouter(deps));
   app.use(connectionsRouter(deps));
+  app.use(oauthStartRouter(deps));
   app.use(mappingsRouter(deps));
   app.use(mappingRecordsRouter(deps));
 

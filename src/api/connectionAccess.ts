@@ -1,8 +1,9 @@
 import type { DropboxAccount, DropboxClient, DropboxCredentials } from '../dropbox/client';
 import type { Connection } from '../domain/types';
-import type { ApiRepositories, TokenSealer } from './deps';
+import type { ApiRepositories } from './deps';
 import { dropboxFailure } from './dropboxErrors';
-import { TokenKeyMismatchError } from '../security/tokenCipher';
+import { TokenDecryptionError, TokenKeyMismatchError } from '../security/tokenCipher';
+import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import { ApiError } from './errors';
 
 /** The connection, if it belongs to the project; another project's connection is just not found. */
@@ -22,12 +23,15 @@ export function connectionNotFound(connectionId: string): ApiError {
   });
 }
 
-/** Opens the stored token for one call; it lives in memory for the request only. */
-export function credentialsOf(connection: Connection, cipher: TokenSealer): DropboxCredentials {
-  let token: string;
+/**
+ * The connection's credentials for one request (refreshed first when due, once across every
+ * process); they live in memory for the request only.
+ */
+export async function credentialsOf(connection: Connection, provider: CredentialsProvider): Promise<DropboxCredentials> {
   try {
-    token = cipher.open(connection.token);
+    return await provider.forConnection(connection);
   } catch (err) {
+    if (!(err instanceof TokenKeyMismatchError || err instanceof TokenDecryptionError)) return dropboxFailure(err, 'stored');
     const keyChanged = err instanceof TokenKeyMismatchError;
     throw new ApiError(
       422,
@@ -38,7 +42,6 @@ export function credentialsOf(connection: Connection, cipher: TokenSealer): Drop
         '; restore that key or save the token again with PUT .../connections/{connectionId}/token',
     );
   }
-  return { token, ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}) };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
-import { NotFoundError } from '../db/errors';
-import type { DropboxAccount } from '../dropbox/client';
-import { checkToken, connectionNotFound, credentialsOf, findConnection } from './connectionAccess';
+import type { Connection } from '../domain/types';
+import { credentialsOf, findConnection } from './connectionAccess';
+import { checkCredentials, createConnection, replaceCredentials, type Warning } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
 import { ApiError } from './errors';
@@ -19,45 +19,29 @@ import { connectionView, shownPath } from './views';
 
 export const CONNECTIONS_PATH = '/v1/projects/:projectId/dropbox/connections';
 
-/** What the connection keeps of the account; a team account's root namespace included. */
-function accountFields(account: DropboxAccount) {
-  return {
-    accountId: account.accountId,
-    accountEmail: account.email,
-    accountName: account.name,
-    ...(account.rootNamespaceId ? { rootNamespaceId: account.rootNamespaceId } : {}),
-  };
-}
-
-type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'syncWorkflows' | 'log'>;
+type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'log'>;
 
 /** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
 export function connectionsRouter(deps: Deps): Router {
-  const { repos, dropbox, cipher, syncWorkflows, log } = deps;
+  const { repos, dropbox, credentials, log } = deps;
   const router = Router();
 
   router.post(CONNECTIONS_PATH, async (req, res) => {
     const project = projectOf(res);
     validate('query', noQuery, req.query);
     const body = validate('body', createConnectionBody, req.body);
-    const account = await checkToken(dropbox, body.accessToken);
-    if (account.email.toLowerCase() !== body.clientIdentification.toLowerCase()) {
+    const checked = await checkCredentials(dropbox, body);
+    if (checked.account.email.toLowerCase() !== body.clientIdentification.toLowerCase()) {
       // The other account's email stays unsaid: the token may have been pasted by mistake.
       throw new ApiError(
         422,
         'identity_mismatch',
-        `The access token does not belong to the Dropbox account ${body.clientIdentification}. ` +
+        `The ${body.refreshToken ? 'refresh' : 'access'} token does not belong to the Dropbox account ${body.clientIdentification}. ` +
           'Generate the token while signed in to that account, or correct the client identification.',
       );
     }
-    const connection = await repos.connections.create({
-      projectId: project._id,
-      clientIdentification: body.clientIdentification,
-      ...accountFields(account),
-      token: cipher.seal(body.accessToken),
-    });
-    log.info('dropbox connection created', { projectId: project._id, connectionId: connection._id });
-    res.status(201).json(connectionView(connection));
+    const connection = await createConnection(deps, project._id, body.clientIdentification, checked);
+    res.status(201).json(withWarnings(connectionView(connection), checked.warnings));
   });
 
   router.get(CONNECTIONS_PATH, async (req, res) => {
@@ -72,37 +56,17 @@ export function connectionsRouter(deps: Deps): Router {
     validate('query', noQuery, req.query);
     const body = validate('body', replaceTokenBody, req.body);
     const connection = await findConnection(repos, projectId, connectionId);
-    const account = await checkToken(dropbox, body.accessToken);
-    if (account.accountId !== connection.accountId) {
+    const checked = await checkCredentials(dropbox, body);
+    if (checked.account.accountId !== connection.accountId) {
       throw new ApiError(
         422,
         'identity_mismatch',
-        `The access token does not belong to this connection's Dropbox account (${connection.accountEmail}). ` +
+        `The token does not belong to this connection's Dropbox account (${connection.accountEmail}). ` +
           'Generate the token while signed in to that account, or create a new connection for the other one.',
       );
     }
-    const updated = await repos.connections
-      .replaceToken(connection._id, cipher.seal(body.accessToken), accountFields(account))
-      .catch((err: unknown) => {
-        // Deleted by another request since it was read.
-        throw err instanceof NotFoundError ? connectionNotFound(connectionId) : err;
-      });
-    // Mappings waiting for credentials retry at once instead of at their next interval. A failed
-    // signal is not the admin's problem: the workflow retries the stored token every interval.
-    const mappings = await repos.mappings.listLiveByConnection(connection._id);
-    const results = await Promise.allSettled(
-      mappings.map((m) => syncWorkflows.signal(m, 'credentialsUpdated')),
-    );
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') {
-        log.warn('credentialsUpdated signal failed', {
-          mappingId: mappings[i]?._id,
-          error: r.reason as unknown,
-        });
-      }
-    });
-    log.info('dropbox token replaced', { projectId, connectionId, mappingsSignalled: mappings.length });
-    res.json(connectionView(updated));
+    const updated = await replaceCredentials(deps, connection, checked);
+    res.json(withWarnings(connectionView(updated), checked.warnings));
   });
 
   router.delete(`${CONNECTIONS_PATH}/:connectionId`, async (req, res) => {
@@ -118,6 +82,7 @@ export function connectionsRouter(deps: Deps): Router {
         { liveMappings: live },
       );
     }
+    await revokeAtDropbox(connection);
     await repos.connections.delete(connection._id);
     log.info('dropbox connection deleted', { projectId, connectionId });
     res.status(204).end();
@@ -135,9 +100,8 @@ export function connectionsRouter(deps: Deps): Router {
       });
     }
     const connection = await findConnection(repos, projectId, connectionId);
-    const credentials = credentialsOf(connection, cipher);
     const folders = await dropbox
-      .listSubfolders(credentials, path)
+      .listSubfolders(await credentialsOf(connection, credentials), path)
       .catch((err: unknown) => dropboxFailure(err, 'stored'));
     res.json({
       path: shownPath(path),
@@ -147,5 +111,26 @@ export function connectionsRouter(deps: Deps): Router {
     });
   });
 
+  /**
+   * Best effort: Dropbox ends the access token, its refresh token and every token from it. A
+   * connection whose credentials Dropbox no longer takes, or a Dropbox that does not answer, is
+   * deleted all the same; the admin can still unlink the app in their Dropbox settings.
+   */
+  async function revokeAtDropbox(connection: Connection): Promise<void> {
+    try {
+      const { token } = await credentials.forConnection(connection);
+      await dropbox.revokeToken(token);
+    } catch (err) {
+      log.warn('dropbox token revocation failed; deleting the connection anyway', {
+        connectionId: connection._id,
+        error: err as Error,
+      });
+    }
+  }
+
   return router;
+}
+
+function withWarnings<T extends object>(view: T, warnings: Warning[]): T & { warnings?: Warning[] } {
+  return warnings.length > 0 ? { ...view, warnings } : view;
 }

@@ -1,9 +1,11 @@
 import type { DropboxClient } from '../dropbox/client';
+import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import type { PathPolicy } from '../domain/pathPolicy';
 import type { ConnectionsRepository } from '../db/connectionsRepository';
 import type { FilesRepository } from '../db/filesRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
 import type { MembershipsRepository } from '../db/membershipsRepository';
+import type { OAuthStatesRepository } from '../db/oauthStatesRepository';
 import type { OrgsRepository } from '../db/orgsRepository';
 import type { ProjectsRepository } from '../db/projectsRepository';
 import type { RejectionsRepository } from '../db/rejectionsRepository';
@@ -23,7 +25,8 @@ export interface ApiRepositories {
   projects: Pick<ProjectsRepository, 'create' | 'get'>;
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
   memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
-  connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
+  connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete' | 'findAppSecret'>;
+  oauthStates: Pick<OAuthStatesRepository, 'create' | 'take'>;
   mappings: Pick<
     MappingsRepository,
     | 'create'
@@ -49,11 +52,15 @@ export interface AppDeps {
   dropbox: DropboxClient;
   syncWorkflows: SyncWorkflows;
   cipher: TokenSealer;
+  /** Every Dropbox call on a stored connection gets its access token here. */
+  credentials: CredentialsProvider;
   pathPolicy: PathPolicy;
   config: {
     rootApiKey: string;
-    /** The service's own Dropbox app: "Connect with Dropbox" is on when both are set. */
-    dropbox?: { appKey?: string | undefined; appSecret?: string | undefined };
+    /** The service's own Dropbox app: "Connect with Dropbox" is on when key and secret are set. */
+    dropbox?: { appKey?: string | undefined; appSecret?: string | undefined; oauthUrl: string };
+    /** Where Dropbox sends the browser back to: `${publicUrl}/v1/dropbox/oauth/callback`. */
+    publicUrl?: string;
     /** The Temporal Web UI, for links to a mapping's workflow; no links when absent. */
     temporalUi?: { url: string; namespace: string } | undefined;
   };

@@ -33,6 +33,8 @@ function credentialsAnswer(err: DropboxCredentialsError, source: TokenSource): A
         { requiredScope: scope },
       );
     }
+    case 'refresh_refused':
+      return new ApiError(422, 'invalid_refresh_token', err.message);
     case 'access_denied':
       return new ApiError(
         422,

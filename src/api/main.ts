@@ -6,13 +6,14 @@ import { connectMongo } from '../db/mongo';
 import { createRepositories } from '../db/repositories';
 import { createPathPolicy } from '../domain/pathPolicy';
 import { createDropboxClient } from '../dropbox/client';
+import { createCredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import { createLogger, type Logger } from '../log';
 import { createTokenCipher } from '../security/tokenCipher';
 import { answerClientErrors } from './clientErrors';
 import { createApp } from './app';
 import { readinessOf } from './readiness';
 import { createSyncWorkflows } from './syncWorkflows';
-import { serviceAppSecrets } from './webhookRouter';
+import { dropboxAppSecrets } from './webhookRouter';
 
 // In-flight requests get this long to finish once SIGTERM arrives; then connections are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -64,9 +65,12 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
   const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
+  const repos = createRepositories(mongo.db);
+  const dropbox = createDropboxClient({ apiUrl: config.dropbox.apiUrl });
+  const cipher = createTokenCipher(config.tokenEncryptionKey);
   const app = createApp({
-    repos: createRepositories(mongo.db),
-    dropbox: createDropboxClient({ apiUrl: config.dropbox.apiUrl }),
+    repos,
+    dropbox,
     syncWorkflows: createSyncWorkflows({
       client,
       taskQueue: config.taskQueue,
@@ -74,18 +78,20 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
       cyclesPerRun: config.cyclesPerRun,
       log,
     }),
-    cipher: createTokenCipher(config.tokenEncryptionKey),
+    cipher,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
     config: {
       rootApiKey: config.rootApiKey,
-      dropbox: config.dropbox,
+      dropbox: { appKey: config.dropbox.appKey, appSecret: config.dropbox.appSecret, oauthUrl: config.dropbox.oauthUrl },
+      publicUrl: config.publicUrl,
       temporalUi: config.temporalUiUrl
         ? { url: config.temporalUiUrl, namespace: config.temporal.namespace }
         : undefined,
     },
     log,
     readiness: readinessOf(mongo.db, client),
-    dropboxApps: serviceAppSecrets(config),
+    dropboxApps: dropboxAppSecrets({ config, connections: repos.connections, cipher }),
   });
 
   const server = createServer(app);

@@ -16,7 +16,7 @@ import { mappingView, type MappingCounts } from './views';
 
 export const MAPPINGS_PATH = '/v1/projects/:projectId/dropbox/mappings';
 
-type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'syncWorkflows' | 'pathPolicy' | 'log'>;
+type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'credentials' | 'syncWorkflows' | 'pathPolicy' | 'log'>;
 
 /** What admins may ask of a mapping's workflow, and the signal each one sends. */
 const COMMANDS = [
@@ -27,7 +27,7 @@ const COMMANDS = [
 
 /** Mappings: create (starting the workflow), list, status, pause/resume/sync, unmap. */
 export function mappingsRouter(deps: Deps): Router {
-  const { repos, dropbox, cipher, syncWorkflows, pathPolicy, log } = deps;
+  const { repos, dropbox, credentials, syncWorkflows, pathPolicy, log } = deps;
   const router = Router();
 
   const countsOf = async (mappingId: string): Promise<MappingCounts> => {
@@ -58,7 +58,7 @@ export function mappingsRouter(deps: Deps): Router {
     }
     const connection = await findConnection(repos, project._id, body.connectionId);
     const folder = await dropbox
-      .getFolder(credentialsOf(connection, cipher), path)
+      .getFolder(await credentialsOf(connection, credentials), path)
       .catch((err: unknown) => dropboxFailure(err, 'stored'));
     let mapping: Mapping;
     try {

@@ -33,6 +33,7 @@ export const RESPONSES = {
   Membership: res.membershipResponse,
   Connection: res.connectionResponse,
   ConnectionList: res.connectionListResponse,
+  OAuthStart: res.oauthStartResponse,
   Folders: res.foldersResponse,
   Mapping: res.mappingResponse,
   MappingList: res.mappingListResponse,
@@ -45,7 +46,14 @@ export const RESPONSES = {
 } as const;
 
 const P = '/v1/projects/:projectId/dropbox';
-const TOKEN_ERRORS = ['invalid_token', 'expired_token', 'missing_scope', 'access_denied'];
+const TOKEN_ERRORS = [
+  'invalid_token',
+  'expired_token',
+  'missing_scope',
+  'access_denied',
+  'invalid_refresh_token',
+  'invalid_app_credentials',
+];
 const DROPBOX_DOWN = { 502: ['dropbox_unavailable'], 503: ['dropbox_unavailable'] };
 const STORED_TOKEN = { 422: [...TOKEN_ERRORS, 'token_unreadable'], ...DROPBOX_DOWN };
 
@@ -210,7 +218,9 @@ export const OPERATIONS: Operation[] = [
     tag: 'Connections',
     auth: 'admin',
     description:
-      'Validates the token against Dropbox before anything is stored: it must be valid, unexpired, carry the files.metadata.read scope, and belong to the account whose email is the client identification.',
+      'Either {clientIdentification, accessToken} or {clientIdentification, refreshToken, appKey, appSecret?} (your own Dropbox app; no secret for a refresh token issued to PKCE). ' +
+      'Validates against Dropbox before anything is stored: a refresh token by one refresh; the access token must be valid, unexpired, carry the files.metadata.read scope, and belong to the account whose email is the client identification. ' +
+      'A short-lived access token (sl.…) is accepted with a short_lived_token warning.',
     params: req.projectParams,
     query: req.noQuery,
     body: req.createConnectionBody,
@@ -230,11 +240,11 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'put',
     path: `${P}/connections/:connectionId/token`,
-    summary: "Replace a connection's access token",
+    summary: "Replace a connection's credentials",
     tag: 'Connections',
     auth: 'admin',
     description:
-      "Validated as at login; the token must belong to the connection's Dropbox account. Mappings waiting for credentials retry at once.",
+      "Either credential shape, validated as at login; it must belong to the connection's Dropbox account. Mappings waiting for credentials retry at once.",
     params: req.connectionParams,
     query: req.noQuery,
     body: req.replaceTokenBody,
@@ -249,8 +259,38 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     params: req.connectionParams,
     query: req.noQuery,
+    description: "Revokes the connection's tokens at Dropbox (best effort), then deletes it.",
     success: { status: 204, description: 'Removed' },
     errors: { 404: ['connection_not_found'], 409: ['connection_in_use'] },
+  },
+  {
+    method: 'post',
+    path: `${P}/oauth/start`,
+    summary: 'Start "Connect with Dropbox"',
+    tag: 'Connections',
+    auth: 'admin',
+    description:
+      "The code flow of the service's Dropbox app (DROPBOX_APP_KEY): PKCE (S256), token_access_type=offline, a single-use state bound to the project and the admin, ten minutes to live. " +
+      'Dropbox sends the browser back to PUBLIC_URL + /v1/dropbox/oauth/callback.',
+    params: req.projectParams,
+    query: req.noQuery,
+    body: req.oauthStartBody,
+    success: { status: 200, description: 'Where to send the browser', schema: 'OAuthStart' },
+    errors: { 503: ['oauth_not_configured'] },
+  },
+  {
+    method: 'get',
+    path: '/v1/dropbox/oauth/callback',
+    summary: 'Where Dropbox sends the browser back',
+    tag: 'Connections',
+    auth: 'none',
+    description:
+      'No API key: the state authenticates, and is checked first. Exchanges the code (with the PKCE verifier), checks scope and identity as at login, stores the refresh token, ' +
+      'creates the connection (or re-credentials the project\'s connection to the same account), then 303 to the admin page with connection=<id>, or error=<code> ' +
+      '(access_denied, identity_mismatch, missing_scope, invalid_refresh_token, dropbox_unavailable, ...).',
+    query: req.oauthCallbackQuery,
+    success: { status: 303, description: 'To the admin page, with connection=<id> or error=<code> in the query' },
+    errors: { 400: ['invalid_oauth_state', 'invalid_request'] },
   },
   {
     method: 'get',

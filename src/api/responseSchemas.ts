@@ -57,8 +57,22 @@ export const connectionResponse = z
     createdAt: timestamp,
     updatedAt: timestamp,
     tokenUpdatedAt: timestamp,
+    credentialKind: z
+      .enum(['access_token', 'refresh_token'])
+      .describe('refresh_token: the product keeps the access token fresh; access_token: it ends when Dropbox ends it'),
+    accessTokenExpiresAt: timestamp.nullable().describe('When the current access token expires, when known'),
+    lastRefreshAt: timestamp.nullable().describe('When the access token was last refreshed'),
+    warnings: z
+      .array(z.object({ code: z.string(), message: z.string() }))
+      .optional()
+      .describe('On login and token replacement: e.g. short_lived_token, with how to connect with a refresh token instead'),
   })
-  .describe('A Dropbox connection; its token is never returned');
+  .describe('A Dropbox connection; no token, refresh token, app secret or PKCE verifier is ever returned');
+
+export const oauthStartResponse = z.object({
+  authorizeUrl: z.string().describe("Dropbox's consent page for the service's app; send the admin's browser there"),
+  expiresAt: timestamp.describe('The round (its single-use state) ends ten minutes after it started'),
+});
 
 export const connectionListResponse = z.object({ connections: z.array(connectionResponse) });
 

@@ -94,12 +94,64 @@ export const setMemberBody = z.strictObject({
 
 // --- Dropbox bodies and queries --------------------------------------------------------------
 
-export const createConnectionBody = z.strictObject({
-  clientIdentification: email.describe('The email address of the Dropbox account the token belongs to'),
-  accessToken,
+const refreshToken = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096, 'must be at most 4096 characters')
+  .regex(/^[\x21-\x7e]+$/u, 'must be the refresh token as Dropbox issued it (printable ASCII, no spaces)')
+  .describe('A refresh token from an offline code flow of your own Dropbox app');
+
+const appKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,200}$/u, 'must be the app key from the Dropbox App Console')
+  .describe('The key of the Dropbox app the refresh token was issued to');
+
+const appSecret = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .describe('The app secret; leave it out for a refresh token issued to a PKCE flow');
+
+/**
+ * Either credential shape: an access token (the seed's form), or a refresh token with its app's
+ * key (and secret, unless PKCE issued it). One strict object, so an unknown field is named.
+ */
+const credentialFields = { accessToken: accessToken.optional(), refreshToken: refreshToken.optional(), appKey: appKey.optional(), appSecret: appSecret.optional() };
+
+function oneCredentialShape(body: { accessToken?: string | undefined; refreshToken?: string | undefined; appKey?: string | undefined; appSecret?: string | undefined }, ctx: z.RefinementCtx) {
+  if (body.accessToken !== undefined) {
+    for (const field of ['refreshToken', 'appKey', 'appSecret'] as const) {
+      if (body[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'must not be given with "accessToken"' });
+    }
+    return;
+  }
+  if (body.refreshToken === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['accessToken'], message: 'is required (or "refreshToken" with "appKey")' });
+  } else if (body.appKey === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['appKey'], message: 'is required with "refreshToken"' });
+  }
+}
+
+export const createConnectionBody = z
+  .strictObject({
+    clientIdentification: email.describe('The email address of the Dropbox account the token belongs to'),
+    ...credentialFields,
+  })
+  .superRefine(oneCredentialShape);
+
+export const replaceTokenBody = z.strictObject(credentialFields).superRefine(oneCredentialShape);
+
+export const oauthStartBody = z.strictObject({
+  clientIdentification: email.describe('The email address of the Dropbox account to connect'),
 });
 
-export const replaceTokenBody = z.strictObject({ accessToken });
+const oauthParam = z.string().max(2048, 'must be at most 2048 characters');
+export const oauthCallbackQuery = z.strictObject({
+  state: oauthParam.optional(),
+  code: oauthParam.optional(),
+  error: oauthParam.optional(),
+  error_description: oauthParam.optional(),
+});
 
 export const browseFoldersQuery = z.strictObject({
   path: dropboxPath.optional().describe('The folder to list, e.g. /Projects; the root when left out'),

@@ -46,6 +46,9 @@ export function connectionView(c: Connection) {
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
     tokenUpdatedAt: iso(c.tokenUpdatedAt),
+    credentialKind: c.credentialKind ?? 'access_token',
+    accessTokenExpiresAt: iso(c.accessTokenExpiresAt),
+    lastRefreshAt: iso(c.lastRefreshAt),
   };
 }
 

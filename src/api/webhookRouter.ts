@@ -1,6 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../log';
+import type { SealedToken } from '../domain/types';
+import type { TokenCipher } from '../security/tokenCipher';
 import { isDropboxSignature } from '../security/webhookSignature';
 import type { ChangeNotifications } from './changeNotifications';
 import { ApiError } from './errors';
@@ -15,17 +17,28 @@ export interface DropboxAppSecrets {
   appSecretFor(appKey: string): Promise<string | undefined>;
 }
 
+/** Where an admin's own app's secret is kept: on the connections made with that app. */
+export interface OwnAppSecretSource {
+  findAppSecret(appKey: string): Promise<SealedToken | undefined>;
+}
+
 /**
- * Today the only app known by key is the service's own. Connections made with an admin's own app
- * (app key and sealed secret on the connection) are to be looked up here by that key.
+ * The service's own app from its configuration; an admin's own app from the sealed secret of a
+ * connection made with it (a PKCE-issued refresh token has no secret, so its app has no webhook).
  */
-export function serviceAppSecrets(config: {
-  dropbox: { appKey?: string | undefined; appSecret?: string | undefined };
+export function dropboxAppSecrets(deps: {
+  config: { dropbox?: { appKey?: string | undefined; appSecret?: string | undefined } | undefined };
+  connections: OwnAppSecretSource;
+  cipher: Pick<TokenCipher, 'open'>;
 }): DropboxAppSecrets {
-  const { appKey, appSecret } = config.dropbox;
+  const { appKey, appSecret } = deps.config.dropbox ?? {};
   return {
     ownAppSecret: appSecret,
-    appSecretFor: async (key) => (appKey !== undefined && key === appKey ? appSecret : undefined),
+    appSecretFor: async (key) => {
+      if (appKey !== undefined && key === appKey) return appSecret;
+      const sealed = await deps.connections.findAppSecret(key);
+      return sealed === undefined ? undefined : deps.cipher.open(sealed);
+    },
   };
 }
 

@@ -4,8 +4,10 @@ import type {
   FileRecord,
   Mapping,
   Membership,
+  OAuthState,
   Organization,
   Project,
+  RefreshLease,
   RejectionRecord,
   User,
 } from '../domain/types';
@@ -29,6 +31,8 @@ export interface Collections {
   files: Collection<FileRecord>;
   rejections: Collection<RejectionRecord>;
   listingPages: Collection<StoredListingPage>;
+  refreshLeases: Collection<RefreshLease>;
+  oauthStates: Collection<OAuthState>;
 }
 
 export function collections(db: Db): Collections {
@@ -42,6 +46,8 @@ export function collections(db: Db): Collections {
     files: db.collection<FileRecord>('files'),
     rejections: db.collection<RejectionRecord>('rejections'),
     listingPages: db.collection<StoredListingPage>('listing_pages'),
+    refreshLeases: db.collection<RefreshLease>('refresh_leases'),
+    oauthStates: db.collection<OAuthState>('oauth_states'),
   };
 }
 
@@ -64,6 +70,8 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { projectId: 1 }, name: 'projectId' },
     // A webhook notification names Dropbox accounts; their mappings are found through this.
     { key: { accountId: 1 }, name: 'accountId' },
+    // A notification to /v1/dropbox/webhook/:appKey is verified with that app's secret.
+    { key: { appKey: 1 }, name: 'appKey' },
   ],
   mappings: [
     // Two concurrent creates of the same live folder: this index lets exactly one through.
@@ -82,6 +90,10 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
   ],
   // Read and written by _id only; at most two documents per mapping, and usually none.
   listingPages: [],
+  // By _id only: at most one per connection, for the seconds of a refresh.
+  refreshLeases: [],
+  // By _id (the state's hash); expired rounds are cleared by expiresAt when a round starts.
+  oauthStates: [{ key: { expiresAt: 1 }, name: 'expiresAt' }],
 };
 
 /** Idempotent: safe at every start of the API and the worker. */

@@ -13,22 +13,43 @@ export interface ConnectionAccount {
   rootNamespaceId?: string;
 }
 
+/** What a connection made with a refresh token holds besides its current access token. */
+export interface RefreshCredentials {
+  refreshToken: SealedToken;
+  appKey: string;
+  appSecret?: SealedToken;
+  accessTokenExpiresAt: Date;
+}
+
 export interface NewConnection extends ConnectionAccount {
   /** Chosen by the caller when the token is sealed to the connection id before the insert. */
   id?: string;
   projectId: string;
   clientIdentification: string;
   token: SealedToken;
+  refresh?: RefreshCredentials;
 }
+
+/** The credential fields of a connection: a refresh token's, or none beside the access token. */
+function credentialFields(refresh: RefreshCredentials | undefined, now: Date) {
+  if (!refresh) return { set: { credentialKind: 'access_token' as const }, unset: REFRESH_FIELDS };
+  return {
+    set: definedOnly({ credentialKind: 'refresh_token' as const, ...refresh, lastRefreshAt: now }),
+    unset: refresh.appSecret ? ['refreshRefused'] : ['refreshRefused', 'appSecret'],
+  };
+}
+
+const REFRESH_FIELDS = ['refreshToken', 'appKey', 'appSecret', 'accessTokenExpiresAt', 'lastRefreshAt', 'refreshRefused'];
 
 export function createConnectionsRepository(db: Db) {
   const { connections } = collections(db);
   return {
     async create(input: NewConnection, now = new Date()): Promise<Connection> {
-      const { id, ...fields } = input;
+      const { id, refresh, ...fields } = input;
       const connection: Connection = definedOnly({
         _id: id ?? newId(),
         ...fields,
+        ...credentialFields(refresh, now).set,
         createdAt: now,
         updatedAt: now,
         tokenUpdatedAt: now,
@@ -42,6 +63,15 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ _id: connectionId, projectId });
     },
 
+    /** The sealed secret of an admin's own app, from any connection made with it. */
+    async findAppSecret(appKey: string): Promise<Connection['appSecret']> {
+      const found = await connections.findOne(
+        { appKey, appSecret: { $exists: true } },
+        { projection: { appSecret: 1 } },
+      );
+      return found?.appSecret;
+    },
+
     async getById(id: string): Promise<Connection | null> {
       return connections.findOne({ _id: id });
     },
@@ -50,26 +80,61 @@ export function createConnectionsRepository(db: Db) {
       return connections.find({ projectId }).sort({ createdAt: 1, _id: 1 }).toArray();
     },
 
-    /** Account fields left out are removed: a new token may belong to a personal account now. */
+    /**
+     * New credentials: an access token, with a refresh token or without. Account fields left out
+     * are removed: a new token may belong to a personal account now.
+     */
     async replaceToken(
       id: string,
       token: SealedToken,
       account: ConnectionAccount,
       now = new Date(),
+      refresh?: RefreshCredentials,
     ): Promise<Connection> {
-      const unset: Record<string, ''> = {};
+      const credentials = credentialFields(refresh, now);
+      const unset: Record<string, ''> = Object.fromEntries(credentials.unset.map((f) => [f, '']));
       if (account.accountName === undefined) unset.accountName = '';
       if (account.rootNamespaceId === undefined) unset.rootNamespaceId = '';
       const updated = await connections.findOneAndUpdate(
         { _id: id },
         {
-          $set: { ...definedOnly(account), token, tokenUpdatedAt: now, updatedAt: now },
+          $set: { ...definedOnly(account), ...credentials.set, token, tokenUpdatedAt: now, updatedAt: now },
           ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
         },
         { returnDocument: 'after' },
       );
       if (!updated) throw new NotFoundError('connection', id);
       return updated;
+    },
+
+    /**
+     * A refreshed access token, kept only if the connection still holds the refresh token it came
+     * from (an admin may have replaced the credentials meanwhile). Sealed ciphertexts never repeat.
+     */
+    async storeRefreshedToken(
+      id: string,
+      from: SealedToken,
+      update: { token: SealedToken; accessTokenExpiresAt: Date },
+      now = new Date(),
+    ): Promise<boolean> {
+      const result = await connections.updateOne(
+        { _id: id, 'refreshToken.ciphertext': from.ciphertext },
+        { $set: { ...update, lastRefreshAt: now, tokenUpdatedAt: now, updatedAt: now } },
+      );
+      return result.matchedCount > 0;
+    },
+
+    /** Dropbox refused the refresh token: every mapping of the connection waits for new credentials. */
+    async markRefreshRefused(
+      id: string,
+      from: SealedToken,
+      problem: 'invalid_grant' | 'invalid_client',
+      now = new Date(),
+    ): Promise<void> {
+      await connections.updateOne(
+        { _id: id, 'refreshToken.ciphertext': from.ciphertext },
+        { $set: { refreshRefused: { at: now, problem }, updatedAt: now } },
+      );
     },
 
     /** The caller refuses first while live mappings use the connection (409 `connection_in_use`). */

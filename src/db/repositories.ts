@@ -4,8 +4,10 @@ import { createFilesRepository } from './filesRepository';
 import { createListingPagesRepository } from './listingPagesRepository';
 import { createMappingsRepository } from './mappingsRepository';
 import { createMembershipsRepository } from './membershipsRepository';
+import { createOAuthStatesRepository } from './oauthStatesRepository';
 import { createOrgsRepository } from './orgsRepository';
 import { createProjectsRepository } from './projectsRepository';
+import { createRefreshLeasesRepository } from './refreshLeasesRepository';
 import { createRejectionsRepository } from './rejectionsRepository';
 import { createUsersRepository } from './usersRepository';
 
@@ -21,6 +23,8 @@ export function createRepositories(db: Db) {
     files: createFilesRepository(db),
     rejections: createRejectionsRepository(db),
     listingPages: createListingPagesRepository(db),
+    refreshLeases: createRefreshLeasesRepository(db),
+    oauthStates: createOAuthStatesRepository(db),
   };
 }
 

@@ -25,8 +25,9 @@ function expect(call: ApiCall, status: number, what: string): Record<string, unk
 
 /**
  * The demo organization (Dropbox feature on), project and admin, and a connection to the demo
- * Dropbox account, made through the API itself the way an operator and an admin would. A restart
- * reuses them; the emulator forgets its tokens, so the connection gets the fresh demo token.
+ * Dropbox account with a refresh token (so the demo keeps syncing past an access token's
+ * lifetime), made through the API itself the way an operator and an admin would. A restart reuses
+ * them; the emulator forgets its grants, so the connection gets the fresh refresh token.
  */
 export async function ensureDemo(options: {
   apiUrl: string;
@@ -40,7 +41,11 @@ export async function ensureDemo(options: {
   if (saved && (await call('GET', `/v1/projects/${saved.projectId}/dropbox/connections`, saved.apiKey)).status === 200) {
     if (saved.connectionId) {
       const path = `/v1/projects/${saved.projectId}/dropbox/connections/${saved.connectionId}/token`;
-      expect(await call('PUT', path, saved.apiKey, { accessToken: seed.token }), 200, 'replacing the demo token');
+      expect(
+        await call('PUT', path, saved.apiKey, { refreshToken: seed.refreshToken, appKey: seed.appKey }),
+        200,
+        'replacing the demo refresh token',
+      );
     }
     return saved;
   }
@@ -70,7 +75,8 @@ export async function ensureDemo(options: {
   const connection = expect(
     await call('POST', `/v1/projects/${projectId}/dropbox/connections`, apiKey, {
       clientIdentification: seed.email,
-      accessToken: seed.token,
+      refreshToken: seed.refreshToken,
+      appKey: seed.appKey,
     }),
     201,
     'connecting the demo Dropbox account',

@@ -9,7 +9,6 @@
  * and no DROPBOX_API_URL, the product talks to real Dropbox and only the worker and API run.
  * Ctrl-C stops all of it.
  */
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
@@ -20,7 +19,7 @@ import { makeVersionCurrent } from '../workerDeployment';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
-import { preferredOrFreePort } from './ports';
+import { findFreePort, preferredOrFreePort } from './ports';
 import { startFerretDb, startTemporalDevServer } from './servers';
 import { defaultCacheDir, installTools } from './tools';
 
@@ -76,20 +75,25 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     }
   }
 
+  // Known before the API starts: Dropbox's OAuth redirect URI is built on it.
+  if (!env.PORT || env.PORT === '0') env.PORT = String(env.PORT === '0' ? await findFreePort() : await preferredOrFreePort(3000));
+  env.PUBLIC_URL ??= `http://127.0.0.1:${env.PORT}`;
+
   let demoSeed;
   let emulator;
   if (demoDropbox) {
     emulator = await startDropboxEmulator({ port: await preferredOrFreePort(8787) });
     const started = emulator;
     stops.unshift(() => started.close());
-    demoSeed = seedDemo(emulator);
+    demoSeed = seedDemo(emulator, { redirectUris: [`${env.PUBLIC_URL.replace(/\/+$/u, '')}/v1/dropbox/oauth/callback`] });
     env.DROPBOX_API_URL = emulator.url;
-    // The demo app the emulator signs its webhooks for; its secret lives as long as the emulator.
-    env.DROPBOX_APP_KEY ??= 'dfs-demo-app';
-    env.DROPBOX_APP_SECRET ??= randomBytes(32).toString('hex');
-    say(`Dropbox emulator (demo account ${demoSeed.email}) at ${emulator.url}`);
+    // The demo app is the service's own: "Connect with Dropbox" goes to the emulator's consent
+    // page, and the emulator signs its webhooks with the app's secret.
+    env.DROPBOX_APP_KEY = demoSeed.appKey;
+    env.DROPBOX_APP_SECRET = demoSeed.appSecret;
+    env.DROPBOX_OAUTH_URL = emulator.url;
+    say(`Dropbox emulator (demo account ${demoSeed.email}, demo app ${demoSeed.appKey}) at ${emulator.url}`);
   }
-  if (!env.PORT) env.PORT = String(await preferredOrFreePort(3000));
   // One build id across restarts: the development database's mappings are pinned to it, and a
   // build id per commit would leave them pinned to a build no worker runs any more. A changed
   // workflow then replays their runs, as it would without versioning (README, rollouts).

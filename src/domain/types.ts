@@ -114,10 +114,44 @@ export interface Connection {
   accountName?: string;
   /** Set for team accounts: the root namespace sent as `Dropbox-API-Path-Root`. */
   rootNamespaceId?: string;
+  /** The access token in use (for `refresh_token` connections, the latest one refreshed). */
   token: SealedToken;
+  /** Absent on connections made before refresh tokens: `access_token`. */
+  credentialKind?: CredentialKind;
+  refreshToken?: SealedToken;
+  /** The Dropbox app the refresh token was issued to. */
+  appKey?: string;
+  /** Only for an admin's own app whose refresh token needs its secret (not issued to PKCE). */
+  appSecret?: SealedToken;
+  accessTokenExpiresAt?: Date;
+  lastRefreshAt?: Date;
+  /** Dropbox refused the refresh token or its app: every mapping waits for new credentials. */
+  refreshRefused?: { at: Date; problem: 'invalid_grant' | 'invalid_client' };
   createdAt: Date;
   updatedAt: Date;
   tokenUpdatedAt: Date;
+}
+
+/** A pending "Connect with Dropbox" round, stored under the hash of its `state`. */
+export interface OAuthState {
+  _id: string;
+  projectId: string;
+  userId: string;
+  clientIdentification: string;
+  /** The PKCE verifier, sealed: only the callback sends it, to Dropbox. */
+  codeVerifier: SealedToken;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export type CredentialKind = 'access_token' | 'refresh_token';
+
+/** One process refreshing a connection's access token; the unique `_id` lets only one hold it. */
+export interface RefreshLease {
+  /** The connection id. */
+  _id: string;
+  holder: string;
+  until: Date;
 }
 
 export interface Mapping {

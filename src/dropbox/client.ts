@@ -1,6 +1,13 @@
 import { Dropbox, type files } from 'dropbox';
 import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
-import { classifyDropboxError, DropboxCursorResetError, DropboxPathError, DropboxRequestError } from './errors';
+import {
+  classifyDropboxError,
+  DropboxCredentialsError,
+  DropboxCursorResetError,
+  DropboxPathError,
+  DropboxRequestError,
+} from './errors';
+import { createTokenEndpoint, type TokenEndpoint } from './tokenEndpoint';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
 
@@ -16,6 +23,11 @@ export interface DropboxAccount {
 export interface DropboxCredentials {
   token: string;
   rootNamespaceId?: string;
+  /**
+   * For a connection that holds a refresh token: a fresh access token after Dropbox answered
+   * `expired_access_token` (or no longer accepts `stale`). The call is then made once more.
+   */
+  renew?: (stale: string) => Promise<string>;
 }
 
 export interface DropboxFolder {
@@ -25,7 +37,7 @@ export interface DropboxFolder {
   pathLower: string;
 }
 
-export interface DropboxClient {
+export interface DropboxClient extends TokenEndpoint {
   getAccount(credentials: DropboxCredentials): Promise<DropboxAccount>;
   /** Fails with a missing-scope error unless the token may read file metadata. */
   checkFileMetadataScope(credentials: DropboxCredentials): Promise<void>;
@@ -101,17 +113,37 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
       ...(rootNamespaceId ? { pathRoot: JSON.stringify({ '.tag': 'root', root: rootNamespaceId }) } : {}),
     });
 
-  async function call<T>(path: string, run: () => Promise<{ result: T }>): Promise<T> {
+  async function call<T>(
+    credentials: DropboxCredentials,
+    path: string,
+    run: (client: Dropbox) => Promise<{ result: T }>,
+  ): Promise<T> {
     try {
-      return (await run()).result;
+      return (await run(sdk(credentials))).result;
+    } catch (err) {
+      const failure = classifyDropboxError(err, path);
+      const stale =
+        failure instanceof DropboxCredentialsError &&
+        (failure.problem === 'expired_token' || failure.problem === 'invalid_token');
+      if (!stale || !credentials.renew) throw failure;
+      // The token ran out (or was revoked) under us: one renewal, one more try.
+      credentials.token = await credentials.renew(credentials.token);
+    }
+    try {
+      return (await run(sdk(credentials))).result;
     } catch (err) {
       throw classifyDropboxError(err, path);
     }
   }
 
   return {
+    ...createTokenEndpoint({
+      apiUrl: options.apiUrl ?? DROPBOX_API_ORIGIN,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    }),
+
     async getAccount(credentials) {
-      const account = await call('', () => sdk(credentials).usersGetCurrentAccount());
+      const account = await call(credentials, '', (client) => client.usersGetCurrentAccount());
       const rootInfo = account.root_info as { '.tag': string; root_namespace_id: string };
       return {
         accountId: account.account_id,
@@ -122,18 +154,19 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
     },
 
     async checkFileMetadataScope(credentials) {
-      await call('', () => sdk(credentials).filesListFolder({ path: '', limit: 1 }));
+      await call(credentials, '', (client) => client.filesListFolder({ path: '', limit: 1 }));
     },
 
     async listFolderPage(credentials, { path, cursor, limit }) {
-      const client = sdk(credentials);
       if (!cursor) {
         return toListedPage(
-          await call(path, () => client.filesListFolder({ path, recursive: false, limit, include_deleted: false })),
+          await call(credentials, path, (client) =>
+            client.filesListFolder({ path, recursive: false, limit, include_deleted: false }),
+          ),
         );
       }
       try {
-        return toListedPage(await call(path, () => client.filesListFolderContinue({ cursor })));
+        return toListedPage(await call(credentials, path, (client) => client.filesListFolderContinue({ cursor })));
       } catch (err) {
         // A cursor Dropbox refuses as malformed (issued for another account, before a token was
         // replaced by one of another app) is as good as a reset: list the folder from the start.
@@ -144,20 +177,21 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
 
     async getFolder(credentials, path) {
       if (path === '') return { id: '', name: '', pathDisplay: '', pathLower: '' };
-      const meta = await call(path, () => sdk(credentials).filesGetMetadata({ path }));
+      const meta = await call(credentials, path, (client) => client.filesGetMetadata({ path }));
       if (meta['.tag'] !== 'folder') throw new DropboxPathError('not_folder', path);
       return toListedFolder(meta);
     },
 
     async listSubfolders(credentials, path) {
-      const client = sdk(credentials);
       const folders: DropboxFolder[] = [];
-      let result = await call(path, () => client.filesListFolder({ path, recursive: false, limit: 2000 }));
+      let result = await call(credentials, path, (client) =>
+        client.filesListFolder({ path, recursive: false, limit: 2000 }),
+      );
       for (;;) {
         folders.push(...toListedPage(result).folders);
         if (!result.has_more) return folders;
         const cursor = result.cursor;
-        result = await call(path, () => client.filesListFolderContinue({ cursor }));
+        result = await call(credentials, path, (client) => client.filesListFolderContinue({ cursor }));
       }
     },
   };

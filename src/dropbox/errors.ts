@@ -3,7 +3,13 @@
  * credentials problems wait for the admin, rate limits wait for Retry-After, outages are
  * retried, a reset cursor restarts the listing, a missing folder is reported.
  */
-export type CredentialsProblem = 'invalid_token' | 'expired_token' | 'missing_scope' | 'access_denied';
+export type CredentialsProblem =
+  | 'invalid_token'
+  | 'expired_token'
+  | 'missing_scope'
+  | 'access_denied'
+  /** Dropbox refused the connection's refresh token (`invalid_grant`) or its app (`invalid_client`). */
+  | 'refresh_refused';
 
 export class DropboxCredentialsError extends Error {
   override name = 'DropboxCredentialsError';

@@ -12,13 +12,15 @@ import type { Db, MongoClient } from 'mongodb';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { readinessOf } from '../../src/api/readiness';
 import { createSyncWorkflows } from '../../src/api/syncWorkflows';
-import { serviceAppSecrets } from '../../src/api/webhookRouter';
+import { dropboxAppSecrets } from '../../src/api/webhookRouter';
 import { readWorkerConfig } from '../../src/config';
 import { ensureIndexes } from '../../src/db/collections';
 import { connectMongo } from '../../src/db/mongo';
 import { createRepositories } from '../../src/db/repositories';
 import { createPathPolicy } from '../../src/domain/pathPolicy';
 import { createDropboxClient } from '../../src/dropbox/client';
+import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
+import { OAUTH_CALLBACK_PATH } from '../../src/api/oauthRouter';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
@@ -55,6 +57,8 @@ export interface ApiHarness {
   deps: AppDeps;
   /** DROPBOX_APP_SECRET of the API: webhook notifications signed with it are Dropbox's. */
   appSecret: string;
+  /** The service's own Dropbox app ("Connect with Dropbox"), registered in the emulator. */
+  serviceApp: { appKey: string; appSecret: string };
   /** Every log line of the API and the worker. */
   logLines: string[];
   /** Every answer body the API sent. */
@@ -140,16 +144,22 @@ async function start(
     DROPBOX_APP_SECRET: appSecret,
   });
 
+  const repos = createRepositories(mongo.db);
+  const dropbox = createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 });
+  const cipher = createTokenCipher(config.tokenEncryptionKey);
+  // Its redirect URI is known once the API listens, below.
+  const serviceApp = emulator.registerApp({ appKey: HARNESS_APP_KEY, appSecret, redirectUris: [] });
   const deps: AppDeps = {
-    repos: createRepositories(mongo.db),
-    dropbox: createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 }),
+    repos,
+    dropbox,
     syncWorkflows: createSyncWorkflows({ client: temporal.client, taskQueue, pollIntervalMs, log }),
-    cipher: createTokenCipher(config.tokenEncryptionKey),
+    cipher,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
-    config: { rootApiKey: rootKey },
+    config: { rootApiKey: rootKey, dropbox: { appKey: serviceApp.appKey, appSecret, oauthUrl: emulator.url } },
     log,
     readiness: readinessOf(mongo.db, temporal.client),
-    dropboxApps: serviceAppSecrets(config),
+    dropboxApps: dropboxAppSecrets({ config, connections: repos.connections, cipher }),
   };
 
   if (options.worker) {
@@ -187,6 +197,8 @@ async function start(
     return listenOnFreePort(server);
   };
   const url = await serve(deps);
+  deps.config.publicUrl = url;
+  emulator.registerApp({ ...serviceApp, redirectUris: [`${url}${OAUTH_CALLBACK_PATH}`] });
 
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<ApiAnswer> => {
     const headers: Record<string, string> = { ...o.headers };
@@ -221,6 +233,7 @@ async function start(
     db: mongo.db,
     deps,
     appSecret,
+    serviceApp,
     logLines,
     answers,
     call,

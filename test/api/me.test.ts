@@ -75,7 +75,7 @@ describe('GET /v1/me and the admin page', () => {
       ...h.deps,
       config: {
         ...h.deps.config,
-        dropbox: { appKey: 'app-key', appSecret: 'app-secret' },
+        dropbox: { appKey: 'app-key', appSecret: 'app-secret', oauthUrl: 'http://127.0.0.1:9' },
         temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' },
       },
     });

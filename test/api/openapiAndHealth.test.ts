@@ -16,6 +16,8 @@ const CONTRACT_ROUTES = [
   'put /v1/projects/{projectId}/dropbox/connections/{connectionId}/token',
   'delete /v1/projects/{projectId}/dropbox/connections/{connectionId}',
   'get /v1/projects/{projectId}/dropbox/connections/{connectionId}/folders',
+  'post /v1/projects/{projectId}/dropbox/oauth/start',
+  'get /v1/dropbox/oauth/callback',
   'post /v1/projects/{projectId}/dropbox/mappings',
   'get /v1/projects/{projectId}/dropbox/mappings',
   'get /v1/projects/{projectId}/dropbox/mappings/{mappingId}',

@@ -16,7 +16,7 @@ import {
   type DropboxTestAccount,
   type ProjectAdmin,
 } from './fixtures';
-import { serviceAppSecrets } from '../../src/api/webhookRouter';
+import { dropboxAppSecrets } from '../../src/api/webhookRouter';
 import { type ApiHarness, HARNESS_APP_KEY, startApiHarness } from './harness';
 
 const FOLDER = '/Projects/Site A';
@@ -178,7 +178,11 @@ describe('Dropbox webhooks', () => {
     const { account, mappingId, ran } = await mappedFolder();
     const unset = await h.serve({
       ...h.deps,
-      dropboxApps: serviceAppSecrets({ dropbox: { appKey: HARNESS_APP_KEY, appSecret: undefined } }),
+      dropboxApps: dropboxAppSecrets({
+        config: { dropbox: { appKey: HARNESS_APP_KEY, appSecret: undefined } },
+        connections: h.deps.repos.connections,
+        cipher: h.deps.cipher,
+      }),
     });
     const linesBefore = h.logLines.length;
     const body = notification(account.accountId);

@@ -130,7 +130,7 @@ describe('Dropbox emulator, through the official SDK', () => {
   describe('files/list_folder', () => {
     it('lists the files and the subfolder directly inside a folder, not what the subfolder holds', async () => {
       const demo = seedDemo(emu);
-      const { result } = await sdk(demo.token).filesListFolder({ path: demo.folderPath });
+      const { result } = await sdk(emu.issueToken(demo.accountId)).filesListFolder({ path: demo.folderPath });
       assert.equal(result.has_more, false);
       assert.equal(result.entries.filter((e) => e['.tag'] === 'file').length, 8);
       assert.ok(names(result.entries).includes('folder:Photos'));
@@ -187,16 +187,16 @@ describe('Dropbox emulator, through the official SDK', () => {
 
     it('matches paths case-insensitively and keeps the stored casing for display', async () => {
       const demo = seedDemo(emu);
-      const { result } = await sdk(demo.token).filesListFolder({ path: '/PROJECTS/site a' });
+      const { result } = await sdk(emu.issueToken(demo.accountId)).filesListFolder({ path: '/PROJECTS/site a' });
       assert.equal(result.entries.length, 9);
       assert.ok(result.entries.every((e) => e.path_display?.startsWith('/Projects/Site A/')));
-      const meta = await sdk(demo.token).filesGetMetadata({ path: '/projects/SITE A/foundation PLAN.pdf' });
+      const meta = await sdk(emu.issueToken(demo.accountId)).filesGetMetadata({ path: '/projects/SITE A/foundation PLAN.pdf' });
       assert.equal(meta.result.path_display, '/Projects/Site A/Foundation plan.pdf');
     });
 
     it('answers 409 path/not_found and path/not_folder with Dropbox bodies', async () => {
       const demo = seedDemo(emu);
-      const dbx = sdk(demo.token);
+      const dbx = sdk(emu.issueToken(demo.accountId));
       const missing = await sdkError(dbx.filesListFolder({ path: '/Nope' }));
       assert.equal(missing.status, 409);
       assert.deepEqual(missing.error, {
@@ -273,7 +273,7 @@ describe('Dropbox emulator, through the official SDK', () => {
   describe('files/list_folder/continue and get_latest_cursor', () => {
     it('returns additions, modifications with a new rev, renames and deletions since the cursor', async () => {
       const demo = seedDemo(emu);
-      const dbx = sdk(demo.token);
+      const dbx = sdk(emu.issueToken(demo.accountId));
       const listed = (await dbx.filesListFolder({ path: demo.folderPath })).result;
       const before = (name: string) =>
         listed.entries.find((e) => e.name === name) as files.FileMetadataReference;
@@ -586,10 +586,17 @@ describe('Dropbox emulator, through the official SDK', () => {
       assert.equal((await sdkError(sdk(second.token).usersGetCurrentAccount())).status, 401);
       const demo = (await control('POST', '/seed-demo'))!;
       assert.equal(demo['email'], 'demo@example.com');
-      assert.equal(
-        (await sdk(String(demo['token'])).filesListFolder({ path: String(demo['folderPath']) })).status,
-        200,
-      );
+      const refreshed = await fetch(`${emu.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: String(demo['refreshToken']),
+          client_id: String(demo['appKey']),
+        }).toString(),
+      });
+      const { access_token: demoToken } = (await refreshed.json()) as { access_token: string };
+      assert.equal((await sdk(demoToken).filesListFolder({ path: String(demo['folderPath']) })).status, 200);
       await control('POST', '/reset');
       assert.deepEqual(await control('GET', '/accounts'), []);
       const refused = await fetch(`${emu.url}/_control/accounts`, { method: 'POST', body: '{}' });

@@ -4,7 +4,10 @@
  * answer (bodies and headers), every log line, every workflow history exported from the dev
  * server and every MongoDB document. Only the connection's ciphertext may hold a token, and it
  * opens to the current one. Then the key change: the API and the worker under another
- * TOKEN_ENCRYPTION_KEY say so clearly, and a token entered again makes the mapping whole.
+ * TOKEN_ENCRYPTION_KEY say so clearly, and a token entered again makes the mapping whole. The
+ * refresh-token era too: a "Connect with Dropbox" round (its PKCE verifier and code), an admin's
+ * own app (its secret, a wrong one, its refresh token), access tokens refreshed by the worker, a
+ * revocation and the deletions that revoke at Dropbox.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,6 +22,8 @@ import { FailureTypes } from '../../src/activities/failures';
 import { createSyncWorkflows } from '../../src/api/syncWorkflows';
 import { readWorkerConfig } from '../../src/config';
 import { collections } from '../../src/db/collections';
+import { createRepositories } from '../../src/db/repositories';
+import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
 import type { Mapping } from '../../src/domain/types';
 import { createLogger } from '../../src/log';
 import { createTokenCipher, TokenKeyMismatchError } from '../../src/security/tokenCipher';
@@ -38,6 +43,7 @@ import {
 import { type ApiAnswer, type ApiHarness, type CallOptions, startApiHarness } from '../api/harness';
 import { historyText } from '../api/histories';
 import { dumpDatabase } from './support/dbSnapshot';
+import { clickConsent } from '../support/consent';
 
 /**
  * The SDK's own log (worker state, activity failures with their stacks and details, core's
@@ -318,6 +324,76 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     );
   });
 
+  it('connects with Dropbox and with an own app, refreshes in the worker, is revoked and deleted: refresh tokens, app secrets and PKCE verifiers stay sealed', async () => {
+    // "Connect with Dropbox": the PKCE verifier exists only sealed in the pending round.
+    const oauthAccount = h.emulator.addAccount({ email: 'canary.oauth@example.com' });
+    h.emulator.addFile(oauthAccount.accountId, '/OAuth/plan.pdf', { content: 'oauth' });
+    const started = await api('POST', '/oauth/start', { clientIdentification: oauthAccount.email });
+    expectStatus(started, 200);
+    const round = await collections(h.db).oauthStates.findOne({});
+    assert.ok(round, 'the round is pending');
+    canaries.push({ label: 'PKCE verifier', token: h.deps.cipher.open(round.codeVerifier) });
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: oauthAccount.accountId });
+    canaries.push({ label: 'authorization code', token: new URL(location).searchParams.get('code') ?? '' });
+    const back = await fetch(location, { redirect: 'manual' });
+    exchanges.push(`${back.status}\n${[...back.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${await back.text()}`);
+    assert.equal(back.status, 303);
+    const oauthConnectionId = new URL(back.headers.get('location') ?? '', h.url).searchParams.get('connection') ?? '';
+    const oauthConnection = await collections(h.db).connections.findOne({ _id: oauthConnectionId });
+    assert.ok(oauthConnection?.refreshToken, 'a refresh token is stored, sealed');
+    canaries.push(
+      { label: 'refresh token from the OAuth round', token: h.deps.cipher.open(oauthConnection.refreshToken) },
+      { label: 'access token from the OAuth round', token: h.deps.cipher.open(oauthConnection.token) },
+    );
+
+    // The admin's own app, with a secret; a wrong secret first. Its tokens live three seconds.
+    const own = h.emulator.registerApp({ redirectUris: [], accessTokenLifetimeSeconds: 3 });
+    const ownRefresh = h.emulator.grantOffline(own.appKey, account.accountId);
+    const wrongSecret = `wrong-${randomBytes(12).toString('hex')}`;
+    canaries.push(
+      { label: 'app secret', token: own.appSecret },
+      { label: 'wrong app secret', token: wrongSecret },
+      { label: "own app's refresh token", token: ownRefresh },
+    );
+    const ownLogin = (appSecret: string) =>
+      api('POST', '/connections', { clientIdentification: account.email, refreshToken: ownRefresh, appKey: own.appKey, appSecret });
+    assertError(await ownLogin(wrongSecret), 422, 'invalid_app_credentials');
+    const ownConnection = await ownLogin(own.appSecret);
+    expectStatus(ownConnection, 201);
+    const ownConnectionId = ownConnection.body.id as string;
+    h.emulator.addFile(account.accountId, '/Projects/Site C/site-c.dwg', { content: 'c' });
+    const ownMapping = await api('POST', '/mappings', { connectionId: ownConnectionId, dropboxPath: '/Projects/Site C' });
+    expectStatus(ownMapping, 201);
+    const ownMappingId = ownMapping.body.id as string;
+    await eventually(async () => assert.deepEqual(await fileNames(ownMappingId), ['site-c.dwg']), 30_000);
+    // Past a lifetime: the worker refreshes, with the secret, and syncs on.
+    await new Promise((r) => setTimeout(r, 3_500));
+    const refreshesBefore = h.emulator.tokenCalls().byRefreshToken[ownRefresh] ?? 0;
+    h.emulator.addFile(account.accountId, '/Projects/Site C/after-refresh.dwg', { content: 'r' });
+    expectStatus(await api('POST', `/mappings/${ownMappingId}/sync`), 202);
+    await eventually(async () => assert.deepEqual(await fileNames(ownMappingId), ['after-refresh.dwg', 'site-c.dwg']), 20_000);
+    assert.ok((h.emulator.tokenCalls().byRefreshToken[ownRefresh] ?? 0) > refreshesBefore, 'the worker refreshed');
+    const refreshed = await collections(h.db).connections.findOne({ _id: ownConnectionId });
+    canaries.push({ label: 'access token refreshed by the worker', token: h.deps.cipher.open(refreshed!.token) });
+
+    // Revoked: the mapping waits for credentials, and says why without any token.
+    h.emulator.revokeGrant(ownRefresh);
+    await new Promise((r) => setTimeout(r, 3_500));
+    expectStatus(await api('POST', `/mappings/${ownMappingId}/sync`), 202);
+    await eventually(async () => {
+      const seen = await status(ownMappingId);
+      assert.equal(seen.state, 'needs_credentials');
+      assert.match(seen.lastError ?? '', /Reconnect the Dropbox account/u);
+    }, 20_000);
+    expectStatus(await api('DELETE', `/mappings/${ownMappingId}`), 202);
+    await eventually(async () => {
+      const handle = h.temporal.workflow.getHandle(`folder-sync-${ownMappingId}`);
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    }, 20_000);
+    expectStatus(await api('DELETE', `/connections/${ownConnectionId}`), 204);
+    expectStatus(await api('DELETE', `/connections/${oauthConnectionId}`), 204);
+  });
+
   it('finds no token in any answer, log line, workflow history or document; the ciphertext opens to the current token', async () => {
     await searchEverywhere('after the session');
     const connection = await storedConnection();
@@ -332,7 +408,11 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     assert.notEqual(otherCipher.keyId, sealedKeyId);
 
     // The API under the other key: a clear 422 naming what to do, no details of the key or token.
-    const otherApi = await h.serve({ ...h.deps, cipher: otherCipher });
+    const otherApi = await h.serve({
+      ...h.deps,
+      cipher: otherCipher,
+      credentials: createCredentialsProvider({ store: createRepositories(h.db), tokens: h.deps.dropbox, cipher: otherCipher }),
+    });
     const viaOther = (method: string, path: string, body?: unknown) =>
       call(method, `${base()}${path}`, { baseUrl: otherApi, ...(body === undefined ? {} : { body }) });
     const mappingsBefore = await collections(h.db).mappings.countDocuments();

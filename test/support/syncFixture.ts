@@ -10,6 +10,7 @@ import { DEFAULT_SPECIAL_CHARACTERS, createPathPolicy } from '../../src/domain/p
 import { runShortening } from '../../src/domain/runStagger';
 import type { Mapping } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
+import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
 import { connectAccount } from './connectedAccount';
@@ -51,10 +52,11 @@ export async function openSyncFixture(label: string, options: { pageLimit?: numb
   const { accountId, connection } = account;
   emulator.addFolder(accountId, FOLDER);
   const logLines: string[] = [];
+  const dropbox = createDropboxClient({ apiUrl: emulator.url });
   const deps: ActivityDeps = {
     repos,
-    dropbox: createDropboxClient({ apiUrl: emulator.url }),
-    openToken: (sealed) => cipher.open(sealed),
+    dropbox,
+    credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(DEFAULT_SPECIAL_CHARACTERS),
     pageLimit: options.pageLimit ?? 2000,
     log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),

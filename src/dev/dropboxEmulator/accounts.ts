@@ -43,16 +43,23 @@ export interface Account {
   folderGenerations: Map<string, number>;
 }
 
+/** Dropbox's short-lived access tokens live four hours (`expires_in: 14400`). */
+export const DEFAULT_TOKEN_LIFETIME_MS = 4 * 3_600_000;
+
 export interface TokenOptions {
   scopes?: readonly string[];
+  /** Four hours unless told otherwise, as Dropbox's short-lived tokens. */
   expiresInMs?: number;
+  /** The OAuth grant (refresh token) the token was issued from; revoking one ends the other. */
+  grantId?: string;
 }
 
 interface TokenRecord {
   accountId: string;
   scopes: Set<string>;
-  expiresAt?: number;
+  expiresAt: number;
   revoked: boolean;
+  grantId?: string;
 }
 
 export interface AccountRegistryDeps {
@@ -120,9 +127,20 @@ export class AccountRegistry {
       accountId,
       scopes: new Set(options.scopes ?? DEFAULT_SCOPES),
       revoked: false,
-      ...(options.expiresInMs === undefined ? {} : { expiresAt: this.deps.now() + options.expiresInMs }),
+      expiresAt: this.deps.now() + (options.expiresInMs ?? DEFAULT_TOKEN_LIFETIME_MS),
+      ...(options.grantId === undefined ? {} : { grantId: options.grantId }),
     });
     return token;
+  }
+
+  /** The grant a live access token was issued from, if any (for /2/auth/token/revoke). */
+  grantOf(token: string): string | undefined {
+    return this.tokens.get(token)?.grantId;
+  }
+
+  /** Ends every access token issued from a grant. */
+  revokeGrantTokens(grantId: string): void {
+    for (const record of this.tokens.values()) if (record.grantId === grantId) record.revoked = true;
   }
 
   expireToken(token: string): void {
@@ -137,7 +155,7 @@ export class AccountRegistry {
   authenticate(token: string): { account: Account; scopes: Set<string> } {
     const record = this.tokens.get(token);
     if (!record || record.revoked) throw invalidAccessToken();
-    if (record.expiresAt !== undefined && this.deps.now() >= record.expiresAt) throw expiredAccessToken();
+    if (this.deps.now() >= record.expiresAt) throw expiredAccessToken();
     return { account: this.get(record.accountId), scopes: record.scopes };
   }
 

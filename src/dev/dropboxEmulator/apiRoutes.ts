@@ -27,11 +27,14 @@ export interface ApiDeps {
   accounts: AccountRegistry;
   codec: CursorCodec;
   headSeq(): number;
+  /** /2/auth/token/revoke: ends the token, and its grant with every token issued from it. */
+  revokeAccessToken(token: string): void;
 }
 
 interface RouteSpec {
-  scope: string;
-  run(account: Account, body: unknown, deps: ApiDeps, route: string): unknown;
+  /** Absent: any valid token may call it. */
+  scope?: string;
+  run(account: Account, body: unknown, deps: ApiDeps, route: string, token: string): unknown;
 }
 
 const LIST_FIELDS: Record<string, FieldType> = {
@@ -57,6 +60,13 @@ const METADATA_FIELDS: Record<string, FieldType> = {
 
 /** The routes the product uses, with the scope each one needs. */
 export const API_ROUTES: Record<string, RouteSpec> = {
+  'auth/token/revoke': {
+    run: (_account, body, deps, route, token) => {
+      checkNoArgs(route, body);
+      deps.revokeAccessToken(token);
+      return null;
+    },
+  },
   'users/get_current_account': {
     scope: 'account_info.read',
     run: (account, body, _deps, route) => {
@@ -116,9 +126,9 @@ export function handleApiCall(request: ApiRequest, deps: ApiDeps): unknown {
   if (!spec) throw new DropboxApiError(404, `Unknown API function: "${route}"`);
   const token = bearerToken(route, request.authorization);
   const { account, scopes } = deps.accounts.authenticate(token);
-  if (!scopes.has(spec.scope)) throw missingScope(spec.scope);
+  if (spec.scope !== undefined && !scopes.has(spec.scope)) throw missingScope(spec.scope);
   checkPathRoot(route, request.pathRoot, account);
-  return spec.run(account, parseJsonBody(route, request.body, request.contentType), deps, route);
+  return spec.run(account, parseJsonBody(route, request.body, request.contentType), deps, route, token);
 }
 
 /** The token in `Authorization: Bearer ...`, or Dropbox's 400 for a missing or odd header. */

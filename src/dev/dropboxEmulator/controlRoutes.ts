@@ -1,6 +1,7 @@
 import type { AccountInput, TokenOptions } from './accounts';
 import type { DropboxEmulatorControl } from './emulator';
 import type { FaultSettings, ScriptedFault } from './faults';
+import type { AppInput } from './oauth';
 import type { BulkAddOptions, FileContent } from './tree';
 
 /**
@@ -46,6 +47,25 @@ export function controlRoutes({ control, seedDemo }: ControlDeps): [string, RegE
     ],
     ['POST', /^\/_control\/tokens\/expire$/u, (_p, body) => (control.expireToken(text(body, 'token')), ok())],
     ['POST', /^\/_control\/tokens\/revoke$/u, (_p, body) => (control.revokeToken(text(body, 'token')), ok())],
+    ['POST', /^\/_control\/apps$/u, (_p, body) => created(control.registerApp(body as unknown as AppInput))],
+    [
+      'PUT',
+      /^\/_control\/apps\/([^/]+)\/lifetime$/u,
+      ([key], body) => (control.setAccessTokenLifetime(key as string, Number(body['seconds'])), ok()),
+    ],
+    [
+      'POST',
+      /^\/_control\/apps\/([^/]+)\/grants$/u,
+      ([key], body) =>
+        created({
+          refreshToken: control.grantOffline(key as string, text(body, 'accountId'), {
+            ...(typeof body['pkce'] === 'boolean' ? { pkce: body['pkce'] } : {}),
+          }),
+        }),
+    ],
+    ['POST', /^\/_control\/grants\/revoke$/u, (_p, body) => (control.revokeGrant(text(body, 'refreshToken')), ok())],
+    ['GET', /^\/_control\/token-calls$/u, () => ok(control.tokenCalls())],
+    ['DELETE', /^\/_control\/token-calls$/u, () => (control.resetTokenCalls(), ok())],
     [
       'POST',
       new RegExp(`^${account}/folders$`, 'u'),

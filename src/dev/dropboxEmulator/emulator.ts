@@ -4,6 +4,7 @@ import { CallCounter, type CallCounts } from './callCounter';
 import { CursorCodec } from './cursor';
 import { type FaultSettings, FaultInjector, type ScriptedFault, type Violation } from './faults';
 import { metadataOf, type MetadataJson } from './metadata';
+import { type AppInput, OAuthServer, type RegisteredApp, type TokenEndpointCounts } from './oauth';
 import { normalizeControlPath } from './paths';
 import { createRandom } from './prng';
 import { type BulkAddOptions, type FileContent, FileTree } from './tree';
@@ -44,6 +45,16 @@ export interface DropboxEmulatorControl {
   issueToken(accountId: string, options?: TokenOptions): string;
   expireToken(token: string): void;
   revokeToken(token: string): void;
+  /** An app as the App Console registers it; its key and secret. */
+  registerApp(input: AppInput): RegisteredApp;
+  /** Seconds that the app's new access tokens live (four hours by default). */
+  setAccessTokenLifetime(appKey: string, seconds: number): void;
+  /** A refresh token as an offline code flow would give it, without the consent page. */
+  grantOffline(appKey: string, accountId: string, options?: { pkce?: boolean; scopes?: string[] }): string;
+  /** The account unlinks the app: the refresh token and every access token from it end. */
+  revokeGrant(refreshToken: string): void;
+  tokenCalls(): TokenEndpointCounts;
+  resetTokenCalls(): void;
   addFolder(accountId: string, path: string): MetadataJson;
   addFile(accountId: string, path: string, content?: FileContent): MetadataJson;
   /** New rev, content hash and server_modified. */
@@ -80,6 +91,7 @@ export class EmulatorState implements DropboxEmulatorControl {
   readonly counter = new CallCounter();
   readonly codec = new CursorCodec();
   readonly webhooks = new WebhookNotifier();
+  readonly oauth: OAuthServer;
   private seq = 0;
   private ids = 0;
 
@@ -88,10 +100,16 @@ export class EmulatorState implements DropboxEmulatorControl {
     const treeDeps = { nextSeq: () => ++this.seq, newId: () => this.newId(), now: this.now };
     this.accounts = new AccountRegistry({ now: this.now, newTree: () => new FileTree(treeDeps) });
     this.faultInjector = new FaultInjector({ random: createRandom(options.seed ?? 1), now: this.now });
+    this.oauth = new OAuthServer({ accounts: this.accounts, now: this.now });
   }
 
   apiDeps(): ApiDeps {
-    return { accounts: this.accounts, codec: this.codec, headSeq: () => this.seq };
+    return {
+      accounts: this.accounts,
+      codec: this.codec,
+      headSeq: () => this.seq,
+      revokeAccessToken: (token) => this.oauth.revokeAccessToken(token),
+    };
   }
 
   addAccount(input: AccountInput): AccountSummary {
@@ -115,6 +133,30 @@ export class EmulatorState implements DropboxEmulatorControl {
 
   revokeToken(token: string): void {
     this.accounts.revokeToken(token);
+  }
+
+  registerApp(input: AppInput): RegisteredApp {
+    return this.oauth.registerApp(input);
+  }
+
+  setAccessTokenLifetime(appKey: string, seconds: number): void {
+    this.oauth.setAccessTokenLifetime(appKey, seconds);
+  }
+
+  grantOffline(appKey: string, accountId: string, options?: { pkce?: boolean; scopes?: string[] }): string {
+    return this.oauth.grantOffline(appKey, accountId, options);
+  }
+
+  revokeGrant(refreshToken: string): void {
+    this.oauth.revokeGrant(refreshToken);
+  }
+
+  tokenCalls(): TokenEndpointCounts {
+    return this.oauth.tokenCalls();
+  }
+
+  resetTokenCalls(): void {
+    this.oauth.resetTokenCalls();
   }
 
   addFolder(accountId: string, path: string): MetadataJson {
@@ -219,6 +261,7 @@ export class EmulatorState implements DropboxEmulatorControl {
   reset(): void {
     this.webhooks.reset();
     this.accounts.clear();
+    this.oauth.clear();
     this.faultInjector.reset();
     this.counter.reset();
   }

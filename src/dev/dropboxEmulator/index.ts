@@ -10,8 +10,9 @@ export type { AccountSummary, BulkAddResult, DropboxEmulatorControl } from './em
 export type { FaultSettings, ScriptedFault, Violation } from './faults';
 export type { WebhookCounts, WebhookRegistration, WebhookSettings } from './webhooks';
 export type { MetadataJson } from './metadata';
+export type { AppInput, RegisteredApp, TokenEndpointCounts } from './oauth';
 export type { BulkAddOptions, FileContent } from './tree';
-export { type DemoSeed, DEMO_EMAIL, DEMO_FOLDER, seedDemo } from './seedDemo';
+export { type DemoSeed, DEMO_APP_KEY, DEMO_EMAIL, DEMO_FOLDER, seedDemo } from './seedDemo';
 export { sdkClientFor } from './sdkClient';
 
 export interface DropboxEmulatorOptions {
@@ -65,6 +66,12 @@ function controlOf(s: EmulatorState): DropboxEmulatorControl {
     issueToken: (accountId, options) => s.issueToken(accountId, options),
     expireToken: (token) => s.expireToken(token),
     revokeToken: (token) => s.revokeToken(token),
+    registerApp: (input) => s.registerApp(input),
+    setAccessTokenLifetime: (appKey, seconds) => s.setAccessTokenLifetime(appKey, seconds),
+    grantOffline: (appKey, accountId, options) => s.grantOffline(appKey, accountId, options),
+    revokeGrant: (refreshToken) => s.revokeGrant(refreshToken),
+    tokenCalls: () => s.tokenCalls(),
+    resetTokenCalls: () => s.resetTokenCalls(),
     addFolder: (accountId, path) => s.addFolder(accountId, path),
     addFile: (accountId, path, content) => s.addFile(accountId, path, content),
     modifyFile: (accountId, path, content) => s.modifyFile(accountId, path, content),

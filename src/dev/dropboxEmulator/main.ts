@@ -1,6 +1,6 @@
 /**
  * Runs the emulator by hand: `PORT=8787 tsx src/dev/dropboxEmulator/main.ts`.
- * SEED_DEMO=1 also creates the demo account and prints its token. Stops on Ctrl-C.
+ * SEED_DEMO=1 also creates the demo account and app and prints a refresh token. Stops on Ctrl-C.
  */
 import { seedDemo, startDropboxEmulator } from './index';
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (process.env['SEED_DEMO'] === '1') {
     const demo = seedDemo(emulator);
     process.stdout.write(`demo account ${demo.email} (${demo.accountId}), folder "${demo.folderPath}"\n`);
-    process.stdout.write(`demo token ${demo.token}\n`);
+    process.stdout.write(`demo app ${demo.appKey}, refresh token ${demo.refreshToken}\n`);
   }
   const stop = () => {
     emulator.close().then(

@@ -1,7 +1,11 @@
 import type { DropboxEmulatorControl } from './emulator';
 
 export interface DemoSeed {
-  token: string;
+  /** A refresh token of the demo app for the demo account, as an offline PKCE flow gives it. */
+  refreshToken: string;
+  /** The demo's Dropbox app: the service's own app in `npm run dev` ("Connect with Dropbox"). */
+  appKey: string;
+  appSecret: string;
   accountId: string;
   email: string;
   folderPath: string;
@@ -22,11 +26,14 @@ const DEMO_FILES: [name: string, size: number][] = [
   ['Budget 50%.xlsx', 73_728],
 ];
 
+export const DEMO_APP_KEY = 'demoappkey';
+
 /**
  * A demo account with a mapped-folder-to-be: `/Projects/Site A` with eight files and a
- * `Photos` subfolder. Calling it again reuses the account and files and issues a fresh token.
+ * `Photos` subfolder, and a demo app whose redirect URIs are `redirectUris` (the API's OAuth
+ * callback). Calling it again reuses the account and files and issues a fresh refresh token.
  */
-export function seedDemo(emulator: DropboxEmulatorControl): DemoSeed {
+export function seedDemo(emulator: DropboxEmulatorControl, options: { redirectUris?: string[] } = {}): DemoSeed {
   const existing = emulator.listAccounts().find((a) => a.email === DEMO_EMAIL);
   const account =
     existing ?? emulator.addAccount({ email: DEMO_EMAIL, name: 'Demo User', accountType: 'pro' });
@@ -38,5 +45,13 @@ export function seedDemo(emulator: DropboxEmulatorControl): DemoSeed {
   }
   const photo = `${DEMO_FOLDER}/Photos/IMG_0001.jpg`;
   if (!emulator.entry(accountId, photo)) emulator.addFile(accountId, photo, { size: 3_145_728 });
-  return { token: emulator.issueToken(accountId), accountId, email: DEMO_EMAIL, folderPath: DEMO_FOLDER };
+  const app = emulator.registerApp({ appKey: DEMO_APP_KEY, redirectUris: options.redirectUris ?? [] });
+  return {
+    refreshToken: emulator.grantOffline(app.appKey, accountId, { pkce: true }),
+    appKey: app.appKey,
+    appSecret: app.appSecret,
+    accountId,
+    email: DEMO_EMAIL,
+    folderPath: DEMO_FOLDER,
+  };
 }

@@ -4,6 +4,7 @@ import { handleApiCall } from './apiRoutes';
 import { controlRoutes, handleControl } from './controlRoutes';
 import type { EmulatorState } from './emulator';
 import { DropboxApiError } from './errors';
+import type { OAuthAnswer } from './oauth';
 
 /**
  * The HTTP face of the emulator: POST /2/<route> answers as Dropbox's API does (faults apply
@@ -28,6 +29,7 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const body = await readBody(req);
     if (url.pathname.startsWith('/2/')) return api(req, res, url.pathname.slice(3), body);
+    if (url.pathname.startsWith('/oauth2/')) return oauth(req, res, url, body);
     if (url.pathname.startsWith('/_control/')) {
       const answer = await handleControl(routes, req.method ?? 'GET', url, body);
       if (answer.body === undefined) return void res.writeHead(answer.status).end();
@@ -70,6 +72,33 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
     } finally {
       state.counter.recordStatus(status);
     }
+  }
+
+  /** The authorize page (GET shows it, POST is a click on it) and the token endpoint. */
+  async function oauth(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
+    const route = url.pathname.slice(1);
+    const form = new URLSearchParams(body);
+    let answer: OAuthAnswer;
+    if (route === 'oauth2/authorize' && req.method === 'GET') answer = state.oauth.authorizePage(url.searchParams);
+    else if (route === 'oauth2/authorize' && req.method === 'POST') answer = state.oauth.decide(form);
+    else if (route === 'oauth2/token' && req.method === 'POST') {
+      // Faults apply here too, so that a failing token endpoint can be shown to be retried.
+      const fault = state.faultInjector.faultFor(route, 'oauth2');
+      if (fault) {
+        if (typeof fault.body === 'string') return writeText(res, fault.status, fault.body, fault.headers);
+        return writeJson(res, fault.status, fault.body, fault.headers);
+      }
+      // Dropbox takes the parameters in the query string (as the SDK sends them) or the form body.
+      const params = new URLSearchParams([...url.searchParams, ...form]);
+      answer = state.oauth.token(req.headers.authorization, params);
+    } else answer = { status: 404, text: 'Not Found' };
+    if (answer.location) return void res.writeHead(answer.status, baseHeaders({ Location: answer.location })).end();
+    if (answer.html !== undefined) {
+      res.writeHead(answer.status, baseHeaders({ 'Content-Type': 'text/html; charset=utf-8' }));
+      return void res.end(answer.html);
+    }
+    if (answer.json !== undefined) return writeJson(res, answer.status, answer.json);
+    writeText(res, answer.status, answer.text ?? '');
   }
 }
 

@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Router, type Response } from 'express';
+import { callerOf } from './auth';
+import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
+import type { AppDeps } from './deps';
+import { ApiError } from './errors';
+import { projectOf } from './projectAccess';
+import { noQuery, oauthCallbackQuery, oauthStartBody } from './schemas';
+import { validate } from './validate';
+
+export const OAUTH_CALLBACK_PATH = '/v1/dropbox/oauth/callback';
+const STATE_TTL_MS = 10 * 60_000;
+/** The admin page; it reads `connection` or `error` from the query. */
+const ADMIN_PAGE = '/';
+
+type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'config' | 'log'>;
+
+const base64url = (bytes: Buffer) => bytes.toString('base64url');
+
+/**
+ * "Connect with Dropbox": the code flow of the service's own app, with PKCE (S256) and offline
+ * access, so a connection holds a refresh token. The state is random, single use, bound to the
+ * project and the admin, and stored only as its hash; the PKCE verifier is stored sealed.
+ */
+export function oauthStartRouter(deps: Deps): Router {
+  const router = Router();
+  router.post('/v1/projects/:projectId/dropbox/oauth/start', async (req, res) => {
+    const project = projectOf(res);
+    validate('query', noQuery, req.query);
+    const body = validate('body', oauthStartBody, req.body);
+    const app = appOf(deps);
+    const caller = callerOf(res);
+    if (caller.kind !== 'user') throw new ApiError(403, 'forbidden', 'Only a project admin may connect Dropbox');
+    const state = base64url(randomBytes(32));
+    const verifier = base64url(randomBytes(48));
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + STATE_TTL_MS);
+    await deps.repos.oauthStates.create(
+      state,
+      {
+        projectId: project._id,
+        userId: caller.user._id,
+        clientIdentification: body.clientIdentification,
+        codeVerifier: deps.cipher.seal(verifier),
+        expiresAt,
+      },
+      now,
+    );
+    const url = new URL('/oauth2/authorize', app.oauthUrl);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: app.appKey,
+      redirect_uri: app.redirectUri,
+      state,
+      code_challenge: base64url(createHash('sha256').update(verifier).digest()),
+      code_challenge_method: 'S256',
+      token_access_type: 'offline',
+    }).toString();
+    res.json({ authorizeUrl: url.toString(), expiresAt: expiresAt.toISOString() });
+  });
+  return router;
+}
+
+/** Dropbox sends the browser here; no API key: the state authenticates, and is checked first. */
+export function oauthCallbackRouter(deps: Deps): Router {
+  const router = Router();
+  router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
+    const query = validate('query', oauthCallbackQuery, req.query);
+    const round = query.state ? await deps.repos.oauthStates.take(query.state) : null;
+    if (!round) {
+      throw new ApiError(
+        400,
+        'invalid_oauth_state',
+        'This Dropbox sign-in link is unknown, already used or expired (they last ten minutes); start "Connect with Dropbox" again.',
+      );
+    }
+    if (query.error !== undefined || query.code === undefined) {
+      return backToAdminPage(res, { error: query.error === 'access_denied' ? 'access_denied' : 'dropbox_error' });
+    }
+    try {
+      const membership = await deps.repos.memberships.get(round.projectId, round.userId);
+      if (membership?.role !== 'admin') throw new ApiError(403, 'forbidden', 'The admin who started this round no longer is one');
+      const app = appOf(deps);
+      const grant = await deps.dropbox.exchangeCode({
+        code: query.code,
+        redirectUri: app.redirectUri,
+        codeVerifier: deps.cipher.open(round.codeVerifier),
+        appKey: app.appKey,
+      });
+      if (!grant.refreshToken) throw new ApiError(502, 'dropbox_error', 'Dropbox issued no refresh token');
+      // As at login: one refresh proves the refresh token, then scope and identity are checked.
+      const checked = await checkCredentials(deps.dropbox, { refreshToken: grant.refreshToken, appKey: app.appKey });
+      if (checked.account.email.toLowerCase() !== round.clientIdentification.toLowerCase()) {
+        throw new ApiError(422, 'identity_mismatch', 'Dropbox signed in another account than the client identification');
+      }
+      const existing = (await deps.repos.connections.listByProject(round.projectId)).find(
+        (c) => c.accountId === checked.account.accountId,
+      );
+      const connection = existing
+        ? await replaceCredentials(deps, existing, checked)
+        : await createConnection(deps, round.projectId, round.clientIdentification, checked);
+      return backToAdminPage(res, { connection: connection._id });
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : 'dropbox_unavailable';
+      deps.log.warn('dropbox oauth callback failed', { projectId: round.projectId, code, error: err as Error });
+      return backToAdminPage(res, { error: code });
+    }
+  });
+  return router;
+}
+
+function backToAdminPage(res: Response, params: Record<string, string>): void {
+  res.redirect(303, `${ADMIN_PAGE}?${new URLSearchParams(params).toString()}`);
+}
+
+function appOf(deps: Deps): { appKey: string; oauthUrl: string; redirectUri: string } {
+  const { dropbox, publicUrl } = deps.config;
+  if (!dropbox?.appKey || !publicUrl) {
+    throw new ApiError(
+      503,
+      'oauth_not_configured',
+      '"Connect with Dropbox" is off: the service has no Dropbox app. Set DROPBOX_APP_KEY (and PUBLIC_URL) and restart the API, ' +
+        'or connect with an access token or your own app\'s refresh token through POST .../connections.',
+    );
+  }
+  return { appKey: dropbox.appKey, oauthUrl: dropbox.oauthUrl, redirectUri: `${publicUrl}${OAUTH_CALLBACK_PATH}` };
+}

@@ -1,0 +1,226 @@
+/**
+ * Credentials that outlive four hours, through the API: "Connect with Dropbox" (start, consent,
+ * callback), its refused rounds, the seed's form extended with a refresh token, and deletion
+ * revoking at Dropbox.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import puppeteer from 'puppeteer-core';
+import { collections } from '../../src/db/collections';
+import { clickConsent } from '../support/consent';
+import {
+  assertError,
+  assertInvalid,
+  createProjectAdmin,
+  dropboxAccount,
+  dropboxBase,
+  expectStatus,
+  type ProjectAdmin,
+} from './fixtures';
+import { type ApiAnswer, type ApiHarness, startApiHarness } from './harness';
+
+describe('connections with refresh tokens, and Connect with Dropbox', () => {
+  let h: ApiHarness;
+  let admin: ProjectAdmin;
+
+  before(async () => {
+    h = await startApiHarness();
+    admin = await createProjectAdmin(h);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  const start = (clientIdentification: string, who: ProjectAdmin = admin) =>
+    h.call('POST', `${dropboxBase(who)}/oauth/start`, { key: who.key, body: { clientIdentification } });
+  /** The browser following Dropbox's redirect to the callback; no API key. */
+  const callback = async (location: string): Promise<ApiAnswer> => {
+    const res = await fetch(location, { redirect: 'manual' });
+    const text = await res.text();
+    h.answers.push(text);
+    const json = res.headers.get('content-type')?.includes('json') === true;
+    return { status: res.status, headers: res.headers, text, body: json ? (JSON.parse(text) as unknown) : undefined };
+  };
+  const connections = async (who: ProjectAdmin = admin) => {
+    const res = await h.call('GET', `${dropboxBase(who)}/connections`, { key: who.key });
+    expectStatus(res, 200);
+    return res.body.connections as Record<string, unknown>[];
+  };
+  const redirectedTo = (res: { status: number; headers: Headers }) => {
+    assert.equal(res.status, 303);
+    return new URL(res.headers.get('location') ?? '', 'http://admin.page');
+  };
+
+  it('connects through start, consent and callback, and stores a refresh token shown as credentialKind only', async () => {
+    const account = dropboxAccount(h);
+    const started = await start(account.email);
+    expectStatus(started, 200);
+    const authorizeUrl = new URL(started.body.authorizeUrl as string);
+    assert.equal(authorizeUrl.origin + authorizeUrl.pathname, `${h.emulator.url}/oauth2/authorize`);
+    assert.equal(authorizeUrl.searchParams.get('response_type'), 'code');
+    assert.equal(authorizeUrl.searchParams.get('client_id'), h.serviceApp.appKey);
+    assert.equal(authorizeUrl.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(authorizeUrl.searchParams.get('token_access_type'), 'offline');
+    assert.equal(authorizeUrl.searchParams.get('redirect_uri'), `${h.url}/v1/dropbox/oauth/callback`);
+    const minutes = (Date.parse(started.body.expiresAt as string) - Date.now()) / 60_000;
+    assert.ok(minutes > 9 && minutes <= 10, `ten minutes to live (${minutes})`);
+
+    const location = await clickConsent(authorizeUrl.toString(), { allowAccountId: account.accountId });
+    const done = await callback(location);
+    const back = redirectedTo(done);
+    assert.equal(back.pathname, '/');
+    const connectionId = back.searchParams.get('connection');
+    assert.ok(connectionId, done.headers.get('location') ?? '');
+
+    const [shown] = await connections();
+    assert.equal(shown?.id, connectionId);
+    assert.equal(shown?.credentialKind, 'refresh_token');
+    assert.equal((shown?.account as { id: string }).id, account.accountId);
+    assert.ok(Date.parse(shown?.accessTokenExpiresAt as string) > Date.now() + 3.9 * 3_600_000, 'four hours');
+    assert.ok(shown?.lastRefreshAt);
+    assert.deepEqual(Object.keys(shown ?? {}).sort(), [
+      'accessTokenExpiresAt',
+      'account',
+      'clientIdentification',
+      'createdAt',
+      'credentialKind',
+      'id',
+      'lastRefreshAt',
+      'projectId',
+      'team',
+      'tokenUpdatedAt',
+      'updatedAt',
+    ]);
+
+    // The stored round and its state are gone; the state was kept only as a hash.
+    assert.equal(await collections(h.db).oauthStates.countDocuments({}), 0);
+
+    // The same callback again: the state was single use.
+    assertError(await callback(location), 400, 'invalid_oauth_state');
+  });
+
+  it("lets an admin click Allow on Dropbox's consent page in Chromium and land on the admin page with the connection", async () => {
+    const who = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const started = await start(account.email, who);
+    expectStatus(started, 200);
+    const browser = await puppeteer.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(started.body.authorizeUrl as string);
+      assert.match(await page.title(), /Dropbox/u);
+      await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
+      const landed = new URL(page.url());
+      assert.equal(`${landed.origin}${landed.pathname}`, `${h.url}/`);
+      const [shown] = await connections(who);
+      assert.equal(landed.searchParams.get('connection'), shown?.id);
+      assert.equal(shown?.credentialKind, 'refresh_token');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refuses an expired state with 400 invalid_oauth_state, before any exchange', async () => {
+    const account = dropboxAccount(h);
+    const started = await start(account.email);
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId });
+    await collections(h.db).oauthStates.updateMany({}, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    h.emulator.resetTokenCalls();
+    assertError(await callback(location), 400, 'invalid_oauth_state');
+    assert.equal(h.emulator.tokenCalls().total, 0, 'the code was never exchanged');
+    assertError(await h.call('GET', '/v1/dropbox/oauth/callback?code=abc&state=made-up', { key: null }), 400, 'invalid_oauth_state');
+    assertError(await h.call('GET', '/v1/dropbox/oauth/callback?code=abc', { key: null }), 400, 'invalid_oauth_state');
+  });
+
+  it("refuses a callback for another account's email with identity_mismatch and stores nothing", async () => {
+    const other = await createProjectAdmin(h);
+    const expected = dropboxAccount(h);
+    const signedIn = dropboxAccount(h);
+    const started = await start(expected.email, other);
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: signedIn.accountId });
+    const back = redirectedTo(await callback(location));
+    assert.equal(back.searchParams.get('error'), 'identity_mismatch');
+    assert.equal(back.searchParams.get('connection'), null);
+    assert.deepEqual(await connections(other), []);
+  });
+
+  it('sends a Cancel on the consent page back with error=access_denied', async () => {
+    const account = dropboxAccount(h);
+    const started = await start(account.email);
+    const back = redirectedTo(await callback(await clickConsent(started.body.authorizeUrl as string, 'deny')));
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+  });
+
+  it('says why Connect with Dropbox is off without an app key', async () => {
+    const url = await h.serve({ ...h.deps, config: { rootApiKey: h.rootKey } });
+    const res = await h.call('POST', `${dropboxBase(admin)}/oauth/start`, {
+      key: admin.key,
+      baseUrl: url,
+      body: { clientIdentification: 'x@example.com' },
+    });
+    assertError(res, 503, 'oauth_not_configured');
+    assert.match(res.body.error.message, /DROPBOX_APP_KEY/u);
+  });
+
+  it("accepts a refresh token of the admin's own app, and refuses a wrong secret or a revoked token", async () => {
+    const who = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const refreshToken = h.emulator.grantOffline(own.appKey, account.accountId);
+    const post = (body: Record<string, unknown>) =>
+      h.call('POST', `${dropboxBase(who)}/connections`, { key: who.key, body: { clientIdentification: account.email, ...body } });
+
+    assertError(await post({ refreshToken, appKey: own.appKey, appSecret: 'wrong-secret' }), 422, 'invalid_app_credentials');
+    assertError(await post({ refreshToken, appKey: own.appKey }), 422, 'invalid_app_credentials');
+    assertInvalid(await post({ refreshToken }), 'appKey');
+    assertInvalid(await post({ refreshToken, appKey: own.appKey, accessToken: account.token }), 'refreshToken');
+    assertInvalid(await post({ refreshToken, appKey: own.appKey, appSecret: own.appSecret, extra: 1 }), 'extra');
+
+    const created = await post({ refreshToken, appKey: own.appKey, appSecret: own.appSecret });
+    expectStatus(created, 201);
+    assert.equal(created.body.credentialKind, 'refresh_token');
+    assert.equal(created.body.warnings, undefined);
+    assert.ok(!created.text.includes(refreshToken) && !created.text.includes(own.appSecret));
+
+    const revoked = h.emulator.grantOffline(own.appKey, account.accountId);
+    h.emulator.revokeGrant(revoked);
+    assertError(await post({ refreshToken: revoked, appKey: own.appKey, appSecret: own.appSecret }), 422, 'invalid_refresh_token');
+
+    // A short-lived access token is still accepted, with a warning that says what to do instead.
+    const withAccessToken = await h.call('PUT', `${dropboxBase(who)}/connections/${created.body.id as string}/token`, {
+      key: who.key,
+      body: { accessToken: account.token },
+    });
+    expectStatus(withAccessToken, 200);
+    assert.equal(withAccessToken.body.credentialKind, 'access_token');
+    assert.equal(withAccessToken.body.accessTokenExpiresAt, null);
+    assert.deepEqual(
+      (withAccessToken.body.warnings as { code: string }[]).map((w) => w.code),
+      ['short_lived_token'],
+    );
+    assert.match((withAccessToken.body.warnings as { message: string }[])[0]?.message ?? '', /refresh token/u);
+  });
+
+  it('revokes the tokens at Dropbox when a connection is deleted', async () => {
+    const who = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const refreshToken = h.emulator.grantOffline(own.appKey, account.accountId, { pkce: true });
+    const created = await h.call('POST', `${dropboxBase(who)}/connections`, {
+      key: who.key,
+      body: { clientIdentification: account.email, refreshToken, appKey: own.appKey },
+    });
+    expectStatus(created, 201);
+    expectStatus(await h.call('DELETE', `${dropboxBase(who)}/connections/${created.body.id as string}`, { key: who.key }), 204);
+    const res = await fetch(`${h.emulator.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: own.appKey }).toString(),
+    });
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_grant');
+  });
+});

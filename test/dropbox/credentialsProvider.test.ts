@@ -1,0 +1,170 @@
+/**
+ * The credentials provider over FerretDB and the emulator: when it refreshes (a tenth of the
+ * lifetime early), that concurrent callers in two processes' worth of providers share one
+ * refresh, that a failing token endpoint is an outage and a refused refresh token a revocation,
+ * and that a call answered `expired_access_token` is renewed and made again.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../src/activities';
+import { FailureTypes } from '../../src/activities/failures';
+import { createRepositories, type Repositories } from '../../src/db/repositories';
+import { createPathPolicy, DEFAULT_SPECIAL_CHARACTERS } from '../../src/domain/pathPolicy';
+import { silentLogger } from '../../src/log';
+import type { Connection } from '../../src/domain/types';
+import { createDropboxClient } from '../../src/dropbox/client';
+import { createCredentialsProvider, refreshDue } from '../../src/dropbox/credentials/credentialsProvider';
+import { DropboxCredentialsError, DropboxUnavailableError } from '../../src/dropbox/errors';
+import { createTokenCipher } from '../../src/security/tokenCipher';
+import { startDropboxEmulator, type DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
+import { openTestDb, type TestDb } from '../db/testDb';
+
+describe('credentials provider', () => {
+  let testDb: TestDb;
+  let repos: Repositories;
+  let emulator: DropboxEmulator;
+  const cipher = createTokenCipher(randomBytes(32));
+  let dropbox: ReturnType<typeof createDropboxClient>;
+  let app: { appKey: string; appSecret: string };
+  let accountId: string;
+  let refreshToken: string;
+  let clockOffset = 0;
+  const provider = () =>
+    createCredentialsProvider({ store: repos, tokens: dropbox, cipher, now: () => Date.now() + clockOffset });
+
+  before(async () => {
+    testDb = await openTestDb('credentials');
+    repos = createRepositories(testDb.db);
+    emulator = await startDropboxEmulator();
+    dropbox = createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 });
+  });
+  after(async () => {
+    await emulator.close();
+    await testDb.close();
+  });
+  beforeEach(() => {
+    clockOffset = 0;
+    emulator.clearFaults();
+    app = emulator.registerApp({ redirectUris: [], accessTokenLifetimeSeconds: 15 });
+    accountId = emulator.addAccount({ email: `c-${randomBytes(3).toString('hex')}@example.com` }).accountId;
+    refreshToken = emulator.grantOffline(app.appKey, accountId);
+  });
+
+  /** A connection as the API stores it after checking a refresh token: one refresh already made. */
+  async function connection(options: { withSecret?: boolean } = {}): Promise<Connection> {
+    const grant = await dropbox.refreshAccessToken({ refreshToken, ...app });
+    return repos.connections.create({
+      projectId: 'p',
+      clientIdentification: 'c@example.com',
+      accountId,
+      accountEmail: 'c@example.com',
+      token: cipher.seal(grant.accessToken),
+      refresh: {
+        refreshToken: cipher.seal(refreshToken),
+        appKey: app.appKey,
+        ...(options.withSecret === false ? {} : { appSecret: cipher.seal(app.appSecret) }),
+        accessTokenExpiresAt: new Date(Date.now() + grant.expiresInSeconds * 1000),
+      },
+    });
+  }
+  const refreshes = () => emulator.tokenCalls().byRefreshToken[refreshToken] ?? 0;
+
+  it('refreshes a tenth of the lifetime before expiry, at most five minutes before', () => {
+    const issued = new Date('2026-01-01T00:00:00Z');
+    const c = (lifetimeMs: number) =>
+      ({ lastRefreshAt: issued, tokenUpdatedAt: issued, accessTokenExpiresAt: new Date(issued.getTime() + lifetimeMs) }) as Connection;
+    assert.equal(refreshDue(c(15_000), issued.getTime() + 13_499), false);
+    assert.equal(refreshDue(c(15_000), issued.getTime() + 13_500), true);
+    const fourHours = 4 * 3_600_000;
+    assert.equal(refreshDue(c(fourHours), issued.getTime() + fourHours - 5 * 60_000 - 1), false);
+    assert.equal(refreshDue(c(fourHours), issued.getTime() + fourHours - 5 * 60_000), true);
+  });
+
+  it('hands out the stored token until it is due, then one refresh for 40 concurrent callers of two providers', async () => {
+    const stored = await connection();
+    const before = refreshes();
+    const first = await provider().forConnection(stored);
+    assert.equal(first.token, cipher.open(stored.token));
+    assert.equal(refreshes(), before, 'not due yet');
+
+    clockOffset = 14_000;
+    const [a, b] = [provider(), provider()];
+    const all = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).forConnection(stored)));
+    assert.equal(refreshes(), before + 1);
+    assert.equal(new Set(all.map((c) => c.token)).size, 1);
+    const after = await repos.connections.getById(stored._id);
+    assert.equal(cipher.open(after!.token), all[0]?.token);
+    assert.ok(after!.accessTokenExpiresAt! > stored.accessTokenExpiresAt!);
+    assert.ok(after!.lastRefreshAt! > stored.lastRefreshAt!);
+    assert.equal(await testDb.db.collection('refresh_leases').countDocuments({}), 0, 'the lease is released');
+  });
+
+  it('treats a failing token endpoint as an outage, and refreshes on the next call', async () => {
+    const stored = await connection({ withSecret: true });
+    clockOffset = 14_000;
+    emulator.failNext({ status: 503, route: 'oauth2/token' });
+    await assert.rejects(provider().forConnection(stored), DropboxUnavailableError);
+    emulator.failNext({ status: 429, route: 'oauth2/token', retryAfterSeconds: 0 });
+    await assert.rejects(provider().forConnection(stored), (err: Error) => err.name === 'DropboxRateLimitError');
+    const kept = await repos.connections.getById(stored._id);
+    assert.equal(kept!.refreshRefused, undefined, 'not a revocation');
+    const fresh = await provider().forConnection(kept!);
+    assert.notEqual(fresh.token, cipher.open(stored.token));
+  });
+
+  it('marks a refused refresh token once, and every later call fails without asking Dropbox', async () => {
+    const stored = await connection();
+    clockOffset = 14_000;
+    emulator.revokeGrant(refreshToken);
+    const before = emulator.tokenCalls().total;
+    await assert.rejects(provider().forConnection(stored), (err: unknown) => {
+      assert.ok(err instanceof DropboxCredentialsError);
+      assert.equal(err.problem, 'refresh_refused');
+      assert.match(err.message, /Reconnect the Dropbox account/u);
+      return true;
+    });
+    const marked = await repos.connections.getById(stored._id);
+    assert.equal(marked!.refreshRefused?.problem, 'invalid_grant');
+    await assert.rejects(provider().forConnection(marked!), DropboxCredentialsError);
+    assert.equal(emulator.tokenCalls().total, before + 1);
+  });
+
+  it('leaves a failing token endpoint to the activity retry policy, and makes a refused refresh token credentialsRejected', async () => {
+    const stored = await connection();
+    const mapping = await repos.mappings.create({ projectId: 'p', connectionId: stored._id, dropboxPath: '', targetFolder: 'Dropbox' });
+    const activities = createActivities({
+      repos,
+      dropbox,
+      credentials: provider(),
+      pathPolicy: createPathPolicy(DEFAULT_SPECIAL_CHARACTERS),
+      pageLimit: 100,
+      log: silentLogger,
+    });
+    clockOffset = 14_000;
+    emulator.failNext({ status: 503, route: 'oauth2/token' });
+    const outage = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
+    assert.ok(outage instanceof DropboxUnavailableError, `retried by the activity's policy: ${String(outage)}`);
+    assert.deepEqual(await activities.validateToken({ mappingId: mapping._id }), { accountId });
+
+    emulator.revokeGrant(refreshToken);
+    const refused = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
+    assert.ok(refused instanceof ApplicationFailure, String(refused));
+    assert.equal(refused.type, FailureTypes.credentialsRejected);
+    assert.equal(refused.nonRetryable, true);
+    assert.deepEqual(refused.details, [{ problem: 'refresh_refused', requiredScope: null }]);
+    assert.match(refused.message, /Reconnect the Dropbox account/u);
+  });
+
+  it('renews a token Dropbox answers expired_access_token for and makes the call again', async () => {
+    const stored = await connection();
+    const credentials = await provider().forConnection(stored);
+    emulator.expireToken(credentials.token);
+    const before = refreshes();
+    const account = await dropbox.getAccount(credentials);
+    assert.equal(account.accountId, accountId);
+    assert.equal(refreshes(), before + 1);
+    assert.notEqual(credentials.token, cipher.open(stored.token));
+  });
+});
