@@ -38,6 +38,8 @@ export function createApp(deps: AppDeps): Express {
   // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
   app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
   app.use(pageRouter());
+  // A keyless route asked with a method it does not take is told so without a key (405, not 401).
+  app.use(methodNotAllowed(OPERATIONS.filter((op) => op.auth === 'none')));
 
   // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
   app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));

@@ -53,6 +53,7 @@ const COMMON_ERRORS: Record<Operation['auth'], Record<number, string[]>> = {
     400: ['invalid_request'],
     401: ['unauthorized'],
     403: ['forbidden'],
+    ...HEADERS_TOO_LARGE,
   },
   admin: {
     400: ['invalid_request', 'invalid_json'],
@@ -71,6 +72,7 @@ function responses(op: Operation): Record<string, JsonSchema> {
     ...(success.schema
       ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${success.schema}` } } } }
       : {}),
+    ...(success.text ? { content: { 'text/plain': { schema: { type: 'string' } } } } : {}),
   };
   if (op.path === '/readyz') {
     out['503'] = {

@@ -20,7 +20,8 @@ export interface Operation {
   params?: z.ZodObject;
   query?: z.ZodType;
   body?: z.ZodType;
-  success: { status: number; description: string; schema?: keyof typeof RESPONSES };
+  /** `schema` names a JSON body; `text` a text/plain one (the webhook challenge). */
+  success: { status: number; description: string; schema?: keyof typeof RESPONSES; text?: true };
   /** Status → the codes this route may answer with, beyond the common ones of its auth kind. */
   errors?: Record<number, string[]>;
 }
@@ -91,7 +92,7 @@ const webhook = (appKey: boolean): Operation[] => {
       auth: 'none',
       ...params,
       query: challengeQuery,
-      success: { status: 200, description: 'The challenge, as text/plain' },
+      success: { status: 200, description: 'The challenge, as text/plain', text: true },
       errors: { 400: ['invalid_request'] },
     },
     {

@@ -184,7 +184,9 @@ const after = z.string().min(1).max(1024, 'must be at most 1024 characters');
 
 export const listFilesQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Files per page, 1 to 1000 (default 100)'),
-  after: after.optional().describe('The `next` value of the previous page'),
+  after: after
+    .optional()
+    .describe('The `next` value of the previous page; with order=newest, one that a newest-first page gave (else 400)'),
   order: z
     .enum(['newest'])
     .optional()

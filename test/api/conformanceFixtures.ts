@@ -86,11 +86,14 @@ const REJECTED = ['400', '401', '403', '404', '405', '406', '409', '413', '415',
 /**
  * A valid request may still be refused for what no schema can say: whether Dropbox takes the
  * token (422), whether the path is a folder or holds characters the project refuses (400), or
- * whether the id exists (404). Only these routes may answer a valid request with 400 or 422.
+ * whether the id exists (404), whether a newest-first `after` is a `next` of that listing (400). Only
+ * these routes may answer a valid request with 400 or 422.
  */
 const ACCEPTED = ['2xx', '401', '403', '404', '409'];
 const refusedByDropbox = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '422'] } };
 const refusedByPath = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400', '422'] } };
+/** A newest-first page's `after` is opaque: only a `next` that such a page gave is one (else 400). */
+const refusedByCursor = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400'] } };
 
 /**
  * Management routes take the root key, Dropbox routes the admin's; path parameters name the
@@ -110,6 +113,8 @@ export function schemathesisConfig(rootKey: string, f: ConformanceFixtures): str
       parameters: { projectId: f.spareProjectId, userId: f.spareUserId },
     },
     { 'include-tag': 'Management', headers: root, parameters: { orgId: f.admin.orgId } },
+    // GET /v1/me takes any user's key; the root key is not a user's.
+    { 'include-tag': 'Account', headers: admin },
     {
       'include-path': `${P}/connections/{connectionId}`,
       'include-method': 'DELETE',
@@ -133,6 +138,12 @@ export function schemathesisConfig(rootKey: string, f: ConformanceFixtures): str
       headers: admin,
       parameters: { ...project, connectionId: f.connectionId },
       checks: refusedByPath,
+    },
+    {
+      'include-name': `GET ${P}/mappings/{mappingId}/files`,
+      headers: admin,
+      parameters: { ...project, mappingId: f.mappingId },
+      checks: refusedByCursor,
     },
     {
       'include-tag-regex': '^(Connections|Mappings)$',

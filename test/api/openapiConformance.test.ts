@@ -120,6 +120,7 @@ describe('the OpenAPI document against the running API (schemathesis)', () => {
       .map(([name]) => name);
     const P = '/v1/projects/{projectId}/dropbox';
     for (const name of [
+      'GET /v1/me',
       'PATCH /v1/orgs/{orgId}',
       'PUT /v1/projects/{projectId}/members/{userId}',
       `GET ${P}/connections/{connectionId}/folders`,

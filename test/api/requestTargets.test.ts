@@ -202,6 +202,16 @@ describe('request targets: ids, queries, paths, routes', () => {
     assertError(await h.call('POST', '/v1/orgs/%7B%7D', { key: h.rootKey }), 404, 'not_found');
   });
 
+  it('answers a keyless webhook path asked with another method with 405, not 401, without a key', async () => {
+    for (const path of ['/v1/dropbox/webhook', '/v1/dropbox/webhook/some-app']) {
+      const put = await h.call('PUT', path);
+      assertError(put, 405, 'method_not_allowed');
+      assert.equal(put.headers.get('allow'), 'GET, HEAD, POST');
+    }
+    // The keyed routes still ask for the key first.
+    assertError(await h.call('DELETE', '/v1/orgs'), 401, 'unauthorized');
+  });
+
   it('keeps answers JSON and hides the framework', async () => {
     const res = await h.call('GET', '/nothing-here');
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/u);
