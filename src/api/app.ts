@@ -7,6 +7,7 @@ import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
 import { mappingsRouter } from './mappingsRouter';
+import { metricsRouter } from './metricsRouter';
 import { openApiRouter } from './openapi';
 import { requireProjectAdmin } from './projectAccess';
 import { requestLog } from './requestLog';
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(healthRouter({ readiness: deps.readiness }));
   app.use(openApiRouter());
+  app.use(metricsRouter(deps));
 
   // Who is calling is settled before any body is read: outsiders get 401 for the cheapest price.
   app.use('/v1', authenticate({ repos: deps.repos, rootApiKey: deps.config.rootApiKey }));

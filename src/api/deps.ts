@@ -25,7 +25,13 @@ export interface ApiRepositories {
   connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete'>;
   mappings: Pick<
     MappingsRepository,
-    'create' | 'get' | 'listByProject' | 'listLiveByConnection' | 'countLiveByConnection' | 'markUnmapped'
+    | 'create'
+    | 'get'
+    | 'listByProject'
+    | 'listLiveByConnection'
+    | 'countLiveByConnection'
+    | 'markUnmapped'
+    | 'countByState'
   >;
   files: Pick<FilesRepository, 'list' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
