@@ -62,6 +62,9 @@ function responses(op: Operation): Record<string, JsonSchema> {
       ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${success.schema}` } } } }
       : {}),
   };
+  if (op.path === '/metrics') {
+    out['200'] = { description: success.description, content: { 'text/plain': { schema: { type: 'string' } } } };
+  }
   if (op.path === '/readyz') {
     out['503'] = {
       description: 'Not ready',
