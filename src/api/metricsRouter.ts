@@ -19,8 +19,10 @@ export function metricsRouter(deps: {
     labelNames: ['state'] as const,
     registers: [api],
     async collect() {
-      for (const [state, n] of Object.entries(await deps.repos.mappings.countByState()))
-        this.set({ state }, n);
+      this.reset();
+      // With MongoDB down the scrape still answers, without this gauge (/readyz says why).
+      const counts = await deps.repos.mappings.countByState().catch(() => undefined);
+      for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
     },
   });
 
