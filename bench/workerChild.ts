@@ -13,12 +13,13 @@
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import { readWorkerConfig } from '../src/config';
 import { connectMongo } from '../src/db/mongo';
 import { createLogger } from '../src/log';
-import { connectTemporalWorker, createActivityDeps, createSyncWorker, workerRuntimeOptions } from '../src/worker';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../src/worker';
 import { makeVersionCurrent } from '../src/workerDeployment';
+import { installWorkerRuntime } from '../src/workerRuntime';
 
 export interface WorkerCounters {
   commands: Record<string, number>;
@@ -88,8 +89,8 @@ class TimedActivity implements ActivityInboundCallsInterceptor {
 
 async function main(): Promise<void> {
   const config = readWorkerConfig();
-  Runtime.install({ logger: new DefaultLogger('WARN'), ...workerRuntimeOptions(config) });
   const log = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
+  await installWorkerRuntime({ ...config, logLevel: 'warn' }, log);
   const { client, db } = await connectMongo(config.mongodbUri, { clientOptions: { monitorCommands: true } });
   client.on('commandSucceeded', (event) => {
     counters.commands[event.commandName] = (counters.commands[event.commandName] ?? 0) + 1;

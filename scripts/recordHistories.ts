@@ -17,6 +17,7 @@ import { runCommandOrThrow } from '../src/dev/runCommand';
 import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
 import { defaultCacheDir, installTools } from '../src/dev/tools';
 import type { Mapping } from '../src/domain/types';
+import { cycleReportSinks } from '../src/cycleReportSinks';
 import { silentLogger } from '../src/log';
 import { workflowSource } from '../src/worker';
 import { makeVersionCurrent, workerDeploymentOptions } from '../src/workerDeployment';
@@ -260,7 +261,8 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
     connection: nativeConnection,
     taskQueue,
     activities: createActivities(fx.deps),
-    ...workflowSource(),
+    sinks: cycleReportSinks(silentLogger),
+    ...(await workflowSource(silentLogger)),
     workerDeploymentOptions: workerDeploymentOptions(version),
   });
   const running = worker.run();

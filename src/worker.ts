@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Runtime, Worker, type RuntimeOptions, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { readWorkerConfig, type WorkerConfig } from './config';
 import { ensureIndexes } from './db/collections';
@@ -9,8 +9,11 @@ import { createRepositories } from './db/repositories';
 import { createPathPolicy } from './domain/pathPolicy';
 import { createDropboxClient } from './dropbox/client';
 import { createCredentialsProvider } from './dropbox/credentials/credentialsProvider';
+import { cycleReportSinks } from './cycleReportSinks';
 import { createLogger, type Logger } from './log';
 import { createTokenCipher } from './security/tokenCipher';
+import { sdkLogger } from './temporalLog';
+import { installWorkerRuntime } from './workerRuntime';
 import { workflowBundleOptions } from './workflowBundle';
 import { workerDeploymentOptions, workerDeploymentVersion } from './workerDeployment';
 import type { Db } from 'mongodb';
@@ -19,11 +22,15 @@ import type { WorkerDeploymentVersion } from '@temporalio/common';
 /** A prebuilt bundle (from `npm run build`) starts faster and is what production runs. */
 const PREBUILT_BUNDLE = path.resolve(__dirname, '../workflow-bundle.js');
 
-export function workflowSource(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'bundlerOptions'> {
+export async function workflowSource(log: Logger): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
   // Only the compiled worker (dist/) uses it: from source, a stale bundle must never shadow the code.
   if (__filename.endsWith('.js') && existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
-  const { workflowsPath, preloadModules } = workflowBundleOptions();
-  return { workflowsPath, bundlerOptions: { preloadModules } };
+  // Bundled here rather than through `workflowsPath` so that webpack's report goes to debug lines.
+  const { code } = await bundleWorkflowCode({
+    ...workflowBundleOptions(),
+    logger: sdkLogger(log, 'debug', { quietInfo: true }),
+  });
+  return { workflowBundle: { code } };
 }
 
 export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): ActivityDeps {
@@ -38,16 +45,6 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     pageLimit: config.dropbox.pageLimit,
     log,
   };
-}
-
-/**
- * The SDK's runtime for a worker process: with METRICS_ADDRESS, Prometheus scrapes the worker's
- * task slots, poll and schedule-to-start latencies and cache size there (what shows a worker
- * falling behind before its cycles do).
- */
-export function workerRuntimeOptions(config: Pick<WorkerConfig, 'metricsAddress'>): RuntimeOptions {
-  if (!config.metricsAddress) return {};
-  return { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } };
 }
 
 export async function connectTemporalWorker(config: WorkerConfig): Promise<NativeConnection> {
@@ -69,7 +66,8 @@ export async function createSyncWorker(options: {
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.taskQueue,
     activities: createActivities(options.deps),
-    ...workflowSource(),
+    sinks: cycleReportSinks(options.deps.log),
+    ...(options.tuning?.workflowBundle ? {} : await workflowSource(options.deps.log)),
     workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(options.config)),
     // A mapping whose workflow is not cached replays its whole history every cycle: with more
     // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
@@ -115,7 +113,7 @@ async function main(): Promise<void> {
   const config = readWorkerConfig();
   const log = createLogger({ level: config.logLevel, fields: { service: 'worker' } });
   // Once per process, before the first connection creates the runtime with the defaults.
-  Runtime.install(workerRuntimeOptions(config));
+  await installWorkerRuntime(config, log);
   // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks end.
   const { done } = await startWorker(config, log);
   await done;

@@ -32,4 +32,44 @@ describe('structured logs', () => {
     log.error('loud');
     assert.equal(lines.length, 1);
   });
+
+  it('gives child loggers their fields, redacting those that name secrets', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), fields: { service: 'worker' } });
+    log
+      .child({ mappingId: 'm-1', refreshToken: 'sl.child-secret' })
+      .child({ workflowId: 'folder-sync-m-1' })
+      .info('cycle');
+    const entry = JSON.parse(lines[0]!);
+    assert.equal(entry.service, 'worker');
+    assert.equal(entry.mappingId, 'm-1');
+    assert.equal(entry.workflowId, 'folder-sync-m-1');
+    assert.equal(entry.refreshToken, '[redacted]');
+    assert.ok(!lines[0]!.includes('sl.child-secret'));
+  });
+
+  it('writes an error as its name and message, without its stack or its own fields', () => {
+    const lines: string[] = [];
+    const err = Object.assign(new TypeError('Dropbox could not be reached'), {
+      request: { url: 'https://api.dropboxapi.com/2/files/list_folder', body: 'sl.in-a-request-body' },
+    });
+    createLogger({ write: (l) => lines.push(l) }).error('request failed', { error: err, err });
+    const entry = JSON.parse(lines[0]!);
+    assert.deepEqual(entry.error, { name: 'TypeError', message: 'Dropbox could not be reached' });
+    assert.deepEqual(entry.err, { name: 'TypeError', message: 'Dropbox could not be reached' });
+    assert.ok(!lines[0]!.includes('sl.in-a-request-body'));
+    assert.ok(!lines[0]!.includes('at '), 'no stack');
+  });
+
+  it('writes pretty lines, one per entry, with the same redaction', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), pretty: true, fields: { service: 'api' } });
+    log.info('api listening', { url: 'http://127.0.0.1:3000', body: { accessToken: 'sl.pretty-secret' } });
+    log.debug('below the level');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /INFO.*api: api listening/u);
+    assert.match(lines[0]!, /http:\/\/127\.0\.0\.1:3000/u);
+    assert.ok(!lines[0]!.includes('sl.pretty-secret'));
+    assert.throws(() => JSON.parse(lines[0]!));
+  });
 });

@@ -79,7 +79,7 @@ describe('entry points', () => {
     }
   });
 
-  it('the worker serves the SDK\'s Prometheus metrics for its task queue at METRICS_ADDRESS', async () => {
+  it('the worker serves its metrics and the SDK\'s for its task queue at METRICS_ADDRESS, and logs only JSON lines', async () => {
     const address = `127.0.0.1:${await findFreePort()}`;
     const env: NodeJS.ProcessEnv = { ...baseEnv(), METRICS_ADDRESS: address };
     const worker = start('src/worker.ts', env);
@@ -94,9 +94,16 @@ describe('entry points', () => {
           .find((l) => l.includes(`task_queue="${env.TASK_QUEUE ?? ''}"`) && l.includes('worker_type="WorkflowWorker"'));
         assert.ok(slots, text.slice(0, 2_000));
         assert.ok(Number(slots.split(' ').at(-1)) > 0, slots);
+        assert.match(text, /^# TYPE dropbox_sync_cycles_total counter$/mu, 'the product\'s metrics beside the SDK\'s');
+        assert.match(text, /^process_cpu_user_seconds_total \d/mu);
       }, 30_000, 200);
       worker.child.kill('SIGTERM');
       assert.equal(await exitsWithin(worker, 20_000), 0, worker.output());
+      // The SDK's own lines (its worker states) come through the product's logger, as JSON.
+      const lines = worker.output().split('\n').filter(Boolean);
+      for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line);
+      assert.ok(!/webpack|workflow-bundle/iu.test(worker.output()), 'the bundler\'s report stays at debug');
+      assert.ok(lines.some((l) => l.includes('"sdkComponent":"worker"') && l.includes('"service":"worker"')), worker.output());
     } finally {
       worker.child.kill('SIGKILL');
     }

@@ -1,7 +1,9 @@
 import type { ListedFile, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
+import { countRecordedFiles } from '../metrics';
 import { withHeartbeats } from './heartbeat';
 import { pageToRecord } from './listingPage';
+import { mappingLog } from './mappingLog';
 
 export interface PersistInput {
   mappingId: string;
@@ -50,6 +52,8 @@ export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
     return withHeartbeats(async () => {
       const result = await record(input);
+      countRecordedFiles(result);
+      if (result.added + result.updated + result.deleted > 0) mappingLog(deps.log, input.mappingId).info('files recorded', { ...result });
       if (input.endsListing) await deps.repos.listingPages.dropAll(input.mappingId);
       return result;
     });

@@ -1,5 +1,6 @@
 import type { ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
+import { filesRejected } from '../metrics';
 import { withHeartbeats } from './heartbeat';
 import { requireKeptPage } from './listingPage';
 
@@ -39,6 +40,7 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
       }))
       .filter((f) => f.characters.length > 0);
     if (rejected.length > 0) await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, now);
+    filesRejected.inc({ reason: 'special_characters' }, rejected.length);
     if (folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, folders, now);
     return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: folders.length };
   }

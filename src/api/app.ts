@@ -10,6 +10,7 @@ import { mappingsRouter } from './mappingsRouter';
 import { meRouter } from './meRouter';
 import { methodNotAllowed } from './methodNotAllowed';
 import { oauthCallbackRouter, oauthStartRouter } from './oauthRouter';
+import { metricsRouter } from './metricsRouter';
 import { openApiRouter } from './openapi';
 import { OPERATIONS } from './openapiOperations';
 import { pageRouter } from './pageRouter';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
   app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
   app.use(pageRouter());
+  app.use(metricsRouter(deps));
   // A keyless route asked with a method it does not take is told so without a key (405, not 401).
   app.use(methodNotAllowed(OPERATIONS.filter((op) => op.auth === 'none')));
 

@@ -36,6 +36,7 @@ export interface ApiRepositories {
     | 'countLiveByConnection'
     | 'markUnmapped'
     | 'listSyncOnChangeByAccount'
+    | 'countByState'
   >;
   files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;

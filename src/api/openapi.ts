@@ -74,6 +74,9 @@ function responses(op: Operation): Record<string, JsonSchema> {
       : {}),
     ...(success.text ? { content: { 'text/plain': { schema: { type: 'string' } } } } : {}),
   };
+  if (op.path === '/metrics') {
+    out['200'] = { description: success.description, content: { 'text/plain': { schema: { type: 'string' } } } };
+  }
   if (op.path === '/readyz') {
     out['503'] = {
       description: 'Not ready',

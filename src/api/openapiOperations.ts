@@ -134,6 +134,18 @@ export const OPERATIONS: Operation[] = [
       schema: 'Readiness',
     },
   },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    description:
+      'Prometheus text format: mappings by state, sync cycles by outcome, files recorded and rejected, ' +
+      'Dropbox calls by route and result, cycle start lag, token refreshes, and the process\'s own. ' +
+      'No label holds a secret, a path, a file name or an id.',
+    tag: 'Health',
+    auth: 'none',
+    success: { status: 200, description: 'The metrics (text/plain; version=0.0.4)', text: true },
+  },
   // --- the caller ---
   {
     method: 'get',

@@ -11,6 +11,9 @@ function routePattern(req: Request): string | undefined {
   return typeof path === 'string' ? path : undefined;
 }
 
+// Scrapes and probes, every few seconds from Prometheus and load balancers: debug lines when they succeed.
+const ROUTINE_ROUTES = new Set(['/metrics', '/healthz', '/readyz']);
+
 /**
  * One JSON line per request: id, method, route pattern, status, duration. Bodies, headers and
  * query strings are never logged: they hold API keys, Dropbox tokens and email addresses.
@@ -24,7 +27,8 @@ export function requestLog(log: Logger): RequestHandler {
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info('request', {
+      const routine = res.statusCode < 400 && ROUTINE_ROUTES.has(routePattern(req) ?? '');
+      (routine ? log.debug : log.info)('request', {
         requestId,
         method: req.method,
         route: routePattern(req) ?? null,

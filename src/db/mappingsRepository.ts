@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { dropboxPathKey, normalizeDropboxPath } from '../domain/dropboxPath';
-import { LIVE_STATES, SYNC_ON_CHANGE_STATES, type MappingState } from '../domain/mappingState';
+import { LIVE_STATES, MAPPING_STATES, SYNC_ON_CHANGE_STATES, type MappingState } from '../domain/mappingState';
 import type { Mapping } from '../domain/types';
 import { collections } from './collections';
 import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
@@ -120,6 +120,19 @@ export function createMappingsRepository(db: Db) {
 
     async countLiveByConnection(connectionId: string): Promise<number> {
       return mappings.countDocuments({ connectionId, ...live });
+    },
+
+    /** How many mappings are in each state, every state named: one aggregate, for a metrics scrape. */
+    async countByState(): Promise<Record<MappingState, number>> {
+      const counts = Object.fromEntries(MAPPING_STATES.map((state) => [state, 0])) as Record<
+        MappingState,
+        number
+      >;
+      const groups = mappings.aggregate<{ _id: MappingState; n: number }>([
+        { $group: { _id: '$state', n: { $sum: 1 } } },
+      ]);
+      for (const { _id, n } of await groups.toArray()) if (_id in counts) counts[_id] = n;
+      return counts;
     },
 
     /**

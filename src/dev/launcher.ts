@@ -8,14 +8,20 @@
  * DROPBOX_API_URL replace the embedded servers. With MONGODB_URI and TEMPORAL_ADDRESS both set
  * and no DROPBOX_API_URL, the product talks to real Dropbox and only the worker and API run.
  * Ctrl-C stops all of it.
+ *
+ * Every line in the terminal is the product's log (pino, pretty in a terminal, JSON otherwise);
+ * the Temporal dev server and FerretDB write theirs to files under the data directory, which the
+ * banner names.
  */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Runtime } from '@temporalio/worker';
 import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
-import { createLogger } from '../log';
-import { connectTemporalWorker, startWorker, workerRuntimeOptions } from '../worker';
+import { createLogger, type Logger, type LogLevel } from '../log';
+import { connectTemporalWorker, startWorker } from '../worker';
 import { makeVersionCurrent } from '../workerDeployment';
+import { installWorkerRuntime } from '../workerRuntime';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
@@ -23,11 +29,23 @@ import { findFreePort, preferredOrFreePort } from './ports';
 import { startFerretDb, startTemporalDevServer } from './servers';
 import { defaultCacheDir, installTools } from './tools';
 
-const say = (line: string): void => console.log(`[dev] ${line}`);
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+// Before the config is read (it needs the servers started first); the config validates LOG_LEVEL.
+const log: Logger = createLogger({ level: LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? 'info' });
+const devLog = log.child({ service: 'dev' });
+const say = (line: string): void => devLog.info(line);
+
+/** A server's own output, appended to a file: its lines would otherwise break up the product's log. */
+function outputFile(path: string): (line: string) => void {
+  const file = createWriteStream(path, { flags: 'a' });
+  return (line) => file.write(`${line}\n`);
+}
 
 async function main(stops: (() => Promise<void>)[]): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const state = createDevState(resolve(env.DFS_DATA_DIR ?? join(__dirname, '..', '..', '.dev-data')));
+  const logsDir = join(state.dataDir, 'logs');
+  await mkdir(logsDir, { recursive: true });
   const embedMongo = !env.MONGODB_URI;
   const embedTemporal = !env.TEMPORAL_ADDRESS;
   const demoDropbox = env.DFS_DEMO_DROPBOX
@@ -48,6 +66,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
             dataDir: join(state.dataDir, 'ferretdb'),
             port: await preferredOrFreePort(27017),
             log: say,
+            onOutput: outputFile(join(logsDir, 'ferretdb.log')),
           }).then((server) => {
             stops.unshift(() => server.stop());
             return new URL('dropbox_folder_sync', server.uri).toString();
@@ -60,6 +79,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
             port: await preferredOrFreePort(7233),
             uiPort: await preferredOrFreePort(8233),
             log: say,
+            onOutput: outputFile(join(logsDir, 'temporal.log')),
           }).then((server) => {
             stops.unshift(() => server.stop());
             return server;
@@ -100,8 +120,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   env.WORKER_BUILD_ID ??= 'dev';
 
   const config = readApiConfig(env);
-  const log = createLogger({ level: config.logLevel });
-  Runtime.install(workerRuntimeOptions(config));
+  await installWorkerRuntime(config, log.child({ service: 'worker' }));
   const worker = await startWorker(config, log.child({ service: 'worker' }));
   stops.unshift(async () => {
     // The SDK's runtime may already be draining it on the same Ctrl-C.
@@ -126,31 +145,33 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   }
 
   const lines = [
-    '',
     `dropbox-folder-sync is running (Ctrl-C stops it all)`,
     `  Admin page  ${api.url}/   (sign in with an admin's key)`,
-    `  API         ${api.url}   (OpenAPI: ${api.url}/openapi.json)`,
+    `  API         ${api.url}   (OpenAPI: ${api.url}/openapi.json, metrics: ${api.url}/metrics)`,
     `  Temporal    ${config.temporal.address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
     `  MongoDB     ${embedMongo ? 'FerretDB, data in ' + join(state.dataDir, 'ferretdb') : 'from MONGODB_URI'}`,
     `  Dropbox     ${demoDropbox ? `demo emulator at ${config.dropbox.apiUrl} (webhooks to ${api.url}/v1/dropbox/webhook)` : config.dropbox.apiUrl}`,
     `  Root key    in ${join(state.dataDir, 'secrets.json')} (unless ROOT_API_KEY is set)`,
   ];
+  if (embedMongo || embedTemporal) lines.push(`  Server logs ${logsDir}`);
   if (demoSeed) {
     const demo = await ensureDemo({ apiUrl: api.url, rootKey: config.rootApiKey, seed: demoSeed, state });
     lines.push(
       `  Demo admin  API key ${demo.apiKey}`,
       `              project ${demo.projectId}, connection ${demo.connectionId ?? '-'}`,
-      '',
       ...demoCurlLines(api.url, demo, demoSeed.folderPath).map((line) => `  ${line}`),
     );
   }
-  console.log(lines.join('\n') + '\n');
+  // Line by line through the log: a terminal shows a banner, a log collector one record a line.
+  for (const line of lines) say(line);
 }
 
 async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
   // Newest first: the API and worker before the servers they talk to.
   for (const stop of stops.splice(0)) {
-    await stop().catch((err: unknown) => say(`while stopping: ${err instanceof Error ? err.message : String(err)}`));
+    await stop().catch((err: unknown) =>
+      say(`while stopping: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 }
 
@@ -166,7 +187,7 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 main(stops).catch(async (err: unknown) => {
-  console.error(`[dev] could not start: ${err instanceof Error ? err.message : String(err)}`);
+  devLog.error('could not start', { error: err });
   await stopAll(stops);
   process.exit(1);
 });

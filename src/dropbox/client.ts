@@ -1,5 +1,6 @@
 import { Dropbox, type files } from 'dropbox';
 import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
+import { countDropboxCall } from '../metrics';
 import {
   classifyDropboxError,
   DropboxCredentialsError,
@@ -67,7 +68,7 @@ function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
   return (input, init) => {
     const url = String(input);
     const target = url.startsWith(DROPBOX_API_ORIGIN) ? base + url.slice(DROPBOX_API_ORIGIN.length) : url;
-    return fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    return countDropboxCall(target, fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) }));
   };
 }
 

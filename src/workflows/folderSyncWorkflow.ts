@@ -12,6 +12,7 @@ import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
 import { runShortening } from '../domain/runStagger';
 import { dropbox, records } from './activityProxies';
+import { cycleReports } from './cycleReports';
 import {
   type CarriedState,
   type FolderSyncInput,
@@ -187,10 +188,15 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       if (s.state === 'needs_credentials' || s.state === 'failed') s.state = 'active';
       const recording = recordState(changed);
       if (recording) await recording;
+      cycleReports.cycleEnded(mappingId, 'ok');
     } catch (err) {
-      if (err instanceof CycleInterrupted || isCancellation(err)) return;
+      if (err instanceof CycleInterrupted || isCancellation(err)) {
+        cycleReports.cycleEnded(mappingId, 'interrupted');
+        return;
+      }
       const failure = failureOf(err);
       s.lastError = failure.message;
+      cycleReports.cycleEnded(mappingId, failure.type ?? 'error', failure.message);
       if (failure.type === FailureTypes.mappingGone) {
         unmapRequested = true;
         return;
@@ -237,12 +243,13 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       // Waiting for credentials, this is also the one retry per interval: a single Dropbox call.
       phase = 'waiting';
       nextSyncAt = Date.now() + pollIntervalMs;
-      await condition(
+      const woken = await condition(
         () => s.syncRequested || s.credentialsUpdated || unmapRequested || isPaused(),
         pollIntervalMs,
       );
       waited = true;
       if (unmapRequested || isPaused()) continue;
+      if (!woken) cycleReports.timerCycleStarted(nextSyncAt);
     }
     s.syncRequested = false;
     s.credentialsUpdated = false;

@@ -12,7 +12,10 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { LISTING_PAGE_SLOTS } from '../../src/db/listingPagesRepository';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import type { Activities } from '../../src/activities';
+import { cycleReportSinks } from '../../src/cycleReportSinks';
 import { FailureTypes } from '../../src/domain/failureTypes';
+import { silentLogger } from '../../src/log';
+import { cycles, cycleStartLag } from '../../src/metrics';
 import { runShortening } from '../../src/domain/runStagger';
 import type { ListFolderInput } from '../../src/activities/listFolder';
 import type { PersistInput } from '../../src/activities/persistNewFiles';
@@ -158,6 +161,7 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       taskQueue,
       workflowBundle: bundle,
       activities: folder.activities(),
+      sinks: cycleReportSinks(silentLogger),
     });
     return worker.runUntil(fn(taskQueue));
   }
@@ -271,6 +275,13 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await env.sleep(30 * MINUTE + 10_000);
       const during = folder.calls.validateToken - before;
       assert.ok(during >= 5 && during <= 6, `one validation per interval while waiting, saw ${during}`);
+      // Each of those was a timer's cycle, reported to the worker's metrics (no other test here fails so).
+      await eventually(async () => {
+        const failed = (await cycles.get()).values.find((v) => v.labels.outcome === FailureTypes.credentialsRejected);
+        assert.ok((failed?.value ?? 0) >= during, `cycles counted as ${FailureTypes.credentialsRejected}: ${failed?.value}`);
+        const lag = (await cycleStartLag.get()).values.find((v) => v.metricName === 'dropbox_sync_cycle_start_lag_seconds_count');
+        assert.ok((lag?.value ?? 0) >= during - 1, `timer cycles measured: ${lag?.value}`);
+      });
       assert.equal(folder.calls.listFolder, 0, 'no listing without credentials');
       folder.tokenGood = true;
       await handle.signal(credentialsUpdatedSignal);

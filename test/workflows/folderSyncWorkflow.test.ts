@@ -13,6 +13,7 @@ import { workflowBundleOptions } from '../../src/workflowBundle';
 import { createSyncWorkflows, type SyncWorkflows } from '../../src/api/syncWorkflows';
 import { createActivities } from '../../src/activities';
 import { collections } from '../../src/db/collections';
+import { cycleReportSinks } from '../../src/cycleReportSinks';
 import type { Mapping } from '../../src/domain/types';
 import { silentLogger } from '../../src/log';
 import { folderSyncWorkflowId, statusQuery, SyncStateKey, type FolderSyncStatus } from '../../src/workflows/definitions';
@@ -47,6 +48,7 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       taskQueue,
       workflowBundle: bundle,
       activities: createActivities(fx.deps),
+      sinks: cycleReportSinks(silentLogger),
     });
     running = worker.run();
     workflows = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, log: silentLogger });

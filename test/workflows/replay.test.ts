@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { cycleReportSinks } from '../../src/cycleReportSinks';
+import { silentLogger } from '../../src/log';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import { installQuietRuntime, quietBundlerLogger } from '../support/quietRuntime';
 
@@ -87,7 +89,7 @@ describe('replaying recorded folderSyncWorkflow histories', () => {
     const workflowBundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietBundlerLogger });
     const inputs = histories.map((h) => ({ workflowId: h.name, history: historyFromJSON(h.json) }));
     const replayed: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle }, inputs)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle, sinks: cycleReportSinks(silentLogger) }, inputs)) {
       assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
       replayed.push(result.workflowId);
     }
