@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, SealedToken } from '../../domain/types';
 import type { DropboxCredentials } from '../client';
 import { DropboxCredentialsError, DropboxUnavailableError } from '../errors';
+import { tokenRefreshes } from '../../metrics';
 import { DropboxGrantError, type TokenEndpoint } from '../tokenEndpoint';
 
 /** Where the provider reads and writes connections and takes the per-connection refresh lease. */
@@ -105,12 +106,15 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       });
     } catch (err) {
       if (err instanceof DropboxGrantError && err.problem !== 'invalid_request') {
+        tokenRefreshes.inc({ result: 'refused' });
         await connections.markRefreshRefused(connection._id, refreshToken, err.problem);
         throw refused();
       }
       // 5xx, 429, network: the caller's retry policy tries again; the refresh token stands.
+      tokenRefreshes.inc({ result: 'failed' });
       throw err;
     }
+    tokenRefreshes.inc({ result: 'ok' });
     const at = now();
     await connections.storeRefreshedToken(
       connection._id,
