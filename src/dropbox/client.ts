@@ -3,6 +3,8 @@ import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
 import { classifyDropboxError, DropboxCursorResetError, DropboxPathError, DropboxRequestError } from './errors';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+/** The SDK's hosts; the configured origin (DROPBOX_API_URL) stands for all of them. */
+const DROPBOX_ORIGINS = /^https:\/\/(api|content|notify)\.dropboxapi\.com/u;
 
 export interface DropboxAccount {
   accountId: string;
@@ -54,7 +56,7 @@ function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
   const base = apiUrl.replace(/\/+$/u, '');
   return (input, init) => {
     const url = String(input);
-    const target = url.startsWith(DROPBOX_API_ORIGIN) ? base + url.slice(DROPBOX_API_ORIGIN.length) : url;
+    const target = url.replace(DROPBOX_ORIGINS, base);
     return fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   };
 }

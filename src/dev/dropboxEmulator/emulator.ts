@@ -56,6 +56,8 @@ export interface DropboxEmulatorControl {
   clearFaults(): void;
   failNext(fault: ScriptedFault, count?: number): void;
   violations(): Violation[];
+  /** The next `count` downloads (default 1) send one wrong byte: a content-hash mismatch. */
+  corruptNextDownloads(count?: number): void;
   calls(): CallCounts;
   resetCalls(): void;
   /** Clears accounts, tokens, files, faults, violations and counts. */
@@ -71,6 +73,7 @@ export class EmulatorState implements DropboxEmulatorControl {
   readonly codec = new CursorCodec();
   private seq = 0;
   private ids = 0;
+  private corruptDownloads = 0;
 
   constructor(options: EmulatorStateOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -180,6 +183,18 @@ export class EmulatorState implements DropboxEmulatorControl {
     return this.faultInjector.violations();
   }
 
+  corruptNextDownloads(count = 1): void {
+    if (!Number.isInteger(count) || count < 1) throw new Error('count must be a positive whole number');
+    this.corruptDownloads += count;
+  }
+
+  /** Whether this download is one of the corrupted ones; each call uses one up. */
+  takeCorruptDownload(): boolean {
+    if (this.corruptDownloads === 0) return false;
+    this.corruptDownloads -= 1;
+    return true;
+  }
+
   calls(): CallCounts {
     return this.counter.snapshot();
   }
@@ -192,6 +207,7 @@ export class EmulatorState implements DropboxEmulatorControl {
     this.accounts.clear();
     this.faultInjector.reset();
     this.counter.reset();
+    this.corruptDownloads = 0;
   }
 
   private account(accountId: string): Account {

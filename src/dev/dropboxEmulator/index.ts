@@ -77,6 +77,7 @@ function controlOf(s: EmulatorState): DropboxEmulatorControl {
     clearFaults: () => s.clearFaults(),
     failNext: (fault, count) => s.failNext(fault, count),
     violations: () => s.violations(),
+    corruptNextDownloads: (count) => s.corruptNextDownloads(count),
     calls: () => s.calls(),
     resetCalls: () => s.resetCalls(),
     reset: () => s.reset(),
