@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_HELD_ENTRIES } from './activities/heldPages';
+import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from './domain/contentLimits';
 import { DEFAULT_SPECIAL_CHARACTERS } from './domain/pathPolicy';
 
 /** Durations as people write them: `250ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
@@ -58,6 +59,8 @@ const baseSchema = z.object({
   METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
   // 0 holds nothing: every listed page goes through MongoDB, as listings spread over workers do.
   HELD_LISTING_ENTRIES: z.coerce.number().int().min(0).default(DEFAULT_HELD_ENTRIES),
+  CONTENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_CONTENT_CONCURRENCY),
+  MAX_FILE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_MAX_FILE_BYTES),
 });
 
 const apiSchema = baseSchema.extend({
@@ -104,6 +107,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     metricsAddress: env.METRICS_ADDRESS,
     /** Listed entries a worker holds in memory between listing and recording them. */
     heldListingEntries: env.HELD_LISTING_ENTRIES,
+    /** Downloads a worker runs at once; files larger than maxFileBytes are rejections. */
+    contents: { concurrency: env.CONTENT_CONCURRENCY, maxFileBytes: env.MAX_FILE_BYTES },
   };
 }
 

@@ -32,6 +32,8 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     pathPolicy: createPathPolicy(config.specialCharacters),
     pageLimit: config.dropbox.pageLimit,
     heldEntries: config.heldListingEntries,
+    contentConcurrency: config.contents.concurrency,
+    maxFileBytes: config.contents.maxFileBytes,
     log,
   };
 }

@@ -1,4 +1,6 @@
 import { createCheckedCredentials } from './checkedCredentials';
+import { createContentSlots } from './contentSlots';
+import { createCopyFileContents } from './copyFileContents';
 import type { ActivityDeps } from './deps';
 import { createHeldPages } from './heldPages';
 import { createKnownMappings } from './knownMappings';
@@ -20,12 +22,15 @@ export function createActivities(deps: ActivityDeps) {
   };
   // A listing that runs on this worker holds its pages here between listing and recording.
   const held = createHeldPages({ ...(deps.heldEntries !== undefined ? { maxEntries: deps.heldEntries } : {}) });
+  // Downloads in flight on this worker, over all its mappings (CONTENT_CONCURRENCY).
+  const contentSlots = createContentSlots(deps.contentConcurrency);
   return {
     validateToken: createValidateToken(deps, sources),
     listFolder: createListFolder(deps, sources, held),
     rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps, held),
     persistNewFiles: createPersistNewFiles(deps, held),
     recordMappingState: createRecordMappingState(deps, held),
+    copyFileContents: createCopyFileContents(deps, sources, contentSlots),
   };
 }
 

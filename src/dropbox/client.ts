@@ -1,6 +1,12 @@
 import { Dropbox, type files } from 'dropbox';
 import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
-import { classifyDropboxError, DropboxCursorResetError, DropboxPathError, DropboxRequestError } from './errors';
+import { type Download, downloadFile, type DownloadRequest } from './download';
+import {
+  classifyDropboxError,
+  DropboxCursorResetError,
+  DropboxPathError,
+  DropboxRequestError,
+} from './errors';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
 /** The SDK's hosts; the configured origin (DROPBOX_API_URL) stands for all of them. */
@@ -40,6 +46,10 @@ export interface DropboxClient {
   getFolder(credentials: DropboxCredentials, path: string): Promise<DropboxFolder>;
   /** The folders directly inside `path`, all pages. */
   listSubfolders(credentials: DropboxCredentials, path: string): Promise<DropboxFolder[]>;
+  /** A file's bytes as a stream, with what Dropbox says of it (see download.ts). */
+  download(credentials: DropboxCredentials, request: DownloadRequest): Promise<Download>;
+  /** Fails with a missing-scope error unless the token may read file contents. */
+  checkFileContentScope(credentials: DropboxCredentials): Promise<void>;
 }
 
 export interface DropboxClientOptions {
@@ -50,6 +60,8 @@ export interface DropboxClientOptions {
 }
 
 type Fetch = typeof fetch;
+
+const CONTENT_SCOPE_PROBE = '/.dropbox-folder-sync-scope-check';
 
 /** The SDK builds Dropbox's own URLs; this sends them to the configured origin instead. */
 function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
@@ -95,7 +107,9 @@ function toListedFolder(f: files.FolderMetadataReference | files.FolderMetadata)
 }
 
 export function createDropboxClient(options: DropboxClientOptions = {}): DropboxClient {
-  const fetchFn = fetchTo(options.apiUrl ?? DROPBOX_API_ORIGIN, options.requestTimeoutMs ?? 30_000);
+  const origin = (options.apiUrl ?? DROPBOX_API_ORIGIN).replace(/\/+$/u, '');
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const fetchFn = fetchTo(origin, timeoutMs);
   const sdk = ({ token, rootNamespaceId }: DropboxCredentials) =>
     new Dropbox({
       accessToken: token,
@@ -160,6 +174,22 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
         if (!result.has_more) return folders;
         const cursor = result.cursor;
         result = await call(path, () => client.filesListFolderContinue({ cursor }));
+      }
+    },
+
+    download(credentials, request) {
+      return downloadFile(origin, timeoutMs, credentials, request);
+    },
+
+    async checkFileContentScope(credentials) {
+      // Dropbox checks the scope before the path: a path that is surely absent answers 409
+      // not_found to a token that may download, 401 missing_scope to one that may not.
+      try {
+        const { body } = await downloadFile(origin, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE });
+        body.destroy();
+      } catch (err) {
+        if (err instanceof DropboxPathError) return;
+        throw err;
       }
     },
   };

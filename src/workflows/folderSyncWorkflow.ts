@@ -13,6 +13,7 @@ import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
 import { runShortening } from '../domain/runStagger';
 import { records, dropbox } from './activityProxies';
+import { copyContents } from './contents';
 import {
   type CarriedState,
   type FolderSyncInput,
@@ -207,6 +208,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       if (s.state === 'needs_credentials' || s.state === 'failed') s.state = 'active';
       const recording = recordState(changed);
       if (recording) await recording;
+      // --- File contents (contents.ts): copied after the listing is recorded. ---
+      if (changed || s.contentsPending) {
+        const copy = await copyContents(mappingId);
+        s.contentsPending = copy.pending;
+        if (copy.more) s.syncRequested = true;
+      }
     } catch (err) {
       if (err instanceof CycleInterrupted || isCancellation(err)) return;
       const failure = failureOf(err);
