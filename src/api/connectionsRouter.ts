@@ -2,7 +2,13 @@ import { Router } from 'express';
 import { dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
 import { NotFoundError } from '../db/errors';
 import type { DropboxAccount } from '../dropbox/client';
-import { checkToken, connectionNotFound, credentialsOf, findConnection } from './connectionAccess';
+import {
+  checkToken,
+  connectionNotFound,
+  credentialsOf,
+  findConnection,
+  tokenWarnings,
+} from './connectionAccess';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
 import { ApiError } from './errors';
@@ -50,6 +56,7 @@ export function connectionsRouter(deps: Deps): Router {
           'Generate the token while signed in to that account, or correct the client identification.',
       );
     }
+    const warnings = await tokenWarnings(dropbox, body.accessToken, account);
     const connection = await repos.connections.create({
       projectId: project._id,
       clientIdentification: body.clientIdentification,
@@ -57,7 +64,7 @@ export function connectionsRouter(deps: Deps): Router {
       token: cipher.seal(body.accessToken),
     });
     log.info('dropbox connection created', { projectId: project._id, connectionId: connection._id });
-    res.status(201).json(connectionView(connection));
+    res.status(201).json({ ...connectionView(connection), warnings });
   });
 
   router.get(CONNECTIONS_PATH, async (req, res) => {
@@ -81,6 +88,7 @@ export function connectionsRouter(deps: Deps): Router {
           'Generate the token while signed in to that account, or create a new connection for the other one.',
       );
     }
+    const warnings = await tokenWarnings(dropbox, body.accessToken, account);
     const updated = await repos.connections
       .replaceToken(connection._id, cipher.seal(body.accessToken), accountFields(account))
       .catch((err: unknown) => {
@@ -102,7 +110,7 @@ export function connectionsRouter(deps: Deps): Router {
       }
     });
     log.info('dropbox token replaced', { projectId, connectionId, mappingsSignalled: mappings.length });
-    res.json(connectionView(updated));
+    res.json({ ...connectionView(updated), warnings });
   });
 
   router.delete(`${CONNECTIONS_PATH}/:connectionId`, async (req, res) => {

@@ -1,6 +1,7 @@
 import type { DropboxClient } from '../dropbox/client';
 import type { PathPolicy } from '../domain/pathPolicy';
 import type { ConnectionsRepository } from '../db/connectionsRepository';
+import type { FileContentsRepository } from '../db/fileContentsRepository';
 import type { FilesRepository } from '../db/filesRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
 import type { MembershipsRepository } from '../db/membershipsRepository';
@@ -29,6 +30,7 @@ export interface ApiRepositories {
   >;
   files: Pick<FilesRepository, 'list' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
+  contents: Pick<FileContentsRepository, 'getFile' | 'openDownload' | 'counts'>;
 }
 
 export interface TokenSealer {

@@ -46,7 +46,7 @@ class FakeFolder {
   /** The next kept pages are lost before they are checked, as if their worker had gone. */
   losePages = 0;
   persistDelayMs = 0;
-  calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, record: [] as string[] };
+  calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, copies: 0, record: [] as string[] };
   cursorsSeen: (string | undefined)[] = [];
   slotsUsed: (number | undefined)[] = [];
   /** Whether each listing asked to hold its page on the worker. */
@@ -137,6 +137,10 @@ class FakeFolder {
       },
       async recordMappingState({ state }: { state: string }) {
         self.calls.record.push(state);
+      },
+      async copyFileContents() {
+        self.calls.copies += 1;
+        return { stored: 0, failed: 0, pending: 0, missingScope: false };
       },
     } as unknown as Activities;
   }
