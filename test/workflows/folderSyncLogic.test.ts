@@ -460,7 +460,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.ok(folder.heldAsked.every(Boolean), 'every listing asked to hold its page on the worker');
       const { events } = await handle.fetchHistory();
       const scheduled = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-      assert.deepEqual(scheduled, ['recordMappingState'], 'no listing step went through the server');
+      // The contents copy follows the recorded listing as a regular activity, any worker's to run.
+      assert.deepEqual(scheduled, ['recordMappingState', 'copyFileContents'], 'no listing step went through the server');
+      assert.equal(folder.calls.copies, 1, 'contents are copied once the listing is recorded');
       // A new mapping's first listing neither sweeps nor drops pages from MongoDB: its last page
       // is recorded beside the one before it.
       const t = folder.timeline;
