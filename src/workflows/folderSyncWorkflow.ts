@@ -13,7 +13,7 @@ import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
 import { runShortening } from '../domain/runStagger';
 import { records, dropbox } from './activityProxies';
-import { copyContents } from './contents';
+import { contentCopies } from './contents';
 import {
   type CarriedState,
   type FolderSyncInput,
@@ -100,7 +100,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   let nextSyncAt: number | null = null;
   let cycleScope: CancellationScope | undefined;
 
-  const interruptCycle = () => cycleScope?.cancel();
+  // File contents are copied beside the cycles; a pause or an unmap stops the copy.
+  const copies = contentCopies(mappingId, s);
+  const interruptCycle = () => {
+    cycleScope?.cancel();
+    copies.cancel();
+  };
 
   setHandler(pauseSignal, () => {
     if (s.state !== 'paused') {
@@ -208,12 +213,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       if (s.state === 'needs_credentials' || s.state === 'failed') s.state = 'active';
       const recording = recordState(changed);
       if (recording) await recording;
-      // --- File contents (contents.ts): copied after the listing is recorded. ---
-      if (changed || s.contentsPending) {
-        const copy = await copyContents(mappingId);
-        s.contentsPending = copy.pending;
-        if (copy.more) s.syncRequested = true;
-      }
+      if (changed || s.contentsPending) copies.request(); // file contents follow (contents.ts)
     } catch (err) {
       if (err instanceof CycleInterrupted || isCancellation(err)) return;
       const failure = failureOf(err);
@@ -243,11 +243,13 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   await recordState(s.runs === 0 && !createdActive);
+  if (s.contentsPending && !isPaused()) copies.request();
 
   for (;;) {
     if (unmapRequested) break;
     if (shouldContinueAsNew() || runIsFull()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
+      await copies.finish();
       await condition(allHandlersFinished);
       return continueAsNew<typeof folderSyncWorkflow>({ ...input, carried: s });
     }
