@@ -48,6 +48,12 @@ describe('configuration', () => {
     assert.equal(readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '0' }).heldListingEntries, 0);
     assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: '-1' }), /HELD_LISTING_ENTRIES/u);
     assert.throws(() => readWorkerConfig({ ...valid, HELD_LISTING_ENTRIES: 'many' }), /HELD_LISTING_ENTRIES/u);
+    assert.deepEqual(readWorkerConfig(valid).contents, { concurrency: 4, maxFileBytes: 2 * 1024 ** 3 });
+    assert.deepEqual(readWorkerConfig({ ...valid, CONTENT_CONCURRENCY: '8', MAX_FILE_BYTES: '1048576' }).contents, {
+      concurrency: 8,
+      maxFileBytes: 1_048_576,
+    });
+    assert.throws(() => readWorkerConfig({ ...valid, CONTENT_CONCURRENCY: '0' }), /CONTENT_CONCURRENCY/u);
   });
 
   it('reads where the worker serves its metrics, host:port or nothing', () => {
