@@ -243,7 +243,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   await recordState(s.runs === 0 && !createdActive);
-  if (s.contentsPending && !isPaused()) copies.request();
+  if (s.contentsPending && s.state === 'active') copies.request();
 
   for (;;) {
     if (unmapRequested) break;
