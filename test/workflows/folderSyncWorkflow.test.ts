@@ -182,6 +182,8 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     await eventually(async () => assert.equal((await liveNames(mapping)).length, 600), 60_000).finally(() =>
       fx.emulator.setFaults({ latencyMs: 0 }),
     );
+    // The run settles once the contents copy that follows the listing has ended.
+    await eventually(async () => assert.equal((await fx.repos.contents.counts(mapping._id)).stored, 600), 180_000, 1_000);
     const first = await waitForCycles(handle, 1);
     assert.ok(first.runs >= 2, `expected several runs, got ${first.runs}`);
     assert.equal(first.counters.filesAdded, 600);
