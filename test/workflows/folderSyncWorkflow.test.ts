@@ -165,8 +165,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
   it('continues as new while listing a large folder, keeps its cursor and makes no duplicates', TIME_SKIPPING_TEST, async () => {
     const path = `${FOLDER}/Large`;
     fx.emulator.addFolder(fx.accountId, path);
-    // Small files: their contents are copied after the listing, and this test is about the listing.
-    fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-', size: 1024 });
+    fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
+    // This test is about the listing: a token without files.content.read keeps the 600 files'
+    // contents copy to one refused download (their contents fail with missing_scope).
+    await fx.replaceToken(fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }));
     const mapping = await fx.newMapping(path);
     fx.emulator.resetCalls();
     // The listing's history grows when its task heartbeats: every 0.8 s with a 1 s task timeout,
@@ -178,12 +180,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       workflowTaskTimeout: '1 second',
       args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL, continueAsNewAfterEvents: 30 }],
     });
-    // Slow calls for the listing only; the contents copy that follows it runs at full speed.
     await eventually(async () => assert.equal((await liveNames(mapping)).length, 600), 60_000).finally(() =>
       fx.emulator.setFaults({ latencyMs: 0 }),
     );
-    // The run settles once the contents copy that follows the listing has ended.
-    await eventually(async () => assert.equal((await fx.repos.contents.counts(mapping._id)).stored, 600), 180_000, 1_000);
     const first = await waitForCycles(handle, 1);
     assert.ok(first.runs >= 2, `expected several runs, got ${first.runs}`);
     assert.equal(first.counters.filesAdded, 600);
@@ -195,10 +194,12 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const { files } = collections(fx.testDb.db);
     assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
+    assert.equal((await fx.repos.contents.counts(mapping._id)).failed, 601, 'contents wait for the content scope');
     await untilSettled(handle);
     await handle.signal('unmap');
     const result = await handle.result();
     assert.equal(result.counters.filesAdded, 601);
+    await fx.replaceToken(fx.token);
   });
 
   it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN), its first run staggered', TIME_SKIPPING_TEST, async () => {
