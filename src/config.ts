@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from './domain/contentLimits';
 import { DEFAULT_SPECIAL_CHARACTERS } from './domain/pathPolicy';
 
 /** Durations as people write them: `250ms`, `30s`, `5m`, `1h`; a bare number is milliseconds. */
@@ -59,6 +60,8 @@ const baseSchema = z.object({
   // Worker Deployment Versioning: a mapping's run stays on the build it started on (README, rollouts).
   WORKER_DEPLOYMENT_NAME: z.string().min(1).default('dropbox-folder-sync'),
   WORKER_BUILD_ID: z.string().regex(/^[\w.+-]{1,255}$/u, 'must be letters, digits and . _ + - only').optional(),
+  CONTENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_CONTENT_CONCURRENCY),
+  MAX_FILE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_MAX_FILE_BYTES),
 });
 
 const apiSchema = baseSchema.extend({
@@ -115,6 +118,8 @@ function toWorkerConfig(env: z.infer<typeof baseSchema>) {
     metricsAddress: env.METRICS_ADDRESS,
     /** The worker's deployment; its build id is WORKER_BUILD_ID, or the package version and commit. */
     deployment: { name: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID },
+    /** Downloads a worker runs at once; files larger than maxFileBytes are rejections. */
+    contents: { concurrency: env.CONTENT_CONCURRENCY, maxFileBytes: env.MAX_FILE_BYTES },
   };
 }
 

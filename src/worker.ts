@@ -43,6 +43,8 @@ export function createActivityDeps(config: WorkerConfig, db: Db, log: Logger): A
     credentials: createCredentialsProvider({ store: repos, tokens: dropbox, cipher }),
     pathPolicy: createPathPolicy(config.specialCharacters),
     pageLimit: config.dropbox.pageLimit,
+    contentConcurrency: config.contents.concurrency,
+    maxFileBytes: config.contents.maxFileBytes,
     log,
   };
 }

@@ -48,6 +48,15 @@ describe('configuration', () => {
     assert.throws(() => readWorkerConfig({ ...valid, WORKER_DEPLOYMENT_NAME: '' }), /WORKER_DEPLOYMENT_NAME/u);
   });
 
+  it('reads the contents limits: 4 downloads at once and 2 GiB files by default', () => {
+    assert.deepEqual(readWorkerConfig(valid).contents, { concurrency: 4, maxFileBytes: 2 * 1024 ** 3 });
+    assert.deepEqual(readWorkerConfig({ ...valid, CONTENT_CONCURRENCY: '8', MAX_FILE_BYTES: '1048576' }).contents, {
+      concurrency: 8,
+      maxFileBytes: 1_048_576,
+    });
+    assert.throws(() => readWorkerConfig({ ...valid, CONTENT_CONCURRENCY: '0' }), /CONTENT_CONCURRENCY/u);
+  });
+
   it('reads where the worker serves its metrics, host:port or nothing', () => {
     assert.equal(readWorkerConfig(valid).metricsAddress, undefined);
     assert.equal(readWorkerConfig({ ...valid, METRICS_ADDRESS: '0.0.0.0:9464' }).metricsAddress, '0.0.0.0:9464');

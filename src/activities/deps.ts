@@ -1,3 +1,4 @@
+import type { FileContentsRepository } from '../db/fileContentsRepository';
 import type { KeptPageLookup } from '../db/listingPagesRepository';
 import type { DropboxClient } from '../dropbox/client';
 import type { PathPolicy } from '../domain/pathPolicy';
@@ -44,7 +45,14 @@ export interface ActivityRepositories {
     /** `seenBefore`: only rejections last seen before that time. */
     removeByPaths(mappingId: string, pathLowers: string[], seenBefore?: Date): Promise<unknown>;
     removeByIds(mappingId: string, dropboxIds: string[], seenBefore?: Date): Promise<unknown>;
+    recordTooLarge(
+      file: { mappingId: string; projectId: string; dropboxId: string; name: string; path: string; pathLower: string; size: number },
+      maxBytes: number,
+      now: Date,
+    ): Promise<unknown>;
   };
+  /** File contents in GridFS and the content fields of file records. */
+  contents: Omit<FileContentsRepository, 'getFile' | 'openDownload' | 'uploads'>;
   listingPages: {
     keep(
       mappingId: string,
@@ -64,6 +72,10 @@ export interface ActivityDeps {
   credentials: CredentialsProvider;
   pathPolicy: PathPolicy;
   pageLimit: number;
+  /** Downloads a worker runs at once, over all its mappings (CONTENT_CONCURRENCY, default 4). */
+  contentConcurrency?: number;
+  /** Larger files are rejections (`too_large`), their bytes not copied (MAX_FILE_BYTES). */
+  maxFileBytes?: number;
   log: Logger;
   now?: () => Date;
 }

@@ -1,4 +1,6 @@
 import { createCheckedCredentials } from './checkedCredentials';
+import { createContentSlots } from './contentSlots';
+import { createCopyFileContents } from './copyFileContents';
 import type { ActivityDeps } from './deps';
 import { withHeartbeats } from './heartbeat';
 import { createKnownMappings } from './knownMappings';
@@ -20,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
     checked: createCheckedCredentials(),
   };
   const validateToken = createValidateToken(deps, sources);
+  // Downloads in flight on this worker, over all its mappings (CONTENT_CONCURRENCY).
+  const contentSlots = createContentSlots(deps.contentConcurrency);
   return {
     // Heartbeats, as every Dropbox call does: a worker that died mid-call is noticed in seconds.
     validateToken: (...args: Parameters<typeof validateToken>) => withHeartbeats(() => validateToken(...args)),
@@ -27,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     rejectSpecialCharacterPaths: createRejectSpecialCharacterPaths(deps),
     persistNewFiles: createPersistNewFiles(deps),
     recordMappingState: createRecordMappingState(deps),
+    copyFileContents: createCopyFileContents(deps, sources, contentSlots),
   };
 }
 

@@ -3,6 +3,7 @@ import { authenticate } from './auth';
 import { connectionsRouter } from './connectionsRouter';
 import type { AppDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
+import { fileContentRouter } from './fileContentRouter';
 import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(oauthStartRouter(deps));
   app.use(mappingsRouter(deps));
   app.use(mappingRecordsRouter(deps));
+  app.use(fileContentRouter(deps));
 
   app.use(methodNotAllowed(OPERATIONS));
   app.use(notFoundHandler());

@@ -1,6 +1,7 @@
 import type { DropboxAccount, DropboxClient, DropboxCredentials } from '../dropbox/client';
 import type { Connection } from '../domain/types';
-import type { ApiRepositories } from './deps';
+import type { ApiRepositories, TokenSealer } from './deps';
+import { DropboxCredentialsError } from '../dropbox/errors';
 import { dropboxFailure } from './dropboxErrors';
 import { TokenDecryptionError, TokenKeyMismatchError } from '../security/tokenCipher';
 import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
@@ -57,6 +58,40 @@ export async function checkToken(dropbox: DropboxClient, token: string): Promise
     });
     return account;
   } catch (err) {
+    return dropboxFailure(err, 'given');
+  }
+}
+
+export interface TokenWarning {
+  code: 'missing_content_scope';
+  message: string;
+}
+
+/**
+ * What a token accepted at login still lacks: without `files.content.read` the files are recorded
+ * and their contents cannot be copied (the help page asks only for `files.metadata.read`).
+ */
+export async function tokenWarnings(
+  dropbox: DropboxClient,
+  token: string,
+  account: DropboxAccount,
+): Promise<TokenWarning[]> {
+  try {
+    await dropbox.checkFileContentScope({
+      token,
+      ...(account.rootNamespaceId ? { rootNamespaceId: account.rootNamespaceId } : {}),
+    });
+    return [];
+  } catch (err) {
+    if (err instanceof DropboxCredentialsError && err.problem === 'missing_scope') {
+      return [
+        {
+          code: 'missing_content_scope',
+          message:
+            'The token may read file metadata but not file contents: files will be recorded, their contents not copied. Add the "files.content.read" scope to the Dropbox app, generate a new token and replace it.',
+        },
+      ];
+    }
     return dropboxFailure(err, 'given');
   }
 }

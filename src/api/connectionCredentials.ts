@@ -2,7 +2,7 @@ import type { DropboxAccount, DropboxClient } from '../dropbox/client';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import type { Connection } from '../domain/types';
 import { NotFoundError } from '../db/errors';
-import { checkToken, connectionNotFound } from './connectionAccess';
+import { checkToken, connectionNotFound, tokenWarnings } from './connectionAccess';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
 import { ApiError } from './errors';
@@ -46,7 +46,10 @@ export async function checkCredentials(dropbox: DropboxClient, given: GivenCrede
     return {
       account,
       accessToken: given.accessToken,
-      warnings: given.accessToken.startsWith('sl.') ? [SHORT_LIVED_WARNING] : [],
+      warnings: [
+        ...(given.accessToken.startsWith('sl.') ? [SHORT_LIVED_WARNING] : []),
+        ...(await tokenWarnings(dropbox, given.accessToken, account)),
+      ],
     };
   }
   const refreshToken = given.refreshToken ?? '';
@@ -82,7 +85,7 @@ export async function checkCredentials(dropbox: DropboxClient, given: GivenCrede
       ...(given.appSecret !== undefined ? { appSecret: given.appSecret } : {}),
       expiresInSeconds: grant.expiresInSeconds,
     },
-    warnings: [],
+    warnings: await tokenWarnings(dropbox, grant.accessToken, account),
   };
 }
 

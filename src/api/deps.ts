@@ -2,6 +2,7 @@ import type { DropboxClient } from '../dropbox/client';
 import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import type { PathPolicy } from '../domain/pathPolicy';
 import type { ConnectionsRepository } from '../db/connectionsRepository';
+import type { FileContentsRepository } from '../db/fileContentsRepository';
 import type { FilesRepository } from '../db/filesRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
 import type { MembershipsRepository } from '../db/membershipsRepository';
@@ -40,6 +41,7 @@ export interface ApiRepositories {
   >;
   files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
+  contents: Pick<FileContentsRepository, 'getFile' | 'openDownload' | 'counts'>;
 }
 
 export interface TokenSealer {

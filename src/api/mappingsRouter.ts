@@ -31,11 +31,19 @@ export function mappingsRouter(deps: Deps): Router {
   const router = Router();
 
   const countsOf = async (mappingId: string): Promise<MappingCounts> => {
-    const [files, rejections] = await Promise.all([
+    const [files, rejections, contents] = await Promise.all([
       repos.files.countLive(mappingId),
       repos.rejections.counts(mappingId),
+      repos.contents.counts(mappingId),
     ]);
-    return { files, rejections: rejections.rejections, skippedFolders: rejections.skippedFolders };
+    const { missingScope, ...contentCounts } = contents;
+    return {
+      files,
+      rejections: rejections.rejections,
+      skippedFolders: rejections.skippedFolders,
+      contents: contentCounts,
+      ...(missingScope ? { missingContentScope: true } : {}),
+    };
   };
 
   router.post(MAPPINGS_PATH, async (req, res) => {
@@ -85,7 +93,16 @@ export function mappingsRouter(deps: Deps): Router {
     }
     await startMappingWorkflow(syncWorkflows, mapping, log);
     log.info('mapping created', { projectId: project._id, mappingId: mapping._id });
-    res.status(201).json(mappingView(mapping, { counts: { files: 0, rejections: 0, skippedFolders: 0 } }));
+    res.status(201).json(
+      mappingView(mapping, {
+        counts: {
+          files: 0,
+          rejections: 0,
+          skippedFolders: 0,
+          contents: { pending: 0, stored: 0, failed: 0 },
+        },
+      }),
+    );
   });
 
   router.get(MAPPINGS_PATH, async (req, res) => {

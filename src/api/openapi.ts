@@ -69,6 +69,15 @@ function responses(op: Operation): Record<string, JsonSchema> {
   const { success } = op;
   out[String(success.status)] = {
     description: success.description,
+    ...(success.binary
+      ? {
+          content: {
+            'application/octet-stream': {
+              schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+            },
+          },
+        }
+      : {}),
     ...(success.schema
       ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${success.schema}` } } } }
       : {}),

@@ -20,8 +20,8 @@ export interface Operation {
   params?: z.ZodObject;
   query?: z.ZodType;
   body?: z.ZodType;
-  /** `schema` names a JSON body; `text` a text/plain one (the webhook challenge). */
-  success: { status: number; description: string; schema?: keyof typeof RESPONSES; text?: true };
+  /** `schema` names a JSON body; `text` a text/plain one (the webhook challenge); `binary` a file's bytes. */
+  success: { status: number; description: string; schema?: keyof typeof RESPONSES; text?: true; binary?: true };
   /** Status → the codes this route may answer with, beyond the common ones of its auth kind. */
   errors?: Record<number, string[]>;
 }
@@ -33,6 +33,7 @@ export const RESPONSES = {
   CreatedUser: res.userCreatedResponse,
   Membership: res.membershipResponse,
   Connection: res.connectionResponse,
+  ConnectionSaved: res.connectionSavedResponse,
   ConnectionList: res.connectionListResponse,
   OAuthStart: res.oauthStartResponse,
   Folders: res.foldersResponse,
@@ -237,7 +238,11 @@ export const OPERATIONS: Operation[] = [
     params: req.projectParams,
     query: req.noQuery,
     body: req.createConnectionBody,
-    success: { status: 201, description: 'Connected', schema: 'Connection' },
+    success: {
+      status: 201,
+      description: 'Connected (with warnings, e.g. missing_content_scope)',
+      schema: 'ConnectionSaved',
+    },
     errors: { 422: [...TOKEN_ERRORS, 'identity_mismatch'], ...DROPBOX_DOWN },
   },
   {
@@ -261,7 +266,11 @@ export const OPERATIONS: Operation[] = [
     params: req.connectionParams,
     query: req.noQuery,
     body: req.replaceTokenBody,
-    success: { status: 200, description: 'Replaced', schema: 'Connection' },
+    success: {
+      status: 200,
+      description: 'Replaced (with warnings, e.g. missing_content_scope)',
+      schema: 'ConnectionSaved',
+    },
     errors: { 404: ['connection_not_found'], 422: [...TOKEN_ERRORS, 'identity_mismatch'], ...DROPBOX_DOWN },
   },
   {
@@ -393,6 +402,23 @@ export const OPERATIONS: Operation[] = [
     query: req.listFilesQuery,
     success: { status: 200, description: 'A page', schema: 'Files' },
     errors: { 404: ['mapping_not_found'] },
+  },
+  {
+    method: 'get',
+    path: `${P}/mappings/:mappingId/files/:fileId/content`,
+    summary: "A synced file's content",
+    tag: 'Mappings',
+    auth: 'admin',
+    description:
+      "Streams the verified content of the file's stored rev (while a new rev is copied, the previous one) with Content-Type from its name, Content-Length, ETag (the quoted Dropbox content hash; If-None-Match answers 304) and Content-Disposition with the original name (RFC 6266, filename* for non-ASCII names). A single `Range: bytes=…` answers 206 with Content-Range, or 416 when it cannot be served.",
+    params: req.fileParams,
+    query: req.noQuery,
+    success: { status: 200, description: 'The bytes (206 for a Range request)', binary: true },
+    errors: {
+      404: ['mapping_not_found', 'file_not_found'],
+      409: ['content_pending', 'content_failed'],
+      416: ['range_not_satisfiable'],
+    },
   },
   {
     method: 'get',

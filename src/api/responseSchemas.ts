@@ -74,6 +74,16 @@ export const oauthStartResponse = z.object({
   expiresAt: timestamp.describe('The round (its single-use state) ends ten minutes after it started'),
 });
 
+export const connectionSavedResponse = connectionResponse
+  .extend({
+    warnings: z
+      .array(z.object({ code: z.enum(['missing_content_scope']), message: z.string() }))
+      .describe(
+        'Accepted, with something to fix: missing_content_scope means files are recorded but their contents cannot be copied',
+      ),
+  })
+  .describe('The saved connection, with warnings about its token');
+
 export const connectionListResponse = z.object({ connections: z.array(connectionResponse) });
 
 export const foldersResponse = z.object({
@@ -85,7 +95,22 @@ const counts = z.object({
   files: z.number().int().describe('Files currently synced'),
   rejections: z.number().int().describe('Files not transferred because of special characters'),
   skippedFolders: z.number().int().describe('Subfolders seen and not synced'),
+  contents: z
+    .object({
+      pending: z.number().int().describe('Files whose content is still being copied'),
+      stored: z.number().int().describe('Files whose verified content can be downloaded'),
+      failed: z
+        .number()
+        .int()
+        .describe("Files whose content could not be copied (see each file's contentError)"),
+    })
+    .describe('Synced files by the state of their content'),
 });
+
+const contentProblem = z
+  .object({ code: z.literal('missing_content_scope'), requiredScope: z.string(), message: z.string() })
+  .nullable()
+  .describe('Why contents cannot be copied, and what to do: the scope to add before replacing the token');
 
 export const mappingResponse = z.object({
   id: z.string(),
@@ -99,6 +124,7 @@ export const mappingResponse = z.object({
   nextSyncAt: nullableTimestamp.describe('Known only from a live answer of the workflow'),
   lastError: z.string().nullable(),
   counts,
+  contentProblem: contentProblem.optional(),
   live: z.boolean().describe('true: state and times come from the running workflow; false: from MongoDB'),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -117,12 +143,25 @@ const next = z.string().nullable().describe('Pass as `after` for the next page; 
 export const filesResponse = z.object({
   files: z.array(
     z.object({
+      id: z.string().describe('The fileId of the content route'),
       name: z.string(),
       path: z.string(),
       size: z.number().int(),
       dropboxId: z.string(),
       rev: z.string(),
-      contentHash: z.string().nullable(),
+      contentHash: z.string().nullable().describe("Dropbox's content hash of rev"),
+      contentState: z
+        .enum(['pending', 'stored', 'failed'])
+        .describe('stored: the content of storedRev can be downloaded'),
+      contentError: z
+        .object({ reason: z.string(), message: z.string() })
+        .nullable()
+        .optional()
+        .describe('failed only: hash_mismatch, missing_scope, too_large, not_found'),
+      storedRev: z
+        .string()
+        .nullable()
+        .describe('The rev whose verified content is stored (may trail rev while a new one is copied)'),
       serverModified: timestamp,
       syncedAt: timestamp,
     }),

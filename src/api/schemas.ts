@@ -65,6 +65,12 @@ export const projectParams = z.strictObject({ projectId: id('project') });
 export const memberParams = z.strictObject({ projectId: id('project'), userId: id('user') });
 export const connectionParams = z.strictObject({ projectId: id('project'), connectionId: id('connection') });
 export const mappingParams = z.strictObject({ projectId: id('project'), mappingId: id('mapping') });
+export const fileParams = mappingParams.extend({
+  fileId: z
+    .string()
+    .regex(/^id:[A-Za-z0-9_-]{1,128}$/u, 'must be a file id as the API returns it (id:…)')
+    .describe("The file's id, as `id` in the mapping's file list"),
+});
 
 // --- management bodies -----------------------------------------------------------------------
 
@@ -193,7 +199,7 @@ export const listFilesQuery = z.strictObject({
     .describe("newest: by Dropbox's modification time, newest first; without it, a stable record order"),
 });
 
-export const REJECTION_KINDS = ['special_characters', 'subfolder'] as const;
+export const REJECTION_KINDS = ['special_characters', 'subfolder', 'too_large'] as const;
 export const listRejectionsQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Entries per page, 1 to 1000 (default 100)'),
   after: after.optional().describe('The `next` value of the previous page'),

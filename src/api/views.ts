@@ -56,7 +56,18 @@ export interface MappingCounts {
   files: number;
   rejections: number;
   skippedFolders: number;
+  /** Live files by whether their bytes are stored. */
+  contents: { pending: number; stored: number; failed: number };
+  /** Some contents failed because the token may not download (not shown as a count). */
+  missingContentScope?: boolean;
 }
+
+export const CONTENT_SCOPE_PROBLEM = {
+  code: 'missing_content_scope',
+  requiredScope: 'files.content.read',
+  message:
+    'Files are recorded but their contents cannot be copied: add the "files.content.read" scope to the Dropbox app, generate a new token and replace the connection\'s token',
+} as const;
 
 /**
  * A mapping as MongoDB holds it, overlaid with what its workflow says when it answered (`live`).
@@ -79,21 +90,29 @@ export function mappingView(
     lastSyncAt: live?.lastSyncAt ?? iso(m.lastSyncAt),
     nextSyncAt: state === 'active' ? (live?.nextSyncAt ?? null) : null,
     lastError: live ? live.lastError : (m.lastError ?? null),
-    ...(extra.counts ? { counts: extra.counts } : {}),
+    ...(extra.counts ? countsFields(extra.counts) : {}),
     live: live !== null,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),
   };
 }
 
+function countsFields({ missingContentScope, ...counts }: MappingCounts) {
+  return { counts, contentProblem: missingContentScope ? CONTENT_SCOPE_PROBLEM : null };
+}
+
 export function fileView(f: FileRecord) {
   return {
+    id: f.dropboxId,
     name: f.name,
     path: f.path,
     size: f.size,
     dropboxId: f.dropboxId,
     rev: f.rev,
     contentHash: f.contentHash,
+    contentState: f.contentState ?? 'pending',
+    ...(f.contentState === 'failed' ? { contentError: f.contentError ?? null } : {}),
+    storedRev: f.storedRev ?? null,
     serverModified: iso(f.serverModified),
     syncedAt: iso(f.syncedAt),
   };

@@ -46,7 +46,11 @@ export type ListedFields = Pick<
   | 'listingGeneration'
   | 'deletedAt'
   | 'updatedAt'
->;
+> &
+  Partial<Pick<FileRecord, 'contentState' | 'contentAttempts' | 'contentError'>>;
+
+/** A new file, or a new rev of one, waits for its bytes; stored bytes of an older rev stay until then. */
+const CONTENT_PENDING = { contentState: 'pending', contentAttempts: 0, contentError: null } as const;
 
 export interface FileWritePlan {
   inserts: FileRecord[];
@@ -123,6 +127,7 @@ export function planListedFiles(
         projectId: mapping.projectId,
         dropboxId: file.id,
         ...fields,
+        ...CONTENT_PENDING,
         syncedAt: now,
       });
       continue;
@@ -135,7 +140,7 @@ export function planListedFiles(
       if (live && existing.listingGeneration !== listingGeneration) plan.stamps.push(_id);
       continue;
     }
-    plan.updates.push({ _id, fields });
+    plan.updates.push({ _id, fields: existing.rev === fields.rev ? fields : { ...fields, ...CONTENT_PENDING } });
   }
   return plan;
 }

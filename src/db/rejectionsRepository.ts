@@ -20,6 +20,10 @@ export function specialCharactersReason(characters: readonly string[]): string {
   return `The name contains characters that are not allowed: ${characters.map((c) => JSON.stringify(c)).join(', ')}`;
 }
 
+export function tooLargeReason(size: number, maxBytes: number): string {
+  return `The file is ${size} bytes, more than the ${maxBytes} bytes a synced file may have (MAX_FILE_BYTES)`;
+}
+
 export function rejectionId(mappingId: string, dropboxId: string): string {
   return `${mappingId}:${dropboxId}`;
 }
@@ -88,6 +92,30 @@ export function createRejectionsRepository(db: Db) {
           reason: SUBFOLDER_REASON,
           hint: SUBFOLDER_HINT,
         })),
+        now,
+      );
+    },
+
+    /** A file larger than MAX_FILE_BYTES: its record stays, its bytes are not copied. */
+    async recordTooLarge(
+      file: { mappingId: string; projectId: string; dropboxId: string; name: string; path: string; pathLower: string; size: number },
+      maxBytes: number,
+      now: Date,
+    ): Promise<void> {
+      await record(
+        [
+          {
+            mappingId: file.mappingId,
+            projectId: file.projectId,
+            dropboxId: file.dropboxId,
+            kind: 'too_large',
+            name: file.name,
+            path: file.path,
+            pathLower: file.pathLower,
+            characters: [],
+            reason: tooLargeReason(file.size, maxBytes),
+          },
+        ],
         now,
       );
     },

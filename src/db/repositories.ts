@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { createConnectionsRepository } from './connectionsRepository';
+import { createFileContentsRepository } from './fileContentsRepository';
 import { createFilesRepository } from './filesRepository';
 import { createListingPagesRepository } from './listingPagesRepository';
 import { createMappingsRepository } from './mappingsRepository';
@@ -21,6 +22,7 @@ export function createRepositories(db: Db) {
     connections: createConnectionsRepository(db),
     mappings: createMappingsRepository(db),
     files: createFilesRepository(db),
+    contents: createFileContentsRepository(db),
     rejections: createRejectionsRepository(db),
     listingPages: createListingPagesRepository(db),
     refreshLeases: createRefreshLeasesRepository(db),

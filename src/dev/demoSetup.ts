@@ -107,6 +107,8 @@ export function demoCurlLines(apiUrl: string, demo: DemoRecord, folderPath: stri
     `curl -s ${auth} ${base}/mappings`,
     `curl -s ${auth} ${base}/mappings/$M/files`,
     `curl -s ${auth} ${base}/mappings/$M/rejections`,
+    `# download a file whose contentState is stored (put its id in F): Foundation plan.pdf is a real PDF`,
+    `curl -s -OJ ${auth} "${base}/mappings/$M/files/$F/content"`,
     `curl -s -X POST ${auth} ${base}/mappings/$M/sync`,
   ];
 }

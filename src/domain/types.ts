@@ -189,9 +189,25 @@ export interface FileRecord {
   /** The full listing that last saw this file; a full relisting sweeps the ones it did not see. */
   listingGeneration: number;
   deletedAt: Date | null;
+  /** Whether `rev`'s bytes are in GridFS; absent on records from before contents were copied (pending). */
+  contentState?: ContentState;
+  contentError?: { reason: ContentFailureReason; message: string } | null;
+  /** Downloads of `rev` that did not match its content hash; reset by a new rev. */
+  contentAttempts?: number;
+  /** The rev whose verified bytes are stored (may trail `rev` until the new one is verified). */
+  storedRev?: string | null;
+  storedHash?: string | null;
+  storedSize?: number | null;
+  /** The GridFS file (bucket `file_contents`) holding `storedRev`. */
+  storedFileId?: string | null;
+  /** A GridFS upload under way (or left by a worker that died): deleted unless it becomes stored. */
+  uploadingId?: string | null;
 }
 
-export type RejectionKind = 'special_characters' | 'subfolder';
+export type ContentState = 'pending' | 'stored' | 'failed';
+export type ContentFailureReason = 'hash_mismatch' | 'missing_scope' | 'too_large' | 'not_downloadable' | 'not_found';
+
+export type RejectionKind = 'special_characters' | 'subfolder' | 'too_large';
 
 export interface RejectionRecord {
   /** `${mappingId}:${dropboxId}` */

@@ -1,6 +1,7 @@
 import { Dropbox, type files } from 'dropbox';
 import type { ListedFile, ListedFolder, ListedPage } from '../domain/types';
 import { countDropboxCall } from '../metrics';
+import { type Download, downloadFile, type DownloadRequest } from './download';
 import {
   classifyDropboxError,
   DropboxCredentialsError,
@@ -11,6 +12,8 @@ import {
 import { createTokenEndpoint, type TokenEndpoint } from './tokenEndpoint';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+/** The SDK's hosts; the configured origin (DROPBOX_API_URL) stands for all of them. */
+const DROPBOX_ORIGINS = /^https:\/\/(api|content|notify)\.dropboxapi\.com/u;
 
 export interface DropboxAccount {
   accountId: string;
@@ -51,6 +54,10 @@ export interface DropboxClient extends TokenEndpoint {
   getFolder(credentials: DropboxCredentials, path: string): Promise<DropboxFolder>;
   /** The folders directly inside `path`, all pages. */
   listSubfolders(credentials: DropboxCredentials, path: string): Promise<DropboxFolder[]>;
+  /** A file's bytes as a stream, with what Dropbox says of it (see download.ts). */
+  download(credentials: DropboxCredentials, request: DownloadRequest): Promise<Download>;
+  /** Fails with a missing-scope error unless the token may read file contents. */
+  checkFileContentScope(credentials: DropboxCredentials): Promise<void>;
 }
 
 export interface DropboxClientOptions {
@@ -62,12 +69,14 @@ export interface DropboxClientOptions {
 
 type Fetch = typeof fetch;
 
+const CONTENT_SCOPE_PROBE = '/.dropbox-folder-sync-scope-check';
+
 /** The SDK builds Dropbox's own URLs; this sends them to the configured origin instead. */
 function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
   const base = apiUrl.replace(/\/+$/u, '');
   return (input, init) => {
     const url = String(input);
-    const target = url.startsWith(DROPBOX_API_ORIGIN) ? base + url.slice(DROPBOX_API_ORIGIN.length) : url;
+    const target = url.replace(DROPBOX_ORIGINS, base);
     return countDropboxCall(target, fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) }));
   };
 }
@@ -106,7 +115,9 @@ function toListedFolder(f: files.FolderMetadataReference | files.FolderMetadata)
 }
 
 export function createDropboxClient(options: DropboxClientOptions = {}): DropboxClient {
-  const fetchFn = fetchTo(options.apiUrl ?? DROPBOX_API_ORIGIN, options.requestTimeoutMs ?? 30_000);
+  const origin = (options.apiUrl ?? DROPBOX_API_ORIGIN).replace(/\/+$/u, '');
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const fetchFn = fetchTo(origin, timeoutMs);
   const sdk = ({ token, rootNamespaceId }: DropboxCredentials) =>
     new Dropbox({
       accessToken: token,
@@ -193,6 +204,22 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
         if (!result.has_more) return folders;
         const cursor = result.cursor;
         result = await call(credentials, path, (client) => client.filesListFolderContinue({ cursor }));
+      }
+    },
+
+    download(credentials, request) {
+      return downloadFile(origin, timeoutMs, credentials, request);
+    },
+
+    async checkFileContentScope(credentials) {
+      // Dropbox checks the scope before the path: a path that is surely absent answers 409
+      // not_found to a token that may download, 401 missing_scope to one that may not.
+      try {
+        const { body } = await downloadFile(origin, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE });
+        body.destroy();
+      } catch (err) {
+        if (err instanceof DropboxPathError) return;
+        throw err;
       }
     },
   };

@@ -33,7 +33,7 @@ export class DropboxUnavailableError extends Error {
   override name = 'DropboxUnavailableError';
 }
 
-export type PathProblem = 'not_found' | 'not_folder' | 'malformed_path' | 'restricted_content' | 'other';
+export type PathProblem = 'not_found' | 'not_folder' | 'not_file' | 'malformed_path' | 'restricted_content' | 'other';
 
 export class DropboxPathError extends Error {
   override name = 'DropboxPathError';
@@ -64,6 +64,8 @@ function pathMessage(problem: PathProblem, path: string): string {
       return `Dropbox has no folder at ${shown}`;
     case 'not_folder':
       return `${shown} is a file, not a folder`;
+    case 'not_file':
+      return `${shown} is a folder, not a file`;
     case 'malformed_path':
       return `Dropbox refused ${shown} as a malformed path`;
     case 'restricted_content':
@@ -133,7 +135,7 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
       if (tag === 'reset') return new DropboxCursorResetError();
       if (tag === 'path') {
         const p = tagOf(field(inner, 'path'));
-        const known: PathProblem[] = ['not_found', 'not_folder', 'malformed_path', 'restricted_content'];
+        const known: PathProblem[] = ['not_found', 'not_folder', 'not_file', 'malformed_path', 'restricted_content'];
         return new DropboxPathError(known.includes(p as PathProblem) ? (p as PathProblem) : 'other', path);
       }
       return new DropboxRequestError(`Dropbox refused the request (${String(field(body, 'error_summary') ?? tag)})`);

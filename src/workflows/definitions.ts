@@ -58,6 +58,8 @@ export interface CarriedState {
   runs: number;
   /** True once a run ended early to move this mapping's continue-as-new off its neighbours'. */
   runsStaggered?: boolean;
+  /** Files recorded whose bytes are still to copy (see contents.ts). */
+  contentsPending?: boolean;
 }
 
 export interface FolderSyncInput {

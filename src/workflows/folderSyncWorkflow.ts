@@ -12,6 +12,7 @@ import { FailureTypes } from '../domain/failureTypes';
 import type { MappingState } from '../domain/mappingState';
 import { runShortening } from '../domain/runStagger';
 import { dropbox, records } from './activityProxies';
+import { contentCopies } from './contents';
 import { cycleReports } from './cycleReports';
 import {
   type CarriedState,
@@ -84,7 +85,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   let nextSyncAt: number | null = null;
   let cycleScope: CancellationScope | undefined;
 
-  const interruptCycle = () => cycleScope?.cancel();
+  // File contents are copied beside the cycles; a pause or an unmap stops the copy.
+  const copies = contentCopies(mappingId, s);
+  const interruptCycle = () => {
+    cycleScope?.cancel();
+    copies.cancel();
+  };
 
   setHandler(pauseSignal, () => {
     if (s.state !== 'paused') {
@@ -189,6 +195,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       const recording = recordState(changed);
       if (recording) await recording;
       cycleReports.cycleEnded(mappingId, 'ok');
+      if (changed || s.contentsPending) copies.request(); // file contents follow (contents.ts)
     } catch (err) {
       if (err instanceof CycleInterrupted || isCancellation(err)) {
         cycleReports.cycleEnded(mappingId, 'interrupted');
@@ -222,11 +229,13 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   await recordState(s.runs === 0 && !createdActive);
+  if (s.contentsPending && s.state === 'active') copies.request();
 
   for (;;) {
     if (unmapRequested) break;
     if (shouldContinueAsNew() || runIsFull() || newVersionIsCurrent()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
+      await copies.finish();
       await condition(allHandlersFinished);
       return continueOnCurrentVersion({ ...input, carried: s });
     }

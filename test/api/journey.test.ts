@@ -141,7 +141,11 @@ describe('the admin journey', () => {
     mappingResponse.parse(status.body);
     assert.equal(status.body.live, true);
     assert.equal(status.body.state, 'active');
-    assert.deepEqual(status.body.counts, { files: 1, rejections: 1, skippedFolders: 1 });
+    const { contents, ...counts } = status.body.counts as { contents: { pending: number; stored: number; failed: number } };
+    assert.deepEqual(counts, { files: 1, rejections: 1, skippedFolders: 1 });
+    // The file's content follows its record: pending, or already stored.
+    assert.equal(contents.pending + contents.stored, 1);
+    assert.equal(contents.failed, 0);
     assert.ok(status.body.lastSyncAt);
   });
 

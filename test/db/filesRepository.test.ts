@@ -80,6 +80,9 @@ describe('files repository', () => {
       updatedAt: T0,
       listingGeneration: 1,
       deletedAt: null,
+      contentState: 'pending',
+      contentAttempts: 0,
+      contentError: null,
     });
   });
 

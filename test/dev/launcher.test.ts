@@ -81,6 +81,17 @@ describe('npm run dev', () => {
       const body = (await res.json()) as { files: { name: string }[] };
       assert.ok(body.files.some((f) => f.name === 'Arrived by webhook.pdf'), JSON.stringify(body));
     }, 10_000, 200);
+
+    // The demo's plan is a real PDF: once its content is stored, the download opens.
+    const pdf = await eventually(async () => {
+      const res = await fetch(`${base}/mappings/${mapping.id}/files`, { headers });
+      const body = (await res.json()) as { files: { id: string; name: string; contentState: string }[] };
+      const plan = body.files.find((f) => f.name === 'Foundation plan.pdf');
+      assert.equal(plan?.contentState, 'stored');
+      return (await fetch(`${base}/mappings/${mapping.id}/files/${plan.id}/content`, { headers })).arrayBuffer();
+    }, 60_000, 500);
+    const text = Buffer.from(pdf).toString('latin1');
+    assert.ok(text.startsWith('%PDF-1.4') && text.trimEnd().endsWith('%%EOF'), 'a whole PDF');
   });
 
   it('stops everything on Ctrl-C', async () => {

@@ -127,7 +127,8 @@ describe('bad input, generated: every answer a 4xx in the error shape, nothing w
       body: { connectionId, dropboxPath: MAPPED },
     });
     expectStatus(mapping, 201);
-    return { admin, account, connectionId, mappingId: mapping.body.id as string };
+    const fileId = `id:probe${admin.projectId.slice(0, 16)}`;
+    return { admin, account, connectionId, mappingId: mapping.body.id as string, fileId };
   };
 
   before(async () => {

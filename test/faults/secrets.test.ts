@@ -291,6 +291,26 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
       20_000,
     );
 
+    // The content route: the stored bytes, with no token in the answer; the same ids under another
+    // project are not found.
+    const listed = (await api('GET', `/mappings/${mappingId}/files`)).body.files as { id: string; name: string }[];
+    const plan = listed.find((f) => f.name === 'plan.pdf');
+    assert.ok(plan);
+    const contentPath = `/mappings/${mappingId}/files/${plan.id}/content`;
+    await eventually(async () => {
+      const res = await fetch(`${h.url}${base()}${contentPath}`, { headers: { authorization: `Bearer ${admin.key}` } });
+      const text = await res.text();
+      exchanges.push(`${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
+      assert.equal(res.status, 200);
+      assert.equal(text, 'plan');
+    }, 30_000);
+    const outsider = await createProjectAdmin(h);
+    assertError(
+      await call('GET', `${dropboxBase(outsider)}${contentPath}`, { key: outsider.key }),
+      404,
+      'mapping_not_found',
+    );
+
     // The token expires: the mapping waits for credentials until a new token is saved.
     h.emulator.expireToken(account.token);
     expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);

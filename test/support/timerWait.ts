@@ -20,14 +20,39 @@ const SETTLED = new Set([
   EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
 ]);
 
-async function lastEventType(handle: WorkflowHandle) {
-  const { events } = await handle.fetchHistory();
-  return events?.at(-1)?.eventType;
+const ACTIVITY_ENDS = new Set([
+  EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+]);
+
+/**
+ * Whether the latest run waits on its poll timer: the timer is its last event, or its last task
+ * completed after the timer started with no activity left running (a contents copy that ran
+ * beside the cycle and ended while the run waited).
+ */
+async function waitingOnTimer(handle: WorkflowHandle): Promise<boolean> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const last = events.at(-1)?.eventType;
+  if (last === EventType.EVENT_TYPE_TIMER_STARTED) return true;
+  if (last !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return false;
+  const timerAt = events.map((e) => e.eventType).lastIndexOf(EventType.EVENT_TYPE_TIMER_STARTED);
+  if (timerAt < 0) return false;
+  const after = events.slice(timerAt + 1).map((e) => e.eventType);
+  if (after.some((t) => t === EventType.EVENT_TYPE_TIMER_FIRED || t === EventType.EVENT_TYPE_TIMER_CANCELED)) return false;
+  return noActivityRunning(events);
+}
+
+function noActivityRunning(events: { eventType?: temporal.api.enums.v1.EventType | null }[]): boolean {
+  const scheduled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
+  const ended = events.filter((e) => e.eventType !== null && e.eventType !== undefined && ACTIVITY_ENDS.has(e.eventType)).length;
+  return scheduled === ended;
 }
 
 /** Runs `query` only once the latest run waits on its poll timer, and fails otherwise (for `eventually` to try again). */
 export async function whenWaitingOnTimer<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T> {
-  assert.equal(await lastEventType(handle), EventType.EVENT_TYPE_TIMER_STARTED, 'the latest run is not on its timer yet');
+  assert.ok(await waitingOnTimer(handle), 'the latest run is not on its timer yet');
   return query();
 }
 
@@ -40,8 +65,10 @@ export async function whenWaitingOnTimer<T>(handle: WorkflowHandle, query: () =>
 export async function untilSettled(handle: WorkflowHandle): Promise<void> {
   await eventually(
     async () => {
-      const last = await lastEventType(handle);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const last = events.at(-1)?.eventType;
       assert.ok(last !== null && last !== undefined && SETTLED.has(last), `the latest run is busy (last event ${last})`);
+      assert.ok(noActivityRunning(events), 'an activity of the latest run is still running (a contents copy)');
     },
     20_000,
     50,

@@ -146,7 +146,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       await eventually(async () => assert.equal((await status(handle)).phase, 'waiting'));
     }
     const calls = fx.emulator.calls().byToken[token] ?? 0;
-    assert.ok(calls >= 1 && calls <= 3, `one call per interval while waiting, got ${calls} over 3 intervals`);
+    assert.ok(
+      calls >= 1 && calls <= 3,
+      `one call per interval while waiting, got ${calls} over 3 intervals: ${JSON.stringify(fx.emulator.calls().byRoute)}`,
+    );
     assert.equal(fx.emulator.calls().byRoute['files/list_folder/continue'] ?? 0, 0, 'no listing with a dead token');
 
     await fx.replaceToken(fx.token);
@@ -165,6 +168,9 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const path = `${FOLDER}/Large`;
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
+    // This test is about the listing: a token without files.content.read keeps the 600 files'
+    // contents copy to one refused download (their contents fail with missing_scope).
+    await fx.replaceToken(fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }));
     const mapping = await fx.newMapping(path);
     fx.emulator.resetCalls();
     // The listing's history grows when its task heartbeats: every 0.8 s with a 1 s task timeout,
@@ -176,7 +182,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       workflowTaskTimeout: '1 second',
       args: [{ mappingId: mapping._id, projectId: mapping.projectId, dropboxPath: path, pollIntervalMs: POLL, continueAsNewAfterEvents: 30 }],
     });
-    const first = await waitForCycles(handle, 1).finally(() => fx.emulator.setFaults({ latencyMs: 0 }));
+    await eventually(async () => assert.equal((await liveNames(mapping)).length, 600), 60_000).finally(() =>
+      fx.emulator.setFaults({ latencyMs: 0 }),
+    );
+    const first = await waitForCycles(handle, 1);
     assert.ok(first.runs >= 2, `expected several runs, got ${first.runs}`);
     assert.equal(first.counters.filesAdded, 600);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1, 'the cursor crossed every run: one listing from the start');
@@ -187,10 +196,12 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const { files } = collections(fx.testDb.db);
     assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
+    assert.equal((await fx.repos.contents.counts(mapping._id)).failed, 601, 'contents wait for the content scope');
     await untilSettled(handle);
     await handle.signal('unmap');
     const result = await handle.result();
     assert.equal(result.counters.filesAdded, 601);
+    await fx.replaceToken(fx.token);
   });
 
   it('continues as new after the cycles per run the API starts it with (CYCLES_PER_RUN), its first run staggered', TIME_SKIPPING_TEST, async () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expiredAccessToken, invalidAccessToken } from './errors';
 import type { FileTree } from './tree';
 
-export const DEFAULT_SCOPES = ['account_info.read', 'files.metadata.read'] as const;
+export const DEFAULT_SCOPES = ['account_info.read', 'files.metadata.read', 'files.content.read'] as const;
 
 export interface AccountInput {
   email: string;

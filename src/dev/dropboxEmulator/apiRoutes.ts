@@ -175,7 +175,7 @@ function listArgs(
   };
 }
 
-function resolve(account: Account, ref: PathRef): Node | undefined {
+export function resolve(account: Account, ref: PathRef): Node | undefined {
   const { tree } = account;
   if (ref.kind === 'id') return tree.lookupId(ref.id);
   if (
@@ -193,7 +193,7 @@ function resolve(account: Account, ref: PathRef): Node | undefined {
  * namespace (422 invalid_root with the current root info otherwise); "namespace_id" must be one
  * the account can reach (422 no_permission). Team and personal roots resolve in one tree here.
  */
-function checkPathRoot(route: string, header: string | undefined, account: Account): void {
+export function checkPathRoot(route: string, header: string | undefined, account: Account): void {
   if (header === undefined) return;
   let root: Record<string, unknown>;
   try {

@@ -143,6 +143,15 @@ export function controlRoutes({ control, seedDemo }: ControlDeps): [string, RegE
       },
     ],
     ['GET', /^\/_control\/webhooks$/u, () => ok(control.webhookCounts())],
+    [
+      'POST',
+      /^\/_control\/faults\/corrupt-downloads$/u,
+      (_p, body) => {
+        const count = body['count'];
+        control.corruptNextDownloads(typeof count === 'number' ? count : 1);
+        return ok();
+      },
+    ],
     ['GET', /^\/_control\/calls$/u, () => ok(control.calls())],
     ['DELETE', /^\/_control\/calls$/u, () => (control.resetCalls(), ok())],
     [
@@ -191,9 +200,11 @@ function text(body: Body, key: string): string {
 }
 
 function content(body: Body): FileContent {
-  const { content: bytes, size, clientModified, isDownloadable } = body;
+  const { content: bytes, contentBase64, seed, size, clientModified, isDownloadable } = body;
   return {
     ...(typeof bytes === 'string' ? { content: bytes } : {}),
+    ...(typeof contentBase64 === 'string' ? { content: Buffer.from(contentBase64, 'base64') } : {}),
+    ...(typeof seed === 'number' ? { seed } : {}),
     ...(typeof size === 'number' ? { size } : {}),
     ...(typeof clientModified === 'string' ? { clientModified } : {}),
     ...(typeof isDownloadable === 'boolean' ? { isDownloadable } : {}),

@@ -73,6 +73,8 @@ export interface DropboxEmulatorControl {
   clearFaults(): void;
   failNext(fault: ScriptedFault, count?: number): void;
   violations(): Violation[];
+  /** The next `count` downloads (default 1) send one wrong byte: a content-hash mismatch. */
+  corruptNextDownloads(count?: number): void;
   calls(): CallCounts;
   resetCalls(): void;
   /** Registers an app's webhook URI after the challenge; refused when the URI does not echo it. */
@@ -94,6 +96,7 @@ export class EmulatorState implements DropboxEmulatorControl {
   readonly oauth: OAuthServer;
   private seq = 0;
   private ids = 0;
+  private corruptDownloads = 0;
 
   constructor(options: EmulatorStateOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -238,6 +241,18 @@ export class EmulatorState implements DropboxEmulatorControl {
     return this.faultInjector.violations();
   }
 
+  corruptNextDownloads(count = 1): void {
+    if (!Number.isInteger(count) || count < 1) throw new Error('count must be a positive whole number');
+    this.corruptDownloads += count;
+  }
+
+  /** Whether this download is one of the corrupted ones; each call uses one up. */
+  takeCorruptDownload(): boolean {
+    if (this.corruptDownloads === 0) return false;
+    this.corruptDownloads -= 1;
+    return true;
+  }
+
   calls(): CallCounts {
     return this.counter.snapshot();
   }
@@ -264,6 +279,7 @@ export class EmulatorState implements DropboxEmulatorControl {
     this.oauth.clear();
     this.faultInjector.reset();
     this.counter.reset();
+    this.corruptDownloads = 0;
   }
 
   /** Every change to an account's files is a webhook notification on its way. */

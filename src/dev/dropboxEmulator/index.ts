@@ -86,6 +86,7 @@ function controlOf(s: EmulatorState): DropboxEmulatorControl {
     clearFaults: () => s.clearFaults(),
     failNext: (fault, count) => s.failNext(fault, count),
     violations: () => s.violations(),
+    corruptNextDownloads: (count) => s.corruptNextDownloads(count),
     calls: () => s.calls(),
     resetCalls: () => s.resetCalls(),
     registerWebhook: (registration) => s.registerWebhook(registration),

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { FileNode, FolderNode, Node, Tombstone } from './tree';
+import { contentHash, contentSize } from './content';
+import type { FileNode, FileRevision, FolderNode, Node, Tombstone } from './tree';
 
 /** The JSON Dropbox returns for files, folders and deleted entries (files.Metadata). */
 export type MetadataJson = Record<string, unknown> & { '.tag': 'file' | 'folder' | 'deleted' };
@@ -53,26 +53,21 @@ export function revFor(seq: number): string {
   return `5${seq.toString(16).padStart(11, '0')}`;
 }
 
-const BLOCK_SIZE = 4 * 1024 * 1024;
-
-/** Dropbox's content hash: SHA-256 over the SHA-256 digests of each 4 MiB block. */
-export function dropboxContentHash(content: Buffer): string {
-  const outer = createHash('sha256');
-  for (let offset = 0; offset < content.length; offset += BLOCK_SIZE) {
-    outer.update(
-      createHash('sha256')
-        .update(content.subarray(offset, offset + BLOCK_SIZE))
-        .digest(),
-    );
-  }
-  return outer.digest('hex');
+/** The hash is computed on first use, so that bulk-adding 100,000 files does not pay for it up front. */
+function contentHashOf(node: FileNode): string {
+  node.contentHash ??= contentHash(node.content);
+  return node.contentHash;
 }
 
-/**
- * Files added without content get a hash derived from their id and revision. It is computed on
- * first use, so that bulk-adding 100,000 files does not pay for 100,000 digests up front.
- */
-function contentHashOf(node: FileNode): string {
-  node.contentHash ??= createHash('sha256').update(`${node.id}@${node.rev}`).digest('hex');
-  return node.contentHash;
+/** A file as it was at one revision (`rev:` paths): the file's place now, that version's content. */
+export function revisionMetadata(revision: FileRevision): MetadataJson {
+  const { content } = revision;
+  return {
+    ...fileMetadata(revision.node),
+    client_modified: dropboxTimestamp(revision.serverModifiedMs),
+    server_modified: dropboxTimestamp(revision.serverModifiedMs),
+    rev: revision.rev,
+    size: contentSize(content),
+    content_hash: contentHash(content),
+  };
 }

@@ -1,10 +1,11 @@
 import { Dropbox } from 'dropbox';
 
-const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
+/** One origin stands for Dropbox's api, content and notify hosts. */
+const DROPBOX_ORIGINS = /^https:\/\/(api|content|notify)\.dropboxapi\.com/u;
 
 /**
  * The official SDK pointed at the emulator, the way the product reaches it: a custom `fetch`
- * that swaps Dropbox's API origin for the emulator's URL.
+ * that swaps Dropbox's origins for the emulator's URL.
  */
 export function sdkClientFor(
   emulatorUrl: string,
@@ -12,7 +13,7 @@ export function sdkClientFor(
   options: { pathRoot?: string } = {},
 ): Dropbox {
   const origin = emulatorUrl.replace(/\/+$/u, '');
-  const redirect = (url: string, init?: RequestInit) => fetch(url.replace(DROPBOX_API_ORIGIN, origin), init);
+  const redirect = (url: string, init?: RequestInit) => fetch(url.replace(DROPBOX_ORIGINS, origin), init);
   return new Dropbox({
     accessToken,
     fetch: redirect,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { handleApiCall } from './apiRoutes';
 import { controlRoutes, handleControl } from './controlRoutes';
 import type { EmulatorState } from './emulator';
+import { downloadPieces, prepareDownload } from './downloadRoute';
 import { DropboxApiError } from './errors';
 import type { OAuthAnswer } from './oauth';
 
@@ -28,7 +29,7 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const body = await readBody(req);
-    if (url.pathname.startsWith('/2/')) return api(req, res, url.pathname.slice(3), body);
+    if (url.pathname.startsWith('/2/')) return api(req, res, url, body);
     if (url.pathname.startsWith('/oauth2/')) return oauth(req, res, url, body);
     if (url.pathname.startsWith('/_control/')) {
       const answer = await handleControl(routes, req.method ?? 'GET', url, body);
@@ -38,7 +39,8 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
     writeText(res, 404, 'Not Found');
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, route: string, body: string): Promise<void> {
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
+    const route = url.pathname.slice(3);
     const authorization = req.headers.authorization;
     // Calls are counted and rate-limited per token as sent, valid or not.
     const token = /^Bearer\s+(\S+)/iu.exec(authorization ?? '')?.[1] ?? '';
@@ -50,6 +52,21 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
       if (req.method !== 'POST') throw new DropboxApiError(405, 'Method Not Allowed');
       const fault = state.faultInjector.faultFor(route, token);
       if (fault) throw fault;
+      if (route === 'files/download') {
+        const answer = prepareDownload(
+          {
+            authorization,
+            pathRoot: header(req, 'dropbox-api-path-root'),
+            arg: header(req, 'dropbox-api-arg') ?? url.searchParams.get('arg') ?? undefined,
+            range: header(req, 'range'),
+          },
+          state.apiDeps(),
+        );
+        status = answer.status;
+        res.writeHead(answer.status, baseHeaders(answer.headers));
+        await writePieces(res, downloadPieces(answer, state.takeCorruptDownload()));
+        return;
+      }
       const result = handleApiCall(
         {
           route,
@@ -100,6 +117,25 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
     if (answer.json !== undefined) return writeJson(res, answer.status, answer.json);
     writeText(res, answer.status, answer.text ?? '');
   }
+}
+
+/** Writes with backpressure, so a 1 GiB body moves through a bounded buffer; stops if the client left. */
+async function writePieces(res: ServerResponse, pieces: Iterable<Buffer>): Promise<void> {
+  for (const piece of pieces) {
+    if (res.destroyed) return;
+    if (!res.write(piece)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,5 +1,6 @@
 import { ChangeLog, type LogRecord } from './changeLog';
-import { dropboxContentHash, revFor } from './metadata';
+import { type ContentSpec, DEFAULT_CONTENT_SEED } from './content';
+import { revFor } from './metadata';
 import { splitPath } from './paths';
 
 /**
@@ -26,12 +27,21 @@ export interface FileNode extends NodeBase {
   parent: FolderNode;
   rev: string;
   size: number;
-  /** Set when content was given; otherwise derived on first use (see metadata.ts). */
+  /** The bytes of this version: given, or generated from a seed (see content.ts). */
+  content: ContentSpec;
+  /** The content hash, computed on first use (see metadata.ts). */
   contentHash?: string;
   /** As the uploader said; when unset, the server_modified of the version (formatted when shown). */
   clientModified?: string;
   serverModifiedMs: number;
   isDownloadable: boolean;
+}
+/** One version of a file; `node` is the file as it is now (it may have moved or gone). */
+export interface FileRevision {
+  node: FileNode;
+  rev: string;
+  content: ContentSpec;
+  serverModifiedMs: number;
 }
 export interface FolderNode extends NodeBase {
   kind: 'folder';
@@ -49,8 +59,10 @@ export interface TreeDeps {
 }
 
 export interface FileContent {
-  /** Bytes of the file; sets `size` and a real Dropbox content hash. */
+  /** Bytes of the file; sets `size`. */
   content?: string | Buffer;
+  /** Without `content`: the bytes are generated from this seed (default 0) at `size`. */
+  seed?: number;
   size?: number;
   clientModified?: string;
   isDownloadable?: boolean;
@@ -70,6 +82,8 @@ export class FileTree {
   readonly log = new ChangeLog<Change>();
   private readonly byPath = new Map<string, Node>([['', this.root]]);
   private readonly byId = new Map<string, Node>();
+  /** Every version of every file, for `rev:` paths: Dropbox keeps earlier versions downloadable. */
+  private readonly revisions = new Map<string, FileRevision>();
 
   constructor(private readonly deps: TreeDeps) {}
 
@@ -79,6 +93,10 @@ export class FileTree {
 
   lookupId(id: string): Node | undefined {
     return this.byId.get(id);
+  }
+
+  lookupRev(rev: string): FileRevision | undefined {
+    return this.revisions.get(rev);
   }
 
   /** Account-log records can point at a node that has since moved or gone with its folder. */
@@ -131,6 +149,8 @@ export class FileTree {
     // Two edits within one second must still show two distinct server_modified values.
     if (Math.floor(node.serverModifiedMs / 1000) <= Math.floor(previousMs / 1000)) {
       node.serverModifiedMs = previousMs + 1000;
+      const revision = this.revisions.get(node.rev);
+      if (revision) revision.serverModifiedMs = node.serverModifiedMs;
     }
     if (!content.clientModified) delete node.clientModified;
     this.record(node, seq);
@@ -187,6 +207,7 @@ export class FileTree {
       size: 0,
       serverModifiedMs: 0,
       isDownloadable: content.isDownloadable ?? true,
+      content: { kind: 'generated', seed: DEFAULT_CONTENT_SEED, size: 0 },
     };
     this.applyContent(node, seq, { size: 1024 + (seq % 997) * 512, ...content });
     this.attach(node, seq);
@@ -200,12 +221,14 @@ export class FileTree {
     if (content.isDownloadable !== undefined) node.isDownloadable = content.isDownloadable;
     if (content.content !== undefined) {
       const bytes = Buffer.isBuffer(content.content) ? content.content : Buffer.from(content.content);
+      node.content = { kind: 'bytes', bytes };
       node.size = bytes.length;
-      node.contentHash = dropboxContentHash(bytes);
     } else {
       node.size = content.size ?? node.size;
-      delete node.contentHash;
+      node.content = { kind: 'generated', seed: content.seed ?? DEFAULT_CONTENT_SEED, size: node.size };
     }
+    delete node.contentHash;
+    this.revisions.set(node.rev, { node, rev: node.rev, content: node.content, serverModifiedMs: node.serverModifiedMs });
   }
 
   private attach(node: Node, seq: number): void {

@@ -81,6 +81,7 @@ export function createProbeContext(rng: Rng, tenants: ProbeTenants, probes: Prob
     userId: t.admin.userId,
     connectionId: t.connectionId,
     mappingId: t.mappingId,
+    fileId: t.fileId,
   });
   const own = idsOf(a);
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -6,9 +6,11 @@ export interface Tenant {
   account: DropboxTestAccount;
   connectionId: string;
   mappingId: string;
+  /** A file id as the files list shows it ("id:…"); no file need exist for bad input to be refused. */
+  fileId: string;
 }
 
-export type IdName = 'orgId' | 'projectId' | 'userId' | 'connectionId' | 'mappingId';
+export type IdName = 'orgId' | 'projectId' | 'userId' | 'connectionId' | 'mappingId' | 'fileId';
 export type Ids = Record<IdName, string>;
 
 export interface Route {
@@ -163,5 +165,12 @@ export const ROUTES: readonly Route[] = [
     params: ['projectId', 'mappingId'],
     path: (i) => `${dropboxBase(i)}/mappings/${i.mappingId}/rejections`,
     query: ['limit', 'after', 'kind'],
+  },
+  {
+    name: 'GET …/mappings/:m/files/:f/content',
+    method: 'GET',
+    management: false,
+    params: ['projectId', 'mappingId', 'fileId'],
+    path: (i) => `${dropboxBase(i)}/mappings/${i.mappingId}/files/${i.fileId}/content`,
   },
 ];

@@ -1,0 +1,178 @@
+import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PendingContent } from '../db/fileContentsRepository';
+import type { DropboxCredentials } from '../dropbox/client';
+import { ContentHasher } from '../dropbox/contentHasher';
+import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError } from '../dropbox/errors';
+import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/contentLimits';
+import type { ContentSlots } from './contentSlots';
+import type { ActivityDeps } from './deps';
+import { toActivityFailure } from './failures';
+import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
+
+export interface CopyContentsInput {
+  mappingId: string;
+}
+
+export interface CopyContentsResult {
+  stored: number;
+  failed: number;
+  /** Still to copy: left for the next cycle (the copy ran out of its time budget). */
+  pending: number;
+  /** The token may not download (no `files.content.read`): contents wait for a new token. */
+  missingScope: boolean;
+}
+
+/** Downloads of one rev that may mismatch its content hash before the file is `failed`. */
+export const MAX_HASH_MISMATCHES = 3;
+/** New files are started for this long; then the copy returns and the next cycle lists first. */
+const START_FILES_FOR_MS = 2 * 60_000;
+const BATCH = 100;
+const HEARTBEAT_EVERY_MS = 2_000;
+export const CONTENT_SCOPE = 'files.content.read';
+export const MISSING_SCOPE_MESSAGE = `The Dropbox token may not download files: add the "${CONTENT_SCOPE}" scope to the Dropbox app and connect again`;
+
+type Outcome = 'stored' | 'failed' | 'retry' | 'superseded';
+
+/**
+ * Copies the bytes of a mapping's pending files (new, or a new rev) into GridFS, each verified
+ * against Dropbox's content hash on its way in, and only then marked `stored`. A file whose
+ * download mismatched or met an outage stays pending and the activity fails at the end, so
+ * Temporal retries it (with backoff); after MAX_HASH_MISMATCHES mismatches the file is `failed`.
+ * Heartbeats carry progress; a cancellation (pause, unmap) aborts the downloads in flight.
+ */
+export function createCopyFileContents(deps: ActivityDeps, { mappings }: CredentialSources, slots: ContentSlots) {
+  const { contents, rejections } = deps.repos;
+  const maxFileBytes = deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const now = () => (deps.now ?? (() => new Date()))();
+
+  return async function copyFileContents({ mappingId }: CopyContentsInput): Promise<CopyContentsResult> {
+    const context = activityContext();
+    const signal = context?.cancellationSignal;
+    const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
+    await contents.dropStaleUploads(mappingId);
+    if ((await contents.counts(mappingId)).missingScope) {
+      // Files failed for a token without the scope; a replaced token may have it now.
+      if (!(await hasContentScope(credentials))) {
+        await contents.markAllPendingFailed(mappingId, 'missing_scope', MISSING_SCOPE_MESSAGE);
+        return { stored: 0, failed: 0, pending: 0, missingScope: true };
+      }
+      await contents.retryFailed(mappingId, 'missing_scope');
+    }
+    const progress = { stored: 0, failed: 0, bytes: 0 };
+    const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
+    const startBy = Date.now() + START_FILES_FOR_MS;
+    let retryLater = 0;
+    // What ends the copy early: a cancellation, credentials, a rate limit (retried after its wait).
+    let stop: unknown;
+    try {
+      let after: string | undefined;
+      for (;;) {
+        const batch = await contents.listPending(mappingId, BATCH, after);
+        if (batch.length === 0) break;
+        after = batch[batch.length - 1]?._id;
+        const queue = [...batch];
+        const runner = async () => {
+          for (let record = queue.shift(); record && stop === undefined; record = queue.shift()) {
+            const current = record;
+            const outcome = await slots
+              .run(() => copyOne(current, credentials, progress, signal))
+              .catch((err: unknown) => {
+                stop ??= err;
+                return 'retry' as const;
+              });
+            if (outcome === 'stored') progress.stored += 1;
+            if (outcome === 'failed') progress.failed += 1;
+            if (outcome === 'retry') retryLater += 1;
+          }
+        };
+        await Promise.all(Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner));
+        if (stop !== undefined || Date.now() > startBy) break;
+      }
+    } finally {
+      if (beat) clearInterval(beat);
+    }
+    if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
+      await contents.markAllPendingFailed(mappingId, 'missing_scope', MISSING_SCOPE_MESSAGE);
+      return { stored: progress.stored, failed: progress.failed, pending: 0, missingScope: true };
+    }
+    if (stop !== undefined) throw toActivityFailure(stop);
+    if (retryLater > 0) {
+      throw ApplicationFailure.create({
+        message: `${retryLater} file(s) of mapping ${mappingId} did not download intact; they are tried again`,
+        type: 'ContentsIncomplete',
+      });
+    }
+    const { pending } = await contents.counts(mappingId);
+    return { stored: progress.stored, failed: progress.failed, pending, missingScope: false };
+  };
+
+  async function hasContentScope(credentials: DropboxCredentials): Promise<boolean> {
+    try {
+      await deps.dropbox.checkFileContentScope(credentials);
+      return true;
+    } catch (err) {
+      if (err instanceof DropboxCredentialsError && err.problem === 'missing_scope') return false;
+      throw toActivityFailure(err);
+    }
+  }
+
+  async function copyOne(
+    record: PendingContent,
+    credentials: DropboxCredentials,
+    progress: { bytes: number },
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
+    if (record.size > maxFileBytes) {
+      await rejections.recordTooLarge({ ...record }, maxFileBytes, now());
+      await contents.markFailed(record._id, record.rev, 'too_large', `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`);
+      return 'failed';
+    }
+    const uploadId = await contents.claim(record._id, record.rev);
+    if (!uploadId) return 'superseded';
+    try {
+      // By rev: exactly the version recorded, whatever happened to the file since.
+      const { file, body } = await deps.dropbox.download(credentials, {
+        path: `rev:${record.rev}`,
+        ...(signal ? { signal } : {}),
+      });
+      const hasher = new ContentHasher();
+      hasher.on('data', (chunk: Buffer) => (progress.bytes += chunk.length));
+      await pipeline(body, hasher, contents.openUpload(uploadId, record), ...(signal ? [{ signal }] : []));
+      const hash = hasher.digest();
+      const expected = record.contentHash ?? file.contentHash;
+      if (hash === expected && hasher.bytes === file.size) {
+        return (await contents.markStored(record._id, record.rev, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
+      }
+      await contents.abandonUpload(record._id, uploadId);
+      const mismatches = await contents.countMismatch(record._id, record.rev);
+      deps.log.warn('file content did not match its hash', { mappingId: record.mappingId, fileId: record.dropboxId, mismatches });
+      if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
+      await contents.markFailed(
+        record._id,
+        record.rev,
+        'hash_mismatch',
+        `${mismatches} downloads did not match Dropbox's content hash`,
+      );
+      return 'failed';
+    } catch (err) {
+      await contents.abandonUpload(record._id, uploadId).catch(() => undefined);
+      if (err instanceof DropboxPathError) {
+        await contents.markFailed(record._id, record.rev, 'not_found', 'Dropbox no longer has this version of the file');
+        return 'failed';
+      }
+      if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError) throw err;
+      deps.log.warn('file content download failed', { mappingId: record.mappingId, fileId: record.dropboxId, error: err });
+      return 'retry';
+    }
+  }
+}
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}

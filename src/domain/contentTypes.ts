@@ -1,0 +1,64 @@
+/** Media types by file extension, for serving synced files; anything else is plain bytes. */
+const BY_EXTENSION: Record<string, string> = {
+  pdf: 'application/pdf',
+  txt: 'text/plain; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+  xml: 'application/xml',
+  html: 'text/html; charset=utf-8',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+  heic: 'image/heic',
+  mp4: 'video/mp4',
+  zip: 'application/zip',
+  dwg: 'image/vnd.dwg',
+  dxf: 'image/vnd.dxf',
+  ifc: 'application/x-step',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  ppt: 'application/vnd.ms-powerpoint',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+};
+
+export function contentTypeOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  return BY_EXTENSION[extension] ?? 'application/octet-stream';
+}
+
+/**
+ * `Content-Disposition` for a download under its original name (RFC 6266): an ASCII fallback in
+ * `filename`, the exact name UTF-8 percent-encoded in `filename*` (RFC 8187), so that
+ * `Kaivanto ä ö.dwg` arrives as itself.
+ */
+export function attachmentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/gu, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * One byte range of a `Range` header as [start, end) of `size` bytes: undefined when there is no
+ * header (or another unit), 'unsatisfiable' for a range that cannot be served (416).
+ */
+export function byteRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (!/^bytes=/iu.test(value)) return undefined;
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/iu.exec(value);
+  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    return suffix === 0 || size === 0 ? 'unsatisfiable' : [Math.max(0, size - suffix), size];
+  }
+  const start = Number(m[1]);
+  const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return start >= size || last < start ? 'unsatisfiable' : [start, last + 1];
+}

@@ -1,0 +1,219 @@
+/**
+ * The content copy over FerretDB (GridFS) and the Dropbox emulator, called as the worker calls
+ * it: bytes stored equal bytes uploaded, verified against Dropbox's content hash, a mismatch never
+ * stored, a new rev replacing the old bytes once verified, too-large files, a token without the
+ * content scope, and uploads a dead worker left behind.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createActivities, type Activities } from '../../src/activities';
+import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
+import { CONTENT_BUCKET } from '../../src/db/fileContentsRepository';
+import type { Mapping } from '../../src/domain/types';
+import { failureOf } from '../support/failures';
+import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
+
+describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
+  let fx: SyncFixture;
+  let activities: Activities;
+  let folderNo = 0;
+
+  before(async () => {
+    fx = await openSyncFixture('contents');
+    activities = createActivities({ ...fx.deps, maxFileBytes: 10 * 1024 * 1024 });
+  });
+  after(() => fx.close());
+
+  /** A fresh folder and mapping, with files added by `add`, listed and recorded as a cycle does. */
+  async function mappedFolder(add: (folder: string) => void): Promise<Mapping> {
+    const folder = `${FOLDER}/case-${++folderNo}`;
+    fx.emulator.addFolder(fx.accountId, folder);
+    add(folder);
+    const mapping = await fx.newMapping(folder);
+    await record(mapping);
+    return mapping;
+  }
+
+  let generation = 0;
+  async function record(mapping: Mapping): Promise<void> {
+    const summary = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    await activities.persistNewFiles({
+      mappingId: mapping._id,
+      projectId: mapping.projectId,
+      ...(summary.page ? { page: summary.page } : {}),
+      endsListing: true,
+      listingGeneration: ++generation,
+      sweep: true,
+    });
+  }
+
+  async function emulatorBytes(path: string): Promise<Buffer> {
+    const res = await fetch(`${fx.emulator.url}/2/files/download`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${fx.token}`, 'Dropbox-API-Arg': JSON.stringify({ path }) },
+    });
+    assert.equal(res.status, 200);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  async function storedBytes(mapping: Mapping, dropboxId: string): Promise<Buffer> {
+    const record = await fx.repos.contents.getFile(mapping._id, dropboxId);
+    assert.ok(record?.storedFileId, 'the record names its stored content');
+    const chunks: Buffer[] = [];
+    for await (const chunk of fx.repos.contents.openDownload(record.storedFileId)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async function gridFsIds(): Promise<{ files: Set<string>; chunks: Set<string> }> {
+    const { files, chunkFileIds } = await fx.repos.contents.uploads();
+    return { files: new Set(files), chunks: new Set(chunkFileIds) };
+  }
+
+  it('stores an empty file, a 1-byte file, a 9 MiB file (three hash blocks) and a non-ASCII name, byte for byte', async () => {
+    const added: Record<string, string> = {};
+    const mapping = await mappedFolder((folder) => {
+      added['empty.txt'] = String(fx.emulator.addFile(fx.accountId, `${folder}/empty.txt`, { content: '' })['id']);
+      added['one.bin'] = String(fx.emulator.addFile(fx.accountId, `${folder}/one.bin`, { content: 'x' })['id']);
+      added['nine.bin'] = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/nine.bin`, { seed: 9, size: 9 * 1024 * 1024 })['id'],
+      );
+      added['Kaivanto ä ö.dwg'] = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/Kaivanto ä ö.dwg`, { seed: 5, size: 300_001 })['id'],
+      );
+    });
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual(result, { stored: 4, failed: 0, pending: 0, missingScope: false });
+    for (const [name, id] of Object.entries(added)) {
+      const record = await fx.repos.contents.getFile(mapping._id, id);
+      assert.equal(record?.contentState, 'stored', name);
+      assert.equal(record?.storedRev, record?.rev);
+      assert.equal(record?.storedHash, record?.contentHash);
+      const expected = await emulatorBytes(id);
+      const stored = await storedBytes(mapping, id);
+      assert.equal(stored.length, expected.length, name);
+      assert.ok(stored.equals(expected), `${name}: the stored bytes are Dropbox's`);
+    }
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 4, failed: 0, missingScope: false });
+    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual(again, { stored: 0, failed: 0, pending: 0, missingScope: false }, 'nothing is copied twice');
+  });
+
+  it('never stores a download that mismatches its hash: retried, then failed with the reason', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/plan.pdf`, { content: 'the real plan' })['id']);
+    });
+    const before = await gridFsIds();
+    fx.emulator.corruptNextDownloads(1);
+    const failure = await failureOf(activities.copyFileContents({ mappingId: mapping._id }));
+    assert.equal(failure.type, 'ContentsIncomplete', 'a retryable failure: Temporal tries again');
+    const record = await fx.repos.contents.getFile(mapping._id, id);
+    assert.equal(record?.contentState, 'pending');
+    assert.equal(record?.storedFileId ?? null, null);
+    assert.deepEqual(await gridFsIds(), before, 'the wrong bytes left nothing in GridFS');
+    await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal((await storedBytes(mapping, id)).toString(), 'the real plan');
+
+    let badId = '';
+    const bad = await mappedFolder((folder) => {
+      badId = String(fx.emulator.addFile(fx.accountId, `${folder}/bad.pdf`, { content: 'always wrong' })['id']);
+    });
+    fx.emulator.corruptNextDownloads(MAX_HASH_MISMATCHES);
+    for (let attempt = 1; attempt < MAX_HASH_MISMATCHES; attempt++) {
+      await assert.rejects(activities.copyFileContents({ mappingId: bad._id }));
+    }
+    const last = await activities.copyFileContents({ mappingId: bad._id });
+    assert.equal(last.failed, 1);
+    const failed = await fx.repos.contents.getFile(bad._id, badId);
+    assert.equal(failed?.contentState, 'failed');
+    assert.equal(failed?.contentError?.reason, 'hash_mismatch');
+    assert.equal(failed?.storedFileId ?? null, null);
+  });
+
+  it('replaces the stored content with a new rev only once the new bytes are verified', async () => {
+    let id = '';
+    let path = '';
+    const mapping = await mappedFolder((folder) => {
+      path = `${folder}/notes.txt`;
+      id = String(fx.emulator.addFile(fx.accountId, path, { content: 'version one' })['id']);
+    });
+    await activities.copyFileContents({ mappingId: mapping._id });
+    const first = await fx.repos.contents.getFile(mapping._id, id);
+    fx.emulator.modifyFile(fx.accountId, path, { content: 'version two, longer' });
+    await record(mapping);
+    const changed = await fx.repos.contents.getFile(mapping._id, id);
+    assert.equal(changed?.contentState, 'pending');
+    assert.equal(changed?.storedRev, first?.rev, 'the old bytes stay until the new ones are verified');
+    assert.equal((await storedBytes(mapping, id)).toString(), 'version one');
+    fx.emulator.corruptNextDownloads(1);
+    await assert.rejects(activities.copyFileContents({ mappingId: mapping._id }));
+    assert.equal((await storedBytes(mapping, id)).toString(), 'version one', 'a bad download replaced nothing');
+    await activities.copyFileContents({ mappingId: mapping._id });
+    const stored = await fx.repos.contents.getFile(mapping._id, id);
+    assert.equal(stored?.storedRev, changed?.rev);
+    assert.equal((await storedBytes(mapping, id)).toString(), 'version two, longer');
+    const { files } = await gridFsIds();
+    assert.ok(!files.has(first?.storedFileId ?? ''), 'the old rev\'s GridFS file is gone');
+  });
+
+  it('rejects a file over MAX_FILE_BYTES as too_large and copies nothing of it', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/huge.ifc`, { seed: 2, size: 10 * 1024 * 1024 + 1 })['id']);
+    });
+    fx.emulator.resetCalls();
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal(result.failed, 1);
+    assert.equal(fx.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
+    const record = await fx.repos.contents.getFile(mapping._id, id);
+    assert.equal(record?.contentState, 'failed');
+    assert.equal(record?.contentError?.reason, 'too_large');
+    const { rejections } = await fx.repos.rejections.list(mapping._id, { limit: 10 });
+    assert.deepEqual(rejections.map((r) => [r.kind, r.name]), [['too_large', 'huge.ifc']]);
+  });
+
+  it('marks contents failed with missing_scope for a token without files.content.read, and copies once the token has it', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/scoped.txt`, { content: 'needs the scope' })['id']);
+    });
+    await fx.replaceToken(fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }));
+    try {
+      const result = await activities.copyFileContents({ mappingId: mapping._id });
+      assert.equal(result.missingScope, true);
+      const record = await fx.repos.contents.getFile(mapping._id, id);
+      assert.equal(record?.contentState, 'failed');
+      assert.equal(record?.contentError?.reason, 'missing_scope');
+      assert.match(record?.contentError?.message ?? '', /files\.content\.read/u);
+    } finally {
+      await fx.replaceToken(fx.token);
+    }
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal(result.stored, 1);
+    assert.equal((await storedBytes(mapping, id)).toString(), 'needs the scope');
+  });
+
+  it('deletes an upload a dead worker left half written, and stores the file exactly once', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/big.bin`, { seed: 11, size: 3 * 1024 * 1024 })['id']);
+    });
+    // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
+    const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
+    assert.ok(pending);
+    const uploadId = await fx.repos.contents.claim(pending._id, pending.rev);
+    assert.ok(uploadId);
+    await fx.testDb.db
+      .collection(`${CONTENT_BUCKET}.chunks`)
+      .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
+    await activities.copyFileContents({ mappingId: mapping._id });
+    const record = await fx.repos.contents.getFile(mapping._id, id);
+    assert.equal(record?.contentState, 'stored');
+    assert.equal(record?.uploadingId ?? null, null);
+    const { files, chunks } = await gridFsIds();
+    assert.ok(!chunks.has(uploadId), 'the orphan chunks are gone');
+    assert.ok(files.has(record?.storedFileId ?? ''));
+    assert.ok([...chunks].every((c) => files.has(c)), 'no chunk without its file');
+    assert.ok((await storedBytes(mapping, id)).equals(await emulatorBytes(id)));
+  });
+});

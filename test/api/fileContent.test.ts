@@ -1,0 +1,190 @@
+/**
+ * Files the project can open, through HTTP: a worker in-process copies the contents of a mapped
+ * folder into GridFS, and the content route serves them byte for byte, with Range, ETag and the
+ * original name; pending and failed contents, the missing content scope, and another project's
+ * file answer as documented.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectionSavedResponse, filesResponse, mappingResponse } from '../../src/api/responseSchemas';
+import { eventually } from '../support/eventually';
+import {
+  assertError,
+  connect,
+  createProjectAdmin,
+  dropboxAccount,
+  dropboxBase,
+  expectStatus,
+  type DropboxTestAccount,
+  type ProjectAdmin,
+} from './fixtures';
+import { type ApiHarness, startApiHarness } from './harness';
+
+const NINE_MIB = 9 * 1024 * 1024;
+
+describe('file contents through the API', () => {
+  let h: ApiHarness;
+  let admin: ProjectAdmin;
+  let account: DropboxTestAccount;
+  let mappingId: string;
+  let files: { id: string; name: string; contentState: string; contentHash: string; storedRev: string | null; rev: string }[];
+
+  const api = (method: string, path: string, body?: unknown, who = admin) =>
+    h.call(method, `${dropboxBase(who)}${path}`, { key: who.key, ...(body === undefined ? {} : { body }) });
+  const content = (fileId: string, headers: Record<string, string> = {}, who = admin, mapping = mappingId) =>
+    fetch(`${h.url}${dropboxBase(who)}/mappings/${mapping}/files/${encodeURIComponent(fileId)}/content`, {
+      headers: { authorization: `Bearer ${who.key}`, ...headers },
+    });
+  const dropboxBytes = async (path: string) => {
+    const res = await fetch(`${h.emulator.url}/2/files/download`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${account.token}`, 'Dropbox-API-Arg': JSON.stringify({ path }) },
+    });
+    return Buffer.from(await res.arrayBuffer());
+  };
+  async function mapFolder(who: ProjectAdmin, connectionId: string, dropboxPath: string): Promise<string> {
+    const res = await api('POST', '/mappings', { connectionId, dropboxPath }, who);
+    expectStatus(res, 201);
+    return res.body.id as string;
+  }
+  async function listFiles(mapping: string, who = admin) {
+    const res = await api('GET', `/mappings/${mapping}/files?limit=1000`, undefined, who);
+    expectStatus(res, 200);
+    filesResponse.parse(res.body);
+    return res.body.files as typeof files;
+  }
+
+  before(async () => {
+    h = await startApiHarness({ worker: true });
+    admin = await createProjectAdmin(h);
+    account = dropboxAccount(h);
+    const a = account.accountId;
+    h.emulator.addFile(a, '/Site/empty.txt', { content: '' });
+    h.emulator.addFile(a, '/Site/one.bin', { content: 'x' });
+    h.emulator.addFile(a, '/Site/nine.bin', { seed: 9, size: NINE_MIB });
+    h.emulator.addFile(a, '/Site/Kaivanto ä ö.dwg', { seed: 4, size: 123_457 });
+    const connectionId = await connect(h, admin, account);
+    mappingId = await mapFolder(admin, connectionId, '/Site');
+    await eventually(async () => {
+      const res = await api('GET', `/mappings/${mappingId}`);
+      expectStatus(res, 200);
+      assert.deepEqual(res.body.counts.contents, { pending: 0, stored: 4, failed: 0 });
+    }, 60_000);
+    files = await listFiles(mappingId);
+  });
+
+  after(async () => {
+    await h?.close();
+  });
+
+  it('serves the bytes Dropbox holds for an empty file, a 1-byte file, a 9 MiB file and a non-ASCII name', async () => {
+    assert.equal(files.length, 4);
+    for (const file of files) {
+      assert.equal(file.contentState, 'stored');
+      assert.equal(file.storedRev, file.rev);
+      const res = await content(file.id);
+      assert.equal(res.status, 200, file.name);
+      const body = Buffer.from(await res.arrayBuffer());
+      const expected = await dropboxBytes(`/Site/${file.name}`);
+      assert.equal(res.headers.get('content-length'), String(expected.length));
+      assert.ok(body.equals(expected), `${file.name}: served bytes equal uploaded bytes`);
+      assert.equal(res.headers.get('etag'), `"${file.contentHash}"`);
+    }
+    const dwg = files.find((f) => f.name === 'Kaivanto ä ö.dwg');
+    assert.ok(dwg);
+    const res = await content(dwg.id);
+    await res.arrayBuffer();
+    assert.equal(res.headers.get('content-type'), 'image/vnd.dwg');
+    assert.equal(
+      res.headers.get('content-disposition'),
+      `attachment; filename="Kaivanto _ _.dwg"; filename*=UTF-8''Kaivanto%20%C3%A4%20%C3%B6.dwg`,
+    );
+    const again = await content(dwg.id, { 'if-none-match': `"${dwg.contentHash}"` });
+    assert.equal(again.status, 304);
+  });
+
+  it('answers a Range request with 206 and exactly that slice, and 416 for a range past the end', async () => {
+    const nine = files.find((f) => f.name === 'nine.bin');
+    assert.ok(nine);
+    const whole = await dropboxBytes('/Site/nine.bin');
+    const start = 4 * 1024 * 1024 - 10;
+    const res = await content(nine.id, { range: `bytes=${start}-${start + 1_048_575}` });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get('content-range'), `bytes ${start}-${start + 1_048_575}/${NINE_MIB}`);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(start, start + 1_048_576)));
+    const tail = await content(nine.id, { range: 'bytes=-5' });
+    assert.ok(Buffer.from(await tail.arrayBuffer()).equals(whole.subarray(NINE_MIB - 5)));
+    const past = await content(nine.id, { range: `bytes=${NINE_MIB}-` });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${NINE_MIB}`);
+    assert.equal(((await past.json()) as { error: { code: string } }).error.code, 'range_not_satisfiable');
+  });
+
+  it('answers 409 content_pending while a file is recorded and its content not yet stored', async () => {
+    h.emulator.failNext({ status: 503, route: 'files/download' }, 1_000);
+    try {
+      h.emulator.addFile(account.accountId, '/Site/later.pdf', { content: 'arrives later' });
+      expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+      const later = await eventually(async () => {
+        const found = (await listFiles(mappingId)).find((f) => f.name === 'later.pdf');
+        assert.ok(found);
+        return found;
+      }, 30_000);
+      assert.equal(later.contentState, 'pending');
+      const res = await content(later.id);
+      assert.equal(res.status, 409);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'content_pending');
+    } finally {
+      h.emulator.clearFaults();
+    }
+  });
+
+  it('accepts a token without files.content.read with a warning; its contents fail with missing_scope and the status says what to add', async () => {
+    const other = await createProjectAdmin(h);
+    const limited = dropboxAccount(h, undefined, { scopes: ['account_info.read', 'files.metadata.read'] });
+    h.emulator.addFile(limited.accountId, '/Docs/a.txt', { content: 'a' });
+    const res = await h.call('POST', `${dropboxBase(other)}/connections`, {
+      key: other.key,
+      body: { clientIdentification: limited.email, accessToken: limited.token },
+    });
+    expectStatus(res, 201);
+    connectionSavedResponse.parse(res.body);
+    assert.deepEqual(res.body.warnings.map((w: { code: string }) => w.code), ['missing_content_scope']);
+    const mapping = await mapFolder(other, res.body.id as string, '/Docs');
+    const status = await eventually(async () => {
+      const s = await api('GET', `/mappings/${mapping}`, undefined, other);
+      assert.deepEqual(s.body.counts.contents, { pending: 0, stored: 0, failed: 1 });
+      return s.body;
+    }, 60_000);
+    mappingResponse.parse(status);
+    assert.equal(status.contentProblem.code, 'missing_content_scope');
+    assert.equal(status.contentProblem.requiredScope, 'files.content.read');
+    const [file] = await listFiles(mapping, other);
+    assert.ok(file);
+    const served = await content(file.id, {}, other, mapping);
+    assert.equal(served.status, 409);
+    const body = (await served.json()) as { error: { code: string; details: { reason: string } } };
+    assert.equal(body.error.code, 'content_failed');
+    assert.equal(body.error.details.reason, 'missing_scope');
+  });
+
+  it("answers 404 for another project's file, and refuses a malformed file id", async () => {
+    const stranger = await createProjectAdmin(h);
+    const file = files[0];
+    assert.ok(file);
+    const viaOwnProject = await content(file.id, {}, stranger, mappingId);
+    assert.equal(viaOwnProject.status, 404);
+    const answer = { status: 404, text: await viaOwnProject.text() };
+    assert.ok(!answer.text.includes(file.name), 'nothing of the file leaks');
+    const strangerAccount = dropboxAccount(h);
+    h.emulator.addFolder(strangerAccount.accountId, '/Mine');
+    const strangerMapping = await mapFolder(stranger, await connect(h, stranger, strangerAccount), '/Mine');
+    const crossed = await content(file.id, {}, stranger, strangerMapping);
+    assert.equal(crossed.status, 404);
+    assert.equal(((await crossed.json()) as { error: { code: string } }).error.code, 'file_not_found');
+    const bad = await h.call('GET', `${dropboxBase(admin)}/mappings/${mappingId}/files/..%2F..%2Fetc/content`, {
+      key: admin.key,
+    });
+    assertError(bad, 400, 'invalid_request');
+  });
+});
