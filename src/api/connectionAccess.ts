@@ -1,6 +1,6 @@
 import type { DropboxAccount, DropboxClient, DropboxCredentials } from '../dropbox/client';
 import type { Connection } from '../domain/types';
-import type { ApiRepositories, TokenSealer } from './deps';
+import type { ApiRepositories } from './deps';
 import { DropboxCredentialsError } from '../dropbox/errors';
 import { dropboxFailure } from './dropboxErrors';
 import { TokenDecryptionError, TokenKeyMismatchError } from '../security/tokenCipher';
