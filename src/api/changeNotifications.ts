@@ -1,5 +1,6 @@
 import type { MappingsRepository } from '../db/mappingsRepository';
 import type { Logger } from '../log';
+import { createSlots } from '../slots';
 import type { SyncWorkflows } from './syncWorkflows';
 
 /**
@@ -103,22 +104,3 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
 }
 
 export type ChangeNotifications = ReturnType<typeof createChangeNotifications>;
-
-/** At most `size` tasks run at once; the rest wait their turn in order. */
-function createSlots(size: number) {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return {
-    async run<T>(task: () => Promise<T>): Promise<T> {
-      if (free > 0) free -= 1;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-      try {
-        return await task();
-      } finally {
-        const next = waiting.shift();
-        if (next) next();
-        else free += 1;
-      }
-    },
-  };
-}

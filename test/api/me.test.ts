@@ -60,8 +60,9 @@ describe('GET /v1/me and the admin page', () => {
   });
 
   it('gives the special-character policy and says why "Connect with Dropbox" is off without an app', async () => {
+    const url = await h.serve({ ...h.deps, config: { ...h.deps.config, dropbox: { oauthUrl: 'http://127.0.0.1:9' } } });
     const user = await createUser(h);
-    const res = await h.call('GET', '/v1/me', { key: user.key });
+    const res = await h.call('GET', '/v1/me', { key: user.key, baseUrl: url });
     expectStatus(res, 200);
     assert.deepEqual(res.body.projects, []);
     assert.deepEqual(res.body.specialCharacters, Array.from(DEFAULT_SPECIAL_CHARACTERS));
