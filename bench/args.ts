@@ -32,15 +32,13 @@ export interface BenchArgs {
   repeats: number;
   /** Print where each initial sync's wall time went, from its history. */
   timeline: boolean;
-  /** FerretDB on core 0, everything else on the other cores (bench/pinning.ts). */
-  ferretDbCore: boolean;
 }
 
 const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500,2000,5000]
   [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--cycles-per-run=12] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
   [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
-  [--repeats=3] [--ferretdb-core]
+  [--repeats=3]
 Servers: MONGODB_URI / TEMPORAL_ADDRESS name servers to use; otherwise the bench starts its own
 FerretDB and Temporal dev server from the tools cache (installed when missing).`;
 
@@ -78,7 +76,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     // Either side's time varies by a third or more from run to run on this machine (BENCHMARKS.md).
     repeats: quick ? 2 : 3,
     timeline: false,
-    ferretDbCore: false,
   };
   for (const arg of argv) {
     if (arg === '--quick') continue;
@@ -92,10 +89,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     }
     if (arg === '--timeline') {
       args.timeline = true;
-      continue;
-    }
-    if (arg === '--ferretdb-core') {
-      args.ferretDbCore = true;
       continue;
     }
     const m = /^--([a-z-]+)=(.*)$/su.exec(arg);

@@ -15,7 +15,6 @@ import { runInitialSync } from './initialSync';
 import { machineLine } from './machine';
 import { runManyMappings } from './manyMappings';
 import { resultsTable, say } from './report';
-import { pinFerretDbApart } from './pinning';
 import { openStack } from './stack';
 
 function ferretDbLabel(binPath: string | undefined): string {
@@ -40,7 +39,6 @@ async function main(): Promise<void> {
       `servers: MongoDB ${process.env.MONGODB_URI ? 'from MONGODB_URI' : ferretDbLabel(process.env.FERRETDB_PATH)}, ` +
         `Temporal ${process.env.TEMPORAL_ADDRESS ? 'from TEMPORAL_ADDRESS' : 'dev server (own, in-memory)'}`,
     );
-    if (args.ferretDbCore) say(pinFerretDbApart(stack.pids));
     for (const n of args.sizes) await runInitialSync(stack, args, n);
     if (args.idleCycles > 0) await runIdleCycles(stack, args);
     const kept: number[] = [];

@@ -13,6 +13,7 @@ import { startApi } from '../src/api/main';
 import { readApiConfig } from '../src/config';
 import { silentLogger } from '../src/log';
 import { startWorker } from '../src/worker';
+import { makeVersionCurrent } from '../src/workerDeployment';
 import { mapLimit, sleep } from './fixture';
 import { machineLine } from './machine';
 import { fmt, percentile, say } from './report';
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
       worker.worker.shutdown();
       await worker.done;
     });
+    // The worker polls as a deployment version; mappings are routed to it once it is current.
+    await makeVersionCurrent(stack.client.workflowService, stack.namespace, worker.version);
     const api = await startApi(config, silentLogger);
     stops.unshift(() => api.stop());
 

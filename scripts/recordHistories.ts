@@ -205,7 +205,7 @@ async function recordFirstRun(ctx: Context, name: string, shortening: number): P
 /**
  * A run with nothing to do: the second run of a mapping with four cycles a run, where every cycle
  * checks the token, lists an unchanged folder and waits. It is what a worker with fewer cached runs
- * than mappings replays at every wake-up, so `bench/replayProbe.ts` measures it.
+ * than mappings replays at every wake-up.
  */
 async function recordIdleRun(ctx: Context): Promise<Record<string, WorkflowHandle>> {
   const { mapping, first, latest } = await startWithInput(ctx, 'Idle', 3, { cyclesPerRun: 4 });
