@@ -19,6 +19,11 @@ export interface BenchArgs {
   windowIntervals: number;
   /** Many mappings: cycles per run before continue-as-new; the workflow's default when absent. */
   cyclesPerRun?: number;
+  /**
+   * Many mappings: connect with a refresh token whose access tokens live this long (seconds);
+   * absent, with an access token that never expires.
+   */
+  tokenLifetimeSeconds?: number;
   /** Files in each folder of the many-mappings scenario. */
   filesPerMapping: number;
   pageLimit: number;
@@ -38,7 +43,7 @@ const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500
   [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--cycles-per-run=12] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
   [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
-  [--repeats=3]
+  [--repeats=3] [--token-lifetime=SECONDS]
 Servers: MONGODB_URI / TEMPORAL_ADDRESS name servers to use; otherwise the bench starts its own
 FerretDB and Temporal dev server from the tools cache (installed when missing).`;
 
@@ -112,6 +117,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case 'cycles-per-run':
         args.cyclesPerRun = Math.max(1, Math.round(single(value, name)));
+        break;
+      case 'token-lifetime':
+        args.tokenLifetimeSeconds = Math.max(1, Math.round(single(value, name)));
         break;
       case 'files-per-mapping':
         args.filesPerMapping = single(value, name);
