@@ -24,7 +24,7 @@ export interface DevStack {
 export async function startDevStack(): Promise<DevStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dfs-browser-'));
   const rootKey = `root-${randomBytes(24).toString('hex')}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ROOT_API_KEY: rootKey };
+  const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ROOT_API_KEY: rootKey };
   for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'DROPBOX_API_URL', 'TOKEN_ENCRYPTION_KEY', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET']) {
     delete env[name];
   }
