@@ -64,25 +64,24 @@ const COMMON_ERRORS: Record<Operation['auth'], Record<number, string[]>> = {
   },
 };
 
+const BINARY = { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } };
+
 function responses(op: Operation): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};
   const { success } = op;
   out[String(success.status)] = {
     description: success.description,
-    ...(success.binary
-      ? {
-          content: {
-            'application/octet-stream': {
-              schema: { type: 'string', contentMediaType: 'application/octet-stream' },
-            },
-          },
-        }
-      : {}),
+    // A file's bytes come with the Content-Type of its name (application/pdf, image/png, ...).
+    ...(success.binary ? { content: BINARY } : {}),
     ...(success.schema
       ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${success.schema}` } } } }
       : {}),
     ...(success.text ? { content: { 'text/plain': { schema: { type: 'string' } } } } : {}),
   };
+  if (success.binary) {
+    out['206'] = { description: 'The requested range (Content-Range says which)', content: BINARY };
+    out['304'] = { description: 'If-None-Match named the current ETag: no body' };
+  }
   if (op.path === '/metrics') {
     out['200'] = { description: success.description, content: { 'text/plain': { schema: { type: 'string' } } } };
   }

@@ -77,9 +77,10 @@ export const oauthStartResponse = z.object({
 export const connectionSavedResponse = connectionResponse
   .extend({
     warnings: z
-      .array(z.object({ code: z.enum(['missing_content_scope']), message: z.string() }))
+      .array(z.object({ code: z.enum(['short_lived_token', 'missing_content_scope']), message: z.string() }))
       .describe(
-        'Accepted, with something to fix: missing_content_scope means files are recorded but their contents cannot be copied',
+        'Accepted, with something to fix: short_lived_token means Dropbox ends the token within four hours (connect with a refresh token instead); ' +
+          'missing_content_scope means files are recorded but their contents cannot be copied',
       ),
   })
   .describe('The saved connection, with warnings about its token');

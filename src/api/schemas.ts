@@ -120,7 +120,9 @@ const appSecret = z
 
 /**
  * Either credential shape: an access token (the seed's form), or a refresh token with its app's
- * key (and secret, unless PKCE issued it). One strict object, so an unknown field is named.
+ * key (and secret, unless PKCE issued it). Validated as one strict object with a refinement, so
+ * a wrong mix names the offending field; the document states the same rule as a oneOf of the
+ * two strict shapes (JSON Schema cannot name fields, zod's union error could not either).
  */
 const credentialFields = { accessToken: accessToken.optional(), refreshToken: refreshToken.optional(), appKey: appKey.optional(), appSecret: appSecret.optional() };
 
@@ -138,14 +140,31 @@ function oneCredentialShape(body: { accessToken?: string | undefined; refreshTok
   }
 }
 
-export const createConnectionBody = z
-  .strictObject({
-    clientIdentification: email.describe('The email address of the Dropbox account the token belongs to'),
-    ...credentialFields,
-  })
-  .superRefine(oneCredentialShape);
+/** The two shapes as the document states them, each a strict object of its own. */
+function credentialShapes(extra: z.core.$ZodLooseShape) {
+  const shape = (fields: z.core.$ZodLooseShape) => {
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(z.strictObject({ ...extra, ...fields }), { io: 'input' });
+    return rest;
+  };
+  return {
+    oneOf: [
+      shape({ accessToken }),
+      shape({ refreshToken, appKey, appSecret: appSecret.optional() }),
+    ],
+  };
+}
 
-export const replaceTokenBody = z.strictObject(credentialFields).superRefine(oneCredentialShape);
+const clientIdentification = email.describe('The email address of the Dropbox account the token belongs to');
+
+export const createConnectionBody = z
+  .strictObject({ clientIdentification, ...credentialFields })
+  .superRefine(oneCredentialShape)
+  .meta(credentialShapes({ clientIdentification }));
+
+export const replaceTokenBody = z
+  .strictObject(credentialFields)
+  .superRefine(oneCredentialShape)
+  .meta(credentialShapes({}));
 
 export const oauthStartBody = z.strictObject({
   clientIdentification: email.describe('The email address of the Dropbox account to connect'),

@@ -30,6 +30,8 @@ export interface ConformanceFixtures {
   spareConnectionId: string;
   mappingId: string;
   spareMappingId: string;
+  /** plan.pdf in the mapping: the content route serves it. */
+  fileId: string;
 }
 
 export async function createConformanceFixtures(h: ApiHarness): Promise<ConformanceFixtures> {
@@ -52,10 +54,21 @@ export async function createConformanceFixtures(h: ApiHarness): Promise<Conforma
   const mappingId = await map(SITE);
   const spareMappingId = await map('/Projects/Site B');
   // The first cycle has run: files and rejections have pages to show.
-  await eventually(async () => {
+  const fileId = await eventually(async () => {
     const res = await h.call('GET', `${dropboxBase(admin)}/mappings/${mappingId}/files`, { key: admin.key });
     expectStatus(res, 200);
     assert.equal(res.body.files.length, 1);
+    return res.body.files[0].id as string;
+  });
+  // Its content is copied beside the cycle: the content route has bytes to serve.
+  await eventually(async () => {
+    const res = await fetch(
+      `${h.url}${dropboxBase(admin)}/mappings/${mappingId}/files/${encodeURIComponent(fileId)}/content`,
+      {
+        headers: { authorization: `Bearer ${admin.key}` },
+      },
+    );
+    assert.equal(res.status, 200, await res.text());
   });
   const spareOrgId = await createOrg(h);
   const spareProjectId = await createProject(h, spareOrgId);
@@ -69,6 +82,7 @@ export async function createConformanceFixtures(h: ApiHarness): Promise<Conforma
     spareConnectionId,
     mappingId,
     spareMappingId,
+    fileId,
   };
 }
 
@@ -86,14 +100,20 @@ const REJECTED = ['400', '401', '403', '404', '405', '406', '409', '413', '415',
 /**
  * A valid request may still be refused for what no schema can say: whether Dropbox takes the
  * token (422), whether the path is a folder or holds characters the project refuses (400), or
- * whether the id exists (404), whether a newest-first `after` is a `next` of that listing (400). Only
- * these routes may answer a valid request with 400 or 422.
+ * whether the id exists (404), whether a newest-first `after` is a `next` of that listing (400),
+ * whether an OAuth `state` is one the API issued (400). Only these routes may answer a valid
+ * request with 400 or 422.
  */
 const ACCEPTED = ['2xx', '401', '403', '404', '409'];
 const refusedByDropbox = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '422'] } };
 const refusedByPath = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400', '422'] } };
 /** A newest-first page's `after` is opaque: only a `next` that such a page gave is one (else 400). */
 const refusedByCursor = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400'] } };
+/**
+ * The OAuth callback's `state` is single-use and issued by POST …/oauth/start: a generated one is
+ * never such a state (400 invalid_oauth_state); a real one would be answered with 303.
+ */
+const refusedByState = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '303', '400'] } };
 
 /**
  * Management routes take the root key, Dropbox routes the admin's; path parameters name the
@@ -145,10 +165,12 @@ export function schemathesisConfig(rootKey: string, f: ConformanceFixtures): str
       parameters: { ...project, mappingId: f.mappingId },
       checks: refusedByCursor,
     },
+    { 'include-name': 'GET /v1/dropbox/oauth/callback', checks: refusedByState },
     {
       'include-tag-regex': '^(Connections|Mappings)$',
       headers: admin,
-      parameters: { ...project, connectionId: f.connectionId, mappingId: f.mappingId },
+      // Every path parameter named: one left to chance would never name a file.
+      parameters: { ...project, connectionId: f.connectionId, mappingId: f.mappingId, fileId: f.fileId },
     },
   ];
   return [

@@ -126,6 +126,7 @@ describe('the OpenAPI document against the running API (schemathesis)', () => {
       `GET ${P}/connections/{connectionId}/folders`,
       `GET ${P}/mappings/{mappingId}`,
       `GET ${P}/mappings/{mappingId}/files`,
+      `GET ${P}/mappings/{mappingId}/files/{fileId}/content`,
       `GET ${P}/mappings/{mappingId}/rejections`,
       `POST ${P}/mappings/{mappingId}/pause`,
     ])
