@@ -31,8 +31,10 @@ import { defaultCacheDir, installTools } from './tools';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 // Before the config is read (it needs the servers started first); the config validates LOG_LEVEL.
-const log: Logger = createLogger({ level: LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? 'info' });
-const devLog = log.child({ service: 'dev' });
+const level = LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? 'info';
+const log: Logger = createLogger({ level });
+// The launcher's own lines are the banner a person starts from: shown whatever LOG_LEVEL quiets.
+const devLog = createLogger({ level: level === 'debug' ? 'debug' : 'info', fields: { service: 'dev' } });
 const say = (line: string): void => devLog.info(line);
 
 /** A server's own output, appended to a file: its lines would otherwise break up the product's log. */

@@ -89,7 +89,7 @@ describe("Dropbox emulator: OAuth 2 as Dropbox documents it", () => {
     assert.equal(body.token_type, 'bearer');
     assert.equal(body.expires_in, 15);
     assert.equal(body.account_id, accountId);
-    assert.equal(body.scope, 'account_info.read files.metadata.read');
+    assert.equal(body.scope, 'account_info.read files.metadata.read files.content.read');
     assert.equal(typeof body.refresh_token, 'string');
     assert.equal((await account(String(body.access_token))).status, 200);
 

@@ -12,7 +12,7 @@ export interface AppInput {
   appKey?: string;
   appSecret?: string;
   redirectUris: string[];
-  /** The scopes the app's Permissions tab grants (default account_info.read, files.metadata.read). */
+  /** The scopes the app's Permissions tab grants (default DEFAULT_SCOPES: account_info.read, files.metadata.read, files.content.read). */
   scopes?: string[];
   /** Lifetime of the access tokens issued to the app (default 14400, Dropbox's). */
   accessTokenLifetimeSeconds?: number;
