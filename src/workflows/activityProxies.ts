@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureTypes } from '../domain/failureTypes';
 
@@ -44,6 +44,8 @@ export const records = proxyActivities<Activities>({
 export const contents = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
   heartbeatTimeout: '30 seconds',
+  // A cancelled copy is awaited until it has stopped writing (ContentCopies.hold).
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -7,6 +7,12 @@ export interface ContentCopies {
   request(): void;
   /** Pause, unmap: the copy under way is cancelled; what it left stays pending. */
   cancel(): void;
+  /**
+   * Before a listing: the copy under way is cancelled and awaited, so that it and the listing never
+   * write the same file records at once (FerretDB applies an update as a read, then a whole-document
+   * write, and a copy's write could undo a listing's). The listing requests the copy again after.
+   */
+  hold(): Promise<void>;
   /** Before continue-as-new: lets the copy under way end (it starts no new files after its budget), starts none after it. */
   finish(): Promise<void>;
 }
@@ -60,6 +66,11 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       scope.cancel();
       scope = undefined;
       running = undefined;
+    },
+    async hold() {
+      const held = running;
+      this.cancel();
+      await held;
     },
     async finish() {
       finishing = true;

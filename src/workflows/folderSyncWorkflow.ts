@@ -217,6 +217,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   async function runCycle(): Promise<void> {
+    await copies.hold();
     const scope = new CancellationScope();
     cycleScope = scope;
     try {
@@ -237,6 +238,9 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
       await copies.finish();
       await condition(allHandlersFinished);
+      // The next run takes the carried state as recorded: a pause that came while this run
+      // finished (waiting for the contents copy) is recorded here, or MongoDB would never show it.
+      for (let recording = recordState(); recording; recording = recordState()) await recording;
       return continueOnCurrentVersion({ ...input, carried: s });
     }
     if (isPaused()) {

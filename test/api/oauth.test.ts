@@ -113,12 +113,18 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
       const page = await browser.newPage();
       await page.goto(started.body.authorizeUrl as string);
       assert.match(await page.title(), /Dropbox/u);
-      await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
-      const landed = new URL(page.url());
-      assert.equal(`${landed.origin}${landed.pathname}`, `${h.url}/`);
+      const [arrived] = await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
+      // The callback redirected to the page with `?connection=<id>`; the page reads it once, shows
+      // its notice and puts the address back to plain `/` (a reload must not show the notice again).
+      const callback = arrived?.request().redirectChain().at(-1)?.response();
+      const redirectedTo = new URL(callback?.headers().location ?? '', h.url);
+      assert.equal(`${redirectedTo.origin}${redirectedTo.pathname}`, `${h.url}/`);
       const [shown] = await connections(who);
-      assert.equal(landed.searchParams.get('connection'), shown?.id);
+      assert.equal(redirectedTo.searchParams.get('connection'), shown?.id);
       assert.equal(shown?.credentialKind, 'refresh_token');
+      await page.waitForSelector('#return-notice.success');
+      assert.match(await page.$eval('#return-notice', (el) => el.textContent ?? ''), /Dropbox is connected/u);
+      assert.equal(page.url(), `${h.url}/`);
     } finally {
       await browser.close();
     }

@@ -19,6 +19,7 @@ import { createDropboxClient } from '../../src/dropbox/client';
 import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
 import { createLogger } from '../../src/log';
 import { connectTemporalWorker, createSyncWorker } from '../../src/worker';
+import { makeVersionCurrent } from '../../src/workerDeployment';
 import { eventually } from '../support/eventually';
 import { requireEnv } from '../support/testEnv';
 import { createProjectAdmin, dropboxBase, expectStatus, type ProjectAdmin } from '../api/fixtures';
@@ -75,6 +76,12 @@ describe('refresh tokens with 15-second access tokens, two workers', () => {
       entry.running = entry.worker.run();
       entry.running.catch(() => undefined);
       workers.push(entry);
+      // Versioned workers: nothing is routed to this build until it is the deployment's current one.
+      await makeVersionCurrent(
+        entry.connection.workflowService,
+        config.temporal.namespace,
+        entry.worker.options.workerDeploymentOptions!.version,
+      );
     }
   });
 
