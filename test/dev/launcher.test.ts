@@ -41,12 +41,12 @@ describe('npm run dev', () => {
   };
 
   it('prints the API, the Web UI and a demo key that maps and syncs the demo folder', async () => {
-    const api = printed(/API\s+(http:\/\/\S+)/u);
-    assert.match(printed(/Web UI: (http:\/\/\S+)/u), /^http:\/\/127\.0\.0\.1:\d+$/u);
-    const key = printed(/API key (\S+)/u);
+    const api = printed(/API\s+(http:\/\/[^\s"]+)/u);
+    assert.match(printed(/Web UI: (http:\/\/[^\s"]+)/u), /^http:\/\/127\.0\.0\.1:\d+$/u);
+    const key = printed(/API key ([^\s"]+)/u);
     const projectId = printed(/project ([0-9a-f]{32})/u);
     const connectionId = printed(/connection ([0-9a-f]{32})/u);
-    const folder = printed(/"dropboxPath":"([^"]+)"/u);
+    const folder = printed(/\\?"dropboxPath\\?":\\?"([^"\\]+)\\?"/u);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const base = `${api}/v1/projects/${projectId}/dropbox`;
 
