@@ -28,7 +28,7 @@ describe('worker SIGKILLed while copying file contents', () => {
       let fileId = '';
       const folder = await h.mapFolder(`/Projects/Scans ${round}`, (accountId) => {
         fileId = String(h.emulator.addFile(accountId, `/Projects/Scans ${round}/pointcloud.e57`, { seed: round, size: SIZE })['id']);
-      });
+      }, { contents: true });
       const chunks = h.db.collection<{ files_id: string; n: number }>(`${CONTENT_BUCKET}.chunks`);
       const gridFiles = h.db.collection<{ _id: string; metadata?: { fileRecordId?: string } }>(`${CONTENT_BUCKET}.files`);
       const recordId = `${folder.mapping._id}:${fileId}`;

@@ -6,7 +6,7 @@
 import type { Repositories } from '../../src/db/repositories';
 import type { Connection } from '../../src/domain/types';
 import type { TokenCipher } from '../../src/security/tokenCipher';
-import type { AccountInput, DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
+import type { AccountInput, DropboxEmulator, TokenOptions } from '../../src/dev/dropboxEmulator/index';
 
 export interface ConnectedAccount {
   accountId: string;
@@ -22,11 +22,12 @@ export async function connectAccount(
   deps: { emulator: DropboxEmulator; repos: Repositories; cipher: TokenCipher },
   projectId: string,
   account: AccountInput,
+  tokenOptions?: TokenOptions,
 ): Promise<ConnectedAccount> {
   const { emulator, repos, cipher } = deps;
   const { email } = account;
   const { accountId } = emulator.addAccount(account);
-  let token = emulator.issueToken(accountId);
+  let token = emulator.issueToken(accountId, tokenOptions);
   const connection = await repos.connections.create({
     projectId,
     clientIdentification: email,

@@ -94,12 +94,14 @@ export interface FaultHarness {
   temporalServer: { readonly address: string; stop(): Promise<void>; start(): Promise<void> };
   /**
    * A new account with `path` in it (filled by `fill`), connected and mapped; the workflow
-   * started, polling every `pollIntervalMs` (the harness's by default).
+   * started, polling every `pollIntervalMs` (the harness's by default). The token may read file
+   * metadata only unless `contents` is set: a listing fault test would otherwise also copy its
+   * thousands of files' bytes, and wait for that copy before continuing as new.
    */
   mapFolder(
     path: string,
     fill?: (accountId: string) => void,
-    options?: { pollIntervalMs?: number },
+    options?: { pollIntervalMs?: number; contents?: boolean },
   ): Promise<MappedFolder>;
   close(): Promise<void>;
 }
@@ -223,7 +225,7 @@ async function start(
       const account = await connectAccount({ emulator, repos, cipher }, projectId, {
         email: `site-${accounts}-${randomBytes(3).toString('hex')}@example.com`,
         accountType: 'pro',
-      });
+      }, mapOptions.contents ? undefined : { scopes: ['account_info.read', 'files.metadata.read'] });
       const { accountId } = account;
       emulator.addFolder(accountId, path);
       fill?.(accountId);
