@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import { startManagedProcess, type ManagedProcess } from '../src/dev/childProcess';
-import { findFreePort } from '../src/dev/ports';
+import { findFreePort } from '../src/ports';
 import { processMemoryMiB } from './machine';
 import type { BenchStack } from './stack';
 import type { MainThreadSample, WorkerCounters } from './workerChild';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Runtime } from '@temporalio/worker';
 import type { WorkerConfig } from './config';
-import { findFreePort } from './dev/ports';
+import { findFreePort } from './ports';
 import type { Logger } from './log';
 import { includeSdkMetricsFrom, metricsContentType, metricsText } from './metrics';
 import { sdkLogger } from './temporalLog';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { findFreePort } from '../src/dev/ports';
+import { findFreePort } from '../src/ports';
 import { eventually } from './support/eventually';
 import { requireEnv, uniqueDbName } from './support/testEnv';
 

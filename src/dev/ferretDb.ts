@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startManagedProcess, type ManagedProcess } from './childProcess';
-import { findFreePort } from './ports';
+import { findFreePort } from '../ports';
 import { waitForReady } from './readiness';
 
 export interface FerretDbOptions {

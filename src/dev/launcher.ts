@@ -25,7 +25,7 @@ import { installWorkerRuntime } from '../workerRuntime';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
 import { createDevState } from './devState';
-import { findFreePort, preferredOrFreePort } from './ports';
+import { findFreePort, preferredOrFreePort } from '../ports';
 import { startFerretDb, startTemporalDevServer } from './servers';
 import { defaultCacheDir, installTools } from './tools';
 

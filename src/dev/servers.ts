@@ -5,4 +5,4 @@ export {
   type TemporalDevServerOptions,
   type TemporalDevServer,
 } from './temporalDevServer';
-export { findFreePort } from './ports';
+export { findFreePort } from '../ports';

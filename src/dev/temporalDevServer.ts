@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 import { startManagedProcess } from './childProcess';
-import { findFreePort } from './ports';
+import { findFreePort } from '../ports';
 import { waitForReady } from './readiness';
 
 /** Structurally what `defineSearchAttributeKey` returns. */
