@@ -12,6 +12,7 @@ import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { cycleReportSinks } from '../../src/cycleReportSinks';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import { makeVersionCurrent, workerDeploymentOptions } from '../../src/workerDeployment';
 import { folderSyncWorkflowId, pauseSignal, statusQuery, unmapSignal } from '../../src/workflows/definitions';
@@ -73,6 +74,7 @@ describe('rolling out a changed workflow by worker deployment versioning', () =>
         taskQueue,
         workflowBundle,
         activities: createActivities(fx.deps),
+        sinks: cycleReportSinks(fx.deps.log),
         workerDeploymentOptions: workerDeploymentOptions(version),
         shutdownGraceTime: '1s',
       });
