@@ -20,7 +20,10 @@ export interface CopyContentsResult {
   failed: number;
   /** Still to copy: left for the next cycle (the copy ran out of its time budget). */
   pending: number;
-  /** The token may not download (no `files.content.read`): contents wait for a new token. */
+  /**
+   * The token may not download (no `files.content.read`): the mapping is marked so (its contents
+   * show as failed with `missing_scope`) and its files wait, pending, for a token with the scope.
+   */
   missingScope: boolean;
 }
 
@@ -30,8 +33,6 @@ export const MAX_HASH_MISMATCHES = 3;
 const START_FILES_FOR_MS = 2 * 60_000;
 const BATCH = 100;
 const HEARTBEAT_EVERY_MS = 2_000;
-export const CONTENT_SCOPE = 'files.content.read';
-export const MISSING_SCOPE_MESSAGE = `The Dropbox token may not download files: add the "${CONTENT_SCOPE}" scope to the Dropbox app and connect again`;
 
 type Outcome = 'stored' | 'failed' | 'retry' | 'superseded';
 
@@ -42,8 +43,12 @@ type Outcome = 'stored' | 'failed' | 'retry' | 'superseded';
  * Temporal retries it (with backoff); after MAX_HASH_MISMATCHES mismatches the file is `failed`.
  * Heartbeats carry progress; a cancellation (pause, unmap) aborts the downloads in flight.
  */
-export function createCopyFileContents(deps: ActivityDeps, { mappings }: CredentialSources, slots: ContentSlots) {
-  const { contents, rejections } = deps.repos;
+export function createCopyFileContents(
+  deps: ActivityDeps,
+  { mappings }: CredentialSources,
+  slots: ContentSlots,
+) {
+  const { contents, rejections, mappings: mappingRecords } = deps.repos;
   const maxFileBytes = deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const now = () => (deps.now ?? (() => new Date()))();
 
@@ -52,13 +57,11 @@ export function createCopyFileContents(deps: ActivityDeps, { mappings }: Credent
     const signal = context?.cancellationSignal;
     const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
     await contents.dropStaleUploads(mappingId);
-    if ((await contents.counts(mappingId)).missingScope) {
-      // Files failed for a token without the scope; a replaced token may have it now.
-      if (!(await hasContentScope(credentials))) {
-        await contents.markAllPendingFailed(mappingId, 'missing_scope', MISSING_SCOPE_MESSAGE);
+    if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
+      // A replaced token may have the scope now: one Dropbox call tells.
+      if (!(await hasContentScope(credentials)))
         return { stored: 0, failed: 0, pending: 0, missingScope: true };
-      }
-      await contents.retryFailed(mappingId, 'missing_scope');
+      await mappingRecords.setContentScopeMissing(mappingId, false);
     }
     const progress = { stored: 0, failed: 0, bytes: 0 };
     const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
@@ -87,14 +90,16 @@ export function createCopyFileContents(deps: ActivityDeps, { mappings }: Credent
             if (outcome === 'retry') retryLater += 1;
           }
         };
-        await Promise.all(Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner));
+        await Promise.all(
+          Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner),
+        );
         if (stop !== undefined || Date.now() > startBy) break;
       }
     } finally {
       if (beat) clearInterval(beat);
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
-      await contents.markAllPendingFailed(mappingId, 'missing_scope', MISSING_SCOPE_MESSAGE);
+      await mappingRecords.setContentScopeMissing(mappingId, true);
       return { stored: progress.stored, failed: progress.failed, pending: 0, missingScope: true };
     }
     if (stop !== undefined) throw toActivityFailure(stop);
@@ -126,7 +131,12 @@ export function createCopyFileContents(deps: ActivityDeps, { mappings }: Credent
   ): Promise<Outcome> {
     if (record.size > maxFileBytes) {
       await rejections.recordTooLarge({ ...record }, maxFileBytes, now());
-      await contents.markFailed(record._id, record.rev, 'too_large', `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`);
+      await contents.markFailed(
+        record._id,
+        record.rev,
+        'too_large',
+        `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`,
+      );
       return 'failed';
     }
     const uploadId = await contents.claim(record._id, record.rev);
@@ -143,11 +153,17 @@ export function createCopyFileContents(deps: ActivityDeps, { mappings }: Credent
       const hash = hasher.digest();
       const expected = record.contentHash ?? file.contentHash;
       if (hash === expected && hasher.bytes === file.size) {
-        return (await contents.markStored(record._id, record.rev, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
+        return (await contents.markStored(record._id, record.rev, uploadId, hash, hasher.bytes))
+          ? 'stored'
+          : 'superseded';
       }
       await contents.abandonUpload(record._id, uploadId);
       const mismatches = await contents.countMismatch(record._id, record.rev);
-      deps.log.warn('file content did not match its hash', { mappingId: record.mappingId, fileId: record.dropboxId, mismatches });
+      deps.log.warn('file content did not match its hash', {
+        mappingId: record.mappingId,
+        fileId: record.dropboxId,
+        mismatches,
+      });
       if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
       await contents.markFailed(
         record._id,
@@ -159,11 +175,21 @@ export function createCopyFileContents(deps: ActivityDeps, { mappings }: Credent
     } catch (err) {
       await contents.abandonUpload(record._id, uploadId).catch(() => undefined);
       if (err instanceof DropboxPathError) {
-        await contents.markFailed(record._id, record.rev, 'not_found', 'Dropbox no longer has this version of the file');
+        await contents.markFailed(
+          record._id,
+          record.rev,
+          'not_found',
+          'Dropbox no longer has this version of the file',
+        );
         return 'failed';
       }
-      if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError) throw err;
-      deps.log.warn('file content download failed', { mappingId: record.mappingId, fileId: record.dropboxId, error: err });
+      if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError)
+        throw err;
+      deps.log.warn('file content download failed', {
+        mappingId: record.mappingId,
+        fileId: record.dropboxId,
+        error: err,
+      });
       return 'retry';
     }
   }

@@ -22,6 +22,7 @@ export interface ActivityRepositories {
       id: string,
       update: { state: MappingState; lastError?: string | null; lastSyncAt?: Date | null },
     ): Promise<unknown>;
+    setContentScopeMissing(id: string, missing: boolean): Promise<void>;
   };
   connections: { getById(id: string): Promise<Connection | null> };
   files: {

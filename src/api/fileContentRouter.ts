@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
+import { shownContent } from '../domain/contentScope';
 import { attachmentDisposition, byteRange, contentTypeOf } from '../domain/contentTypes';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
@@ -26,14 +27,15 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
       throw new ApiError(404, 'file_not_found', `This mapping has no file ${fileId}`, { fileId });
     }
     if (!file.storedFileId || file.storedSize === null || file.storedSize === undefined) {
-      if (file.contentState === 'failed') {
+      const shown = shownContent(file, mapping.contentScopeMissing === true);
+      if (shown.contentState === 'failed') {
         throw new ApiError(
           409,
           'content_failed',
-          `The file's content could not be copied: ${file.contentError?.message ?? 'unknown reason'}`,
+          `The file's content could not be copied: ${shown.contentError?.message ?? 'unknown reason'}`,
           {
             fileId,
-            reason: file.contentError?.reason ?? null,
+            reason: shown.contentError?.reason ?? null,
           },
         );
       }

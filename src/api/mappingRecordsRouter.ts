@@ -21,17 +21,28 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
     const query = validate('query', listFilesQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
-    const request = { limit: query.limit ?? DEFAULT_PAGE_SIZE, ...(query.after ? { after: query.after } : {}) };
+    const request = {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      ...(query.after ? { after: query.after } : {}),
+    };
     const page =
       query.order === 'newest'
         ? await repos.files.listNewest(mapping._id, request).catch((err: unknown) => {
             if (!(err instanceof RangeError)) throw err;
-            throw new ApiError(400, 'invalid_request', 'Query parameter "after" is not the `next` of a newest-first page', {
-              fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
-            });
+            throw new ApiError(
+              400,
+              'invalid_request',
+              'Query parameter "after" is not the `next` of a newest-first page',
+              {
+                fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
+              },
+            );
           })
         : await repos.files.list(mapping._id, request);
-    res.json({ files: page.files.map(fileView), next: page.next ?? null });
+    res.json({
+      files: page.files.map((f) => fileView(f, mapping.contentScopeMissing === true)),
+      next: page.next ?? null,
+    });
   });
 
   router.get(`${MAPPINGS_PATH}/:mappingId/rejections`, async (req, res) => {

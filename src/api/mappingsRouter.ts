@@ -30,18 +30,21 @@ export function mappingsRouter(deps: Deps): Router {
   const { repos, dropbox, credentials, syncWorkflows, pathPolicy, log } = deps;
   const router = Router();
 
-  const countsOf = async (mappingId: string): Promise<MappingCounts> => {
+  const countsOf = async (mapping: Mapping): Promise<MappingCounts> => {
     const [files, rejections, contents] = await Promise.all([
-      repos.files.countLive(mappingId),
-      repos.rejections.counts(mappingId),
-      repos.contents.counts(mappingId),
+      repos.files.countLive(mapping._id),
+      repos.rejections.counts(mapping._id),
+      repos.contents.counts(mapping._id),
     ]);
-    const { missingScope, ...contentCounts } = contents;
+    const missingScope = mapping.contentScopeMissing === true;
     return {
       files,
       rejections: rejections.rejections,
       skippedFolders: rejections.skippedFolders,
-      contents: contentCounts,
+      // See shownContent: what waits for the scope counts as failed.
+      contents: missingScope
+        ? { pending: 0, stored: contents.stored, failed: contents.failed + contents.pending }
+        : contents,
       ...(missingScope ? { missingContentScope: true } : {}),
     };
   };
@@ -110,7 +113,7 @@ export function mappingsRouter(deps: Deps): Router {
     validate('query', noQuery, req.query);
     const mappings = await repos.mappings.listByProject(project._id);
     // MongoDB's view only: asking every workflow would make a long list as slow as its slowest.
-    const counts = await Promise.all(mappings.map((m) => countsOf(m._id)));
+    const counts = await Promise.all(mappings.map((m) => countsOf(m)));
     res.json({ mappings: mappings.map((m, i) => mappingView(m, { counts: counts[i]! })) });
   });
 
@@ -120,7 +123,7 @@ export function mappingsRouter(deps: Deps): Router {
     const mapping = await findMapping(repos, projectId, mappingId);
     const [status, counts] = await Promise.all([
       mapping.state === 'unmapped' ? null : syncWorkflows.status(mapping),
-      countsOf(mapping._id),
+      countsOf(mapping),
     ]);
     res.json(mappingView(mapping, { counts, status }));
   });

@@ -2,6 +2,7 @@
  * What the API shows of each stored document. Written field by field, never by spreading a
  * document, so a field added to the store (a sealed token, a hash) cannot leak out by accident.
  */
+import { shownContent } from '../domain/contentScope';
 import type {
   Connection,
   FileRecord,
@@ -58,7 +59,7 @@ export interface MappingCounts {
   skippedFolders: number;
   /** Live files by whether their bytes are stored. */
   contents: { pending: number; stored: number; failed: number };
-  /** Some contents failed because the token may not download (not shown as a count). */
+  /** The token may not download (Mapping.contentScopeMissing): contents not stored count as failed. */
   missingContentScope?: boolean;
 }
 
@@ -101,7 +102,8 @@ function countsFields({ missingContentScope, ...counts }: MappingCounts) {
   return { counts, contentProblem: missingContentScope ? CONTENT_SCOPE_PROBLEM : null };
 }
 
-export function fileView(f: FileRecord) {
+export function fileView(f: FileRecord, contentScopeMissing = false) {
+  const content = shownContent(f, contentScopeMissing);
   return {
     id: f.dropboxId,
     name: f.name,
@@ -110,8 +112,8 @@ export function fileView(f: FileRecord) {
     dropboxId: f.dropboxId,
     rev: f.rev,
     contentHash: f.contentHash,
-    contentState: f.contentState ?? 'pending',
-    ...(f.contentState === 'failed' ? { contentError: f.contentError ?? null } : {}),
+    contentState: content.contentState,
+    ...(content.contentState === 'failed' ? { contentError: content.contentError } : {}),
     storedRev: f.storedRev ?? null,
     serverModified: iso(f.serverModified),
     syncedAt: iso(f.syncedAt),

@@ -92,7 +92,10 @@ export function createFileContentsRepository(db: Db) {
         .find({ mappingId, uploadingId: { $ne: null } }, { projection: { _id: 1, uploadingId: 1 } })
         .toArray();
       for (const record of stale) {
-        await files.updateOne({ _id: record._id, uploadingId: record.uploadingId }, { $set: { uploadingId: null } });
+        await files.updateOne(
+          { _id: record._id, uploadingId: record.uploadingId },
+          { $set: { uploadingId: null } },
+        );
         if (record.uploadingId) await deleteUpload(record.uploadingId);
       }
       return stale.length;
@@ -125,7 +128,13 @@ export function createFileContentsRepository(db: Db) {
      * False when the upload was superseded (the record moved on, or another attempt claimed it):
      * the upload is deleted instead.
      */
-    async markStored(recordId: string, rev: string, uploadId: string, hash: string, size: number): Promise<boolean> {
+    async markStored(
+      recordId: string,
+      rev: string,
+      uploadId: string,
+      hash: string,
+      size: number,
+    ): Promise<boolean> {
       const before = await files.findOneAndUpdate(
         { _id: recordId, rev, uploadingId: uploadId },
         {
@@ -166,42 +175,26 @@ export function createFileContentsRepository(db: Db) {
     },
 
     /** This rev's bytes cannot be copied; a stored older rev stays servable. */
-    async markFailed(recordId: string, rev: string, reason: ContentFailureReason, message: string): Promise<void> {
+    async markFailed(
+      recordId: string,
+      rev: string,
+      reason: ContentFailureReason,
+      message: string,
+    ): Promise<void> {
       await files.updateOne(
         { _id: recordId, rev },
         { $set: { contentState: 'failed', contentError: { reason, message } } },
       );
     },
 
-    /** Every pending record of the mapping fails alike (the token may not download at all). */
-    async markAllPendingFailed(mappingId: string, reason: ContentFailureReason, message: string): Promise<number> {
-      const result = await files.updateMany(
-        { mappingId, deletedAt: null, ...notSettled },
-        { $set: { contentState: 'failed', contentError: { reason, message } } },
-      );
-      return result.modifiedCount;
-    },
-
-    /**
-     * Failures that a new token can cure go back to pending (a reconnect with the missing scope).
-     */
-    async retryFailed(mappingId: string, reason: ContentFailureReason): Promise<number> {
-      const result = await files.updateMany(
-        { mappingId, contentState: 'failed', 'contentError.reason': reason },
-        { $set: { contentState: 'pending', contentError: null, contentAttempts: 0 } },
-      );
-      return result.modifiedCount;
-    },
-
-    async counts(mappingId: string): Promise<ContentCounts & { missingScope: boolean }> {
+    async counts(mappingId: string): Promise<ContentCounts> {
       const live = { mappingId, deletedAt: null };
-      const [pending, stored, failed, missingScope] = await Promise.all([
+      const [pending, stored, failed] = await Promise.all([
         files.countDocuments({ ...live, ...notSettled }),
         files.countDocuments({ ...live, contentState: 'stored' }),
         files.countDocuments({ ...live, contentState: 'failed' }),
-        files.countDocuments({ ...live, contentState: 'failed', 'contentError.reason': 'missing_scope' }, { limit: 1 }),
       ]);
-      return { pending, stored, failed, missingScope: missingScope > 0 };
+      return { pending, stored, failed };
     },
 
     /** The record with this Dropbox id in this mapping, deleted or not. */

@@ -1,6 +1,11 @@
 import type { Db } from 'mongodb';
 import { dropboxPathKey, normalizeDropboxPath } from '../domain/dropboxPath';
-import { LIVE_STATES, MAPPING_STATES, SYNC_ON_CHANGE_STATES, type MappingState } from '../domain/mappingState';
+import {
+  LIVE_STATES,
+  MAPPING_STATES,
+  SYNC_ON_CHANGE_STATES,
+  type MappingState,
+} from '../domain/mappingState';
 import type { Mapping } from '../domain/types';
 import { collections } from './collections';
 import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
@@ -154,6 +159,14 @@ export function createMappingsRepository(db: Db) {
         },
       );
       return result.matchedCount > 0;
+    },
+
+    /** Whether the mapping's token lacks the scope to download (see Mapping.contentScopeMissing). */
+    async setContentScopeMissing(id: string, missing: boolean): Promise<void> {
+      await mappings.updateOne(
+        { _id: id, contentScopeMissing: missing ? { $ne: true } : true },
+        { $set: { contentScopeMissing: missing } },
+      );
     },
 
     async markUnmapped(id: string, now = new Date()): Promise<Mapping> {

@@ -167,6 +167,12 @@ export interface Mapping {
   state: MappingState;
   lastError?: string | null;
   lastSyncAt?: Date | null;
+  /**
+   * The token may not download (no `files.content.read`): contents not yet stored count as failed
+   * with reason `missing_scope` until a copy finds the scope. Kept here rather than on each file:
+   * one write instead of one per file (on FerretDB each is a scan of every file of every mapping).
+   */
+  contentScopeMissing?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

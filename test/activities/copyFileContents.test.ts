@@ -4,6 +4,7 @@
  * stored, a new rev replacing the old bytes once verified, too-large files, a token without the
  * content scope, and uploads a dead worker left behind.
  */
+import { shownContent } from '../../src/domain/contentScope';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../src/activities';
@@ -60,7 +61,8 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const record = await fx.repos.contents.getFile(mapping._id, dropboxId);
     assert.ok(record?.storedFileId, 'the record names its stored content');
     const chunks: Buffer[] = [];
-    for await (const chunk of fx.repos.contents.openDownload(record.storedFileId)) chunks.push(chunk as Buffer);
+    for await (const chunk of fx.repos.contents.openDownload(record.storedFileId))
+      chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
@@ -72,8 +74,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
   it('stores an empty file, a 1-byte file, a 9 MiB file (three hash blocks) and a non-ASCII name, byte for byte', async () => {
     const added: Record<string, string> = {};
     const mapping = await mappedFolder((folder) => {
-      added['empty.txt'] = String(fx.emulator.addFile(fx.accountId, `${folder}/empty.txt`, { content: '' })['id']);
-      added['one.bin'] = String(fx.emulator.addFile(fx.accountId, `${folder}/one.bin`, { content: 'x' })['id']);
+      added['empty.txt'] = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/empty.txt`, { content: '' })['id'],
+      );
+      added['one.bin'] = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/one.bin`, { content: 'x' })['id'],
+      );
       added['nine.bin'] = String(
         fx.emulator.addFile(fx.accountId, `${folder}/nine.bin`, { seed: 9, size: 9 * 1024 * 1024 })['id'],
       );
@@ -93,15 +99,21 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       assert.equal(stored.length, expected.length, name);
       assert.ok(stored.equals(expected), `${name}: the stored bytes are Dropbox's`);
     }
-    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 4, failed: 0, missingScope: false });
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 4, failed: 0 });
     const again = await activities.copyFileContents({ mappingId: mapping._id });
-    assert.deepEqual(again, { stored: 0, failed: 0, pending: 0, missingScope: false }, 'nothing is copied twice');
+    assert.deepEqual(
+      again,
+      { stored: 0, failed: 0, pending: 0, missingScope: false },
+      'nothing is copied twice',
+    );
   });
 
   it('never stores a download that mismatches its hash: retried, then failed with the reason', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
-      id = String(fx.emulator.addFile(fx.accountId, `${folder}/plan.pdf`, { content: 'the real plan' })['id']);
+      id = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/plan.pdf`, { content: 'the real plan' })['id'],
+      );
     });
     const before = await gridFsIds();
     fx.emulator.corruptNextDownloads(1);
@@ -116,7 +128,9 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
 
     let badId = '';
     const bad = await mappedFolder((folder) => {
-      badId = String(fx.emulator.addFile(fx.accountId, `${folder}/bad.pdf`, { content: 'always wrong' })['id']);
+      badId = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/bad.pdf`, { content: 'always wrong' })['id'],
+      );
     });
     fx.emulator.corruptNextDownloads(MAX_HASH_MISMATCHES);
     for (let attempt = 1; attempt < MAX_HASH_MISMATCHES; attempt++) {
@@ -147,19 +161,27 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal((await storedBytes(mapping, id)).toString(), 'version one');
     fx.emulator.corruptNextDownloads(1);
     await assert.rejects(activities.copyFileContents({ mappingId: mapping._id }));
-    assert.equal((await storedBytes(mapping, id)).toString(), 'version one', 'a bad download replaced nothing');
+    assert.equal(
+      (await storedBytes(mapping, id)).toString(),
+      'version one',
+      'a bad download replaced nothing',
+    );
     await activities.copyFileContents({ mappingId: mapping._id });
     const stored = await fx.repos.contents.getFile(mapping._id, id);
     assert.equal(stored?.storedRev, changed?.rev);
     assert.equal((await storedBytes(mapping, id)).toString(), 'version two, longer');
     const { files } = await gridFsIds();
-    assert.ok(!files.has(first?.storedFileId ?? ''), 'the old rev\'s GridFS file is gone');
+    assert.ok(!files.has(first?.storedFileId ?? ''), "the old rev's GridFS file is gone");
   });
 
   it('rejects a file over MAX_FILE_BYTES as too_large and copies nothing of it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
-      id = String(fx.emulator.addFile(fx.accountId, `${folder}/huge.ifc`, { seed: 2, size: 10 * 1024 * 1024 + 1 })['id']);
+      id = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/huge.ifc`, { seed: 2, size: 10 * 1024 * 1024 + 1 })[
+          'id'
+        ],
+      );
     });
     fx.emulator.resetCalls();
     const result = await activities.copyFileContents({ mappingId: mapping._id });
@@ -169,34 +191,54 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal(record?.contentState, 'failed');
     assert.equal(record?.contentError?.reason, 'too_large');
     const { rejections } = await fx.repos.rejections.list(mapping._id, { limit: 10 });
-    assert.deepEqual(rejections.map((r) => [r.kind, r.name]), [['too_large', 'huge.ifc']]);
+    assert.deepEqual(
+      rejections.map((r) => [r.kind, r.name]),
+      [['too_large', 'huge.ifc']],
+    );
   });
 
-  it('marks contents failed with missing_scope for a token without files.content.read, and copies once the token has it', async () => {
+  it('marks the mapping as missing files.content.read for a token without it, shows its contents failed with missing_scope, and copies once the token has it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
-      id = String(fx.emulator.addFile(fx.accountId, `${folder}/scoped.txt`, { content: 'needs the scope' })['id']);
+      id = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/scoped.txt`, { content: 'needs the scope' })['id'],
+      );
     });
-    await fx.replaceToken(fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }));
+    await fx.replaceToken(
+      fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }),
+    );
     try {
       const result = await activities.copyFileContents({ mappingId: mapping._id });
       assert.equal(result.missingScope, true);
+      assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, true);
       const record = await fx.repos.contents.getFile(mapping._id, id);
-      assert.equal(record?.contentState, 'failed');
-      assert.equal(record?.contentError?.reason, 'missing_scope');
-      assert.match(record?.contentError?.message ?? '', /files\.content\.read/u);
+      assert.ok(record);
+      assert.equal(record.contentState, 'pending', 'the record waits for the scope, untouched');
+      const shown = shownContent(record, true);
+      assert.equal(shown.contentState, 'failed');
+      assert.equal(shown.contentError?.reason, 'missing_scope');
+      assert.match(shown.contentError?.message ?? '', /files\.content\.read/u);
+      const again = await activities.copyFileContents({ mappingId: mapping._id });
+      assert.deepEqual(
+        again,
+        { stored: 0, failed: 0, pending: 0, missingScope: true },
+        'still no scope: nothing tried',
+      );
     } finally {
       await fx.replaceToken(fx.token);
     }
     const result = await activities.copyFileContents({ mappingId: mapping._id });
     assert.equal(result.stored, 1);
+    assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, false);
     assert.equal((await storedBytes(mapping, id)).toString(), 'needs the scope');
   });
 
   it('deletes an upload a dead worker left half written, and stores the file exactly once', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
-      id = String(fx.emulator.addFile(fx.accountId, `${folder}/big.bin`, { seed: 11, size: 3 * 1024 * 1024 })['id']);
+      id = String(
+        fx.emulator.addFile(fx.accountId, `${folder}/big.bin`, { seed: 11, size: 3 * 1024 * 1024 })['id'],
+      );
     });
     // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
     const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
@@ -213,7 +255,10 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const { files, chunks } = await gridFsIds();
     assert.ok(!chunks.has(uploadId), 'the orphan chunks are gone');
     assert.ok(files.has(record?.storedFileId ?? ''));
-    assert.ok([...chunks].every((c) => files.has(c)), 'no chunk without its file');
+    assert.ok(
+      [...chunks].every((c) => files.has(c)),
+      'no chunk without its file',
+    );
     assert.ok((await storedBytes(mapping, id)).equals(await emulatorBytes(id)));
   });
 });

@@ -1,0 +1,29 @@
+import type { ContentFailureReason, ContentState, FileRecord } from './types';
+
+/** The Dropbox scope a token needs to download files. */
+export const CONTENT_SCOPE = 'files.content.read';
+export const MISSING_SCOPE_MESSAGE = `The Dropbox token may not download files: add the "${CONTENT_SCOPE}" scope to the Dropbox app and connect again`;
+
+export interface ShownContent {
+  contentState: ContentState;
+  contentError: { reason: ContentFailureReason; message: string } | null;
+}
+
+/**
+ * A file's content state as admins see it. While the mapping's token lacks the scope, contents
+ * not stored yet are failed with `missing_scope` (the contract's shape) though their records stay
+ * pending, so a token with the scope copies them without touching each record first.
+ */
+export function shownContent(
+  file: Pick<FileRecord, 'contentState' | 'contentError'>,
+  contentScopeMissing: boolean,
+): ShownContent {
+  const state = file.contentState ?? 'pending';
+  if (state === 'pending' && contentScopeMissing) {
+    return {
+      contentState: 'failed',
+      contentError: { reason: 'missing_scope', message: MISSING_SCOPE_MESSAGE },
+    };
+  }
+  return { contentState: state, contentError: state === 'failed' ? (file.contentError ?? null) : null };
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MISSING_SCOPE_MESSAGE, shownContent } from '../../src/domain/contentScope';
+
+describe('shownContent', () => {
+  const tooLarge = { reason: 'too_large', message: 'Larger than MAX_FILE_BYTES' } as const;
+
+  it('shows a pending content (or one from before contents were copied) as failed with missing_scope while the scope is missing', () => {
+    const missing = {
+      contentState: 'failed',
+      contentError: { reason: 'missing_scope', message: MISSING_SCOPE_MESSAGE },
+    };
+    assert.deepEqual(shownContent({ contentState: 'pending' }, true), missing);
+    assert.deepEqual(shownContent({}, true), missing);
+  });
+
+  it('leaves stored and otherwise failed contents as they are, scope or not', () => {
+    for (const scopeMissing of [true, false]) {
+      assert.deepEqual(shownContent({ contentState: 'stored', contentError: null }, scopeMissing), {
+        contentState: 'stored',
+        contentError: null,
+      });
+      assert.deepEqual(shownContent({ contentState: 'failed', contentError: tooLarge }, scopeMissing), {
+        contentState: 'failed',
+        contentError: tooLarge,
+      });
+    }
+  });
+
+  it('shows pending as pending when the token may download', () => {
+    assert.deepEqual(shownContent({ contentState: 'pending' }, false), {
+      contentState: 'pending',
+      contentError: null,
+    });
+    assert.deepEqual(shownContent({}, false), { contentState: 'pending', contentError: null });
+  });
+});
