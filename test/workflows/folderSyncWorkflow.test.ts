@@ -169,7 +169,7 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     fx.emulator.addFolder(fx.accountId, path);
     fx.emulator.bulkAddFiles(fx.accountId, path, 600, { prefix: 'sheet-' });
     // This test is about the listing: a token without files.content.read keeps the 600 files'
-    // contents copy to one refused download (their contents fail with missing_scope).
+    // contents copy to one refused download (the mapping is marked as missing the scope).
     await fx.replaceToken(fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }));
     const mapping = await fx.newMapping(path);
     fx.emulator.resetCalls();
@@ -197,9 +197,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     assert.equal(await files.countDocuments({ mappingId: mapping._id }), 601);
     assert.equal(fx.emulator.calls().byRoute['files/list_folder'], 1);
     // The new file's copy runs beside the cycles: it may end after the cycle that recorded the file.
-    await eventually(async () =>
-      assert.equal((await fx.repos.contents.counts(mapping._id)).failed, 601, 'contents wait for the content scope'),
-    );
+    await eventually(async () => {
+      assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, true);
+      assert.equal((await fx.repos.contents.counts(mapping._id)).pending, 601, 'contents wait for the content scope');
+    });
     await untilSettled(handle);
     await handle.signal('unmap');
     const result = await handle.result();
