@@ -3,16 +3,35 @@
  * a process bounds its own fan-out (downloads per worker, signals per API process).
  */
 export interface Slots {
-  run<T>(task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` once a slot is free. An abort while it waits gives up its turn at once (rejecting
+   * with the signal's reason): a cancelled contents copy must not wait for other mappings'
+   * downloads before the cycle that cancelled it can list.
+   */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 export function createSlots(size: number): Slots {
   let free = size;
   const waiting: (() => void)[] = [];
+  const turn = (signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        waiting.splice(waiting.indexOf(granted), 1);
+        reject(signal?.reason as Error);
+      };
+      const granted = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.push(granted);
+    });
   return {
-    async run(task) {
+    async run(task, signal) {
       if (free > 0) free -= 1;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
+      else await turn(signal);
       try {
         return await task();
       } finally {

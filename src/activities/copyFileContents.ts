@@ -80,7 +80,7 @@ export function createCopyFileContents(
           for (let record = queue.shift(); record && stop === undefined; record = queue.shift()) {
             const current = record;
             const outcome = await slots
-              .run(() => copyOne(current, credentials, progress, signal))
+              .run(() => copyOne(current, credentials, progress, signal), signal)
               .catch((err: unknown) => {
                 stop ??= err;
                 return 'retry' as const;
