@@ -77,7 +77,14 @@ describe('Dropbox webhooks', () => {
     expectStatus(mapping, 201);
     const mappingId = mapping.body.id as string;
     await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf']));
-    await eventually(async () => assert.ok((await cycles(mappingId)) >= 1));
+    // Settled: the notification of first.pdf delivered (a slow one may find the new mapping and
+    // run a second cycle), and the workflow waiting for its next interval.
+    await eventually(async () => {
+      const counts = h.emulator.webhookCounts();
+      assert.equal(counts.delivered + counts.abandoned, counts.notifications);
+      const status = await h.temporal.workflow.getHandle(folderSyncWorkflowId(mappingId)).query(statusQuery);
+      assert.ok(status.counters.cycles >= 1 && status.phase === 'waiting', JSON.stringify(status));
+    });
     await sleep(1_000);
     return { account, mappingId, ran: await cycles(mappingId) };
   }
