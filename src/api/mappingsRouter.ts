@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { DuplicateError } from '../db/errors';
+import { shownContentCounts } from '../domain/contentScope';
 import { dropboxPathKey, dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
 import { describeCharacters } from '../domain/pathPolicy';
 import type { Mapping } from '../domain/types';
@@ -41,10 +42,7 @@ export function mappingsRouter(deps: Deps): Router {
       files,
       rejections: rejections.rejections,
       skippedFolders: rejections.skippedFolders,
-      // See shownContent: what waits for the scope counts as failed.
-      contents: missingScope
-        ? { pending: 0, stored: contents.stored, failed: contents.failed + contents.pending }
-        : contents,
+      contents: shownContentCounts(contents, missingScope),
       ...(missingScope ? { missingContentScope: true } : {}),
     };
   };

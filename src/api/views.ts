@@ -2,7 +2,7 @@
  * What the API shows of each stored document. Written field by field, never by spreading a
  * document, so a field added to the store (a sealed token, a hash) cannot leak out by accident.
  */
-import { shownContent } from '../domain/contentScope';
+import { CONTENT_SCOPE, shownContent } from '../domain/contentScope';
 import type {
   Connection,
   FileRecord,
@@ -65,9 +65,9 @@ export interface MappingCounts {
 
 export const CONTENT_SCOPE_PROBLEM = {
   code: 'missing_content_scope',
-  requiredScope: 'files.content.read',
+  requiredScope: CONTENT_SCOPE,
   message:
-    'Files are recorded but their contents cannot be copied: add the "files.content.read" scope to the Dropbox app, generate a new token and replace the connection\'s token',
+    `Files are recorded but their contents cannot be copied: add the "${CONTENT_SCOPE}" scope to the Dropbox app, generate a new token and replace the connection's token`,
 } as const;
 
 /**

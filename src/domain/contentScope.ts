@@ -9,6 +9,15 @@ export interface ShownContent {
   contentError: { reason: ContentFailureReason; message: string } | null;
 }
 
+/** A mapping's content counts as admins see them: what waits for the scope counts as failed (see shownContent). */
+export function shownContentCounts(
+  counts: { pending: number; stored: number; failed: number },
+  contentScopeMissing: boolean,
+): { pending: number; stored: number; failed: number } {
+  if (!contentScopeMissing) return counts;
+  return { pending: 0, stored: counts.stored, failed: counts.failed + counts.pending };
+}
+
 /**
  * A file's content state as admins see it. While the mapping's token lacks the scope, contents
  * not stored yet are failed with `missing_scope` (the contract's shape) though their records stay

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MISSING_SCOPE_MESSAGE, shownContent } from '../../src/domain/contentScope';
+import { MISSING_SCOPE_MESSAGE, shownContent, shownContentCounts } from '../../src/domain/contentScope';
 
 describe('shownContent', () => {
   const tooLarge = { reason: 'too_large', message: 'Larger than MAX_FILE_BYTES' } as const;
@@ -33,5 +33,11 @@ describe('shownContent', () => {
       contentError: null,
     });
     assert.deepEqual(shownContent({}, false), { contentState: 'pending', contentError: null });
+  });
+
+  it('counts what waits for the scope as failed while it is missing, and leaves counts alone otherwise', () => {
+    const counts = { pending: 3, stored: 2, failed: 1 };
+    assert.deepEqual(shownContentCounts(counts, true), { pending: 0, stored: 2, failed: 4 });
+    assert.deepEqual(shownContentCounts(counts, false), counts);
   });
 });
