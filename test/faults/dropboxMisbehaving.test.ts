@@ -11,6 +11,7 @@ import { fileRecordId } from '../../src/db/filePlan';
 import {
   type FaultHarness,
   type MappedFolder,
+  METADATA_SCOPES,
   secondsSince,
   startFaultHarness,
   waitUntil,
@@ -238,7 +239,9 @@ describe('Dropbox faults during a sync', () => {
     const stalled = await folder.liveCount();
     assert.equal((await h.repos.mappings.getById(folder.mapping._id))?.state, 'needs_credentials');
 
-    const fresh = h.emulator.issueToken(folder.accountId);
+    // Like the first token, it may not download: this scenario is about credentials, and a copy of
+    // 2,000 files' contents would hold the run's continue-as-new past the test's wait.
+    const fresh = h.emulator.issueToken(folder.accountId, { scopes: METADATA_SCOPES });
     await folder.replaceToken(fresh);
     await folder.signal('credentialsUpdated');
     await waitUntil(

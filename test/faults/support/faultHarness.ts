@@ -39,6 +39,9 @@ import { makeVersionCurrent, workerDeploymentVersion } from '../../../src/worker
 
 const root = resolve(__dirname, '..', '..', '..');
 
+/** A token that may list but not download: a listing fault test does not copy contents. */
+export const METADATA_SCOPES = ['account_info.read', 'files.metadata.read'];
+
 export interface FaultHarnessOptions {
   /** Milliseconds between cycles, passed in each workflow's input as the API does. */
   pollIntervalMs: number;
@@ -225,7 +228,7 @@ async function start(
       const account = await connectAccount({ emulator, repos, cipher }, projectId, {
         email: `site-${accounts}-${randomBytes(3).toString('hex')}@example.com`,
         accountType: 'pro',
-      }, mapOptions.contents ? undefined : { scopes: ['account_info.read', 'files.metadata.read'] });
+      }, mapOptions.contents ? undefined : { scopes: METADATA_SCOPES });
       const { accountId } = account;
       emulator.addFolder(accountId, path);
       fill?.(accountId);
