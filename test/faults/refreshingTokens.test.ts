@@ -223,7 +223,9 @@ describe('refresh tokens with 15-second access tokens, two workers', () => {
       }
     }, POLL_MS + 5_000, 200);
     const stoppedIn = (Date.now() - revokedAt) / 1000;
-    assert.ok(stoppedIn <= POLL_MS / 1000 + 1, `all needs_credentials ${stoppedIn.toFixed(1)} s after the revocation`);
+    // The next cycle (at most one interval away) meets the revocation; its failed refresh and the
+    // state's write to MongoDB took up to 1.5 s more on a loaded CI machine (6.5 s once).
+    assert.ok(stoppedIn <= POLL_MS / 1000 + 3, `all needs_credentials ${stoppedIn.toFixed(1)} s after the revocation`);
     await eventually(async () => assert.deepEqual(await fileNames(otherId), ['after-revoke.pdf', 'plan.pdf']), POLL_MS + 5_000);
     assert.equal((await api('GET', `/mappings/${otherId}`)).body.state, 'active');
 
