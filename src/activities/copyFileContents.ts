@@ -6,6 +6,7 @@ import type { DropboxCredentials } from '../dropbox/client';
 import { ContentHasher } from '../dropbox/contentHasher';
 import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError } from '../dropbox/errors';
 import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/contentLimits';
+import { listedAhead } from '../domain/contentRevs';
 import type { ContentSlots } from './contentSlots';
 import type { ActivityDeps } from './deps';
 import { toActivityFailure } from './failures';
@@ -18,8 +19,13 @@ export interface CopyContentsInput {
 export interface CopyContentsResult {
   stored: number;
   failed: number;
-  /** Still to copy: left for the next cycle (the copy ran out of its time budget). */
+  /** Still to copy when the copy ran out of its time budget: another copy follows at once. */
   pending: number;
+  /**
+   * Revs listed a moment before their file record was written (a listing under way, or cut off
+   * and retried): left for the copy that the next cycle asks for.
+   */
+  deferred: number;
   /**
    * The token may not download (no `files.content.read`): the mapping is marked so (its contents
    * show as failed with `missing_scope`) and its files wait, pending, for a token with the scope.
@@ -29,12 +35,15 @@ export interface CopyContentsResult {
 
 /** Downloads of one rev that may mismatch its content hash before the file is `failed`. */
 export const MAX_HASH_MISMATCHES = 3;
-/** New files are started for this long; then the copy returns and the next cycle lists first. */
-const START_FILES_FOR_MS = 2 * 60_000;
+/**
+ * New files are started for this long; then the copy returns and the workflow starts the next.
+ * It bounds how long a run about to continue as new waits for its copy.
+ */
+const START_FILES_FOR_MS = 30_000;
 const BATCH = 100;
 const HEARTBEAT_EVERY_MS = 2_000;
 
-type Outcome = 'stored' | 'failed' | 'retry' | 'superseded';
+type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'deferred';
 
 /**
  * Copies the bytes of a mapping's pending files (new, or a new rev) into GridFS, each verified
@@ -60,10 +69,12 @@ export function createCopyFileContents(
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
       // A replaced token may have the scope now: one Dropbox call tells.
       if (!(await hasContentScope(credentials)))
-        return { stored: 0, failed: 0, pending: 0, missingScope: true };
+        return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: true };
       await mappingRecords.setContentScopeMissing(mappingId, false);
     }
     const progress = { stored: 0, failed: 0, bytes: 0 };
+    let deferred = 0;
+    let outOfTime = false;
     const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
     const startBy = Date.now() + START_FILES_FOR_MS;
     let retryLater = 0;
@@ -74,7 +85,7 @@ export function createCopyFileContents(
       for (;;) {
         const batch = await contents.listPending(mappingId, BATCH, after);
         if (batch.length === 0) break;
-        after = batch[batch.length - 1]?._id;
+        after = batch[batch.length - 1]?.content._id;
         const queue = [...batch];
         const runner = async () => {
           for (let record = queue.shift(); record && stop === undefined; record = queue.shift()) {
@@ -88,19 +99,24 @@ export function createCopyFileContents(
             if (outcome === 'stored') progress.stored += 1;
             if (outcome === 'failed') progress.failed += 1;
             if (outcome === 'retry') retryLater += 1;
+            if (outcome === 'deferred') deferred += 1;
           }
         };
         await Promise.all(
           Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner),
         );
-        if (stop !== undefined || Date.now() > startBy) break;
+        if (stop !== undefined) break;
+        if (Date.now() > startBy) {
+          outOfTime = true;
+          break;
+        }
       }
     } finally {
       if (beat) clearInterval(beat);
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
       await mappingRecords.setContentScopeMissing(mappingId, true);
-      return { stored: progress.stored, failed: progress.failed, pending: 0, missingScope: true };
+      return { stored: progress.stored, failed: progress.failed, pending: 0, deferred, missingScope: true };
     }
     if (stop !== undefined) throw toActivityFailure(stop);
     if (retryLater > 0) {
@@ -109,8 +125,8 @@ export function createCopyFileContents(
         type: 'ContentsIncomplete',
       });
     }
-    const { pending } = await contents.counts(mappingId);
-    return { stored: progress.stored, failed: progress.failed, pending, missingScope: false };
+    const pending = outOfTime ? (await contents.counts(mappingId)).pending : 0;
+    return { stored: progress.stored, failed: progress.failed, pending, deferred, missingScope: false };
   };
 
   async function hasContentScope(credentials: DropboxCredentials): Promise<boolean> {
@@ -124,70 +140,63 @@ export function createCopyFileContents(
   }
 
   async function copyOne(
-    record: PendingContent,
+    { content, file }: PendingContent,
     credentials: DropboxCredentials,
     progress: { bytes: number },
     signal: AbortSignal | undefined,
   ): Promise<Outcome> {
-    if (record.size > maxFileBytes) {
-      await rejections.recordTooLarge({ ...record }, maxFileBytes, now());
-      await contents.markFailed(
-        record._id,
-        record.rev,
-        'too_large',
-        `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`,
-      );
+    if (!file) return 'deferred';
+    if (file.rev !== content.rev) {
+      if (listedAhead(file, content)) return 'deferred';
+      await contents.markSuperseded(content._id);
+      return 'superseded';
+    }
+    if (file.size > maxFileBytes) {
+      await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
+      await contents.markFailed(content._id, 'too_large', `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`);
       return 'failed';
     }
-    const uploadId = await contents.claim(record._id, record.rev);
+    const uploadId = await contents.claim(content._id);
     if (!uploadId) return 'superseded';
     try {
       // By rev: exactly the version recorded, whatever happened to the file since.
-      const { file, body } = await deps.dropbox.download(credentials, {
-        path: `rev:${record.rev}`,
+      const { file: downloaded, body } = await deps.dropbox.download(credentials, {
+        path: `rev:${content.rev}`,
         ...(signal ? { signal } : {}),
       });
       const hasher = new ContentHasher();
       hasher.on('data', (chunk: Buffer) => (progress.bytes += chunk.length));
-      await pipeline(body, hasher, contents.openUpload(uploadId, record), ...(signal ? [{ signal }] : []));
+      await pipeline(body, hasher, contents.openUpload(uploadId, content, file), ...(signal ? [{ signal }] : []));
       const hash = hasher.digest();
-      const expected = record.contentHash ?? file.contentHash;
-      if (hash === expected && hasher.bytes === file.size) {
-        return (await contents.markStored(record._id, record.rev, uploadId, hash, hasher.bytes))
-          ? 'stored'
-          : 'superseded';
+      const expected = file.contentHash ?? downloaded.contentHash;
+      if (hash === expected && hasher.bytes === downloaded.size) {
+        return (await contents.markStored(content, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
       }
-      await contents.abandonUpload(record._id, uploadId);
-      const mismatches = await contents.countMismatch(record._id, record.rev);
+      await contents.abandonUpload(content._id, uploadId);
+      const mismatches = await contents.countMismatch(content._id);
       deps.log.warn('file content did not match its hash', {
-        mappingId: record.mappingId,
-        fileId: record.dropboxId,
+        mappingId: file.mappingId,
+        fileId: file.dropboxId,
         mismatches,
       });
       if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
       await contents.markFailed(
-        record._id,
-        record.rev,
+        content._id,
         'hash_mismatch',
         `${mismatches} downloads did not match Dropbox's content hash`,
       );
       return 'failed';
     } catch (err) {
-      await contents.abandonUpload(record._id, uploadId).catch(() => undefined);
+      await contents.abandonUpload(content._id, uploadId).catch(() => undefined);
       if (err instanceof DropboxPathError) {
-        await contents.markFailed(
-          record._id,
-          record.rev,
-          'not_found',
-          'Dropbox no longer has this version of the file',
-        );
+        await contents.markFailed(content._id, 'not_found', 'Dropbox no longer has this version of the file');
         return 'failed';
       }
       if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError)
         throw err;
       deps.log.warn('file content download failed', {
-        mappingId: record.mappingId,
-        fileId: record.dropboxId,
+        mappingId: file.mappingId,
+        fileId: file.dropboxId,
         error: err,
       });
       return 'retry';

@@ -53,7 +53,7 @@ export interface ActivityRepositories {
     ): Promise<unknown>;
   };
   /** File contents in GridFS and the content fields of file records. */
-  contents: Omit<FileContentsRepository, 'getFile' | 'openDownload' | 'uploads'>;
+  contents: Omit<FileContentsRepository, 'getFile' | 'contentOf' | 'openDownload' | 'uploads'>;
   listingPages: {
     keep(
       mappingId: string,

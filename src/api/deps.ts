@@ -41,7 +41,7 @@ export interface ApiRepositories {
   >;
   files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
-  contents: Pick<FileContentsRepository, 'getFile' | 'openDownload' | 'counts'>;
+  contents: Pick<FileContentsRepository, 'getFile' | 'contentOf' | 'openDownload' | 'counts'>;
 }
 
 export interface TokenSealer {

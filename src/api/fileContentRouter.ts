@@ -26,8 +26,12 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
     if (!file) {
       throw new ApiError(404, 'file_not_found', `This mapping has no file ${fileId}`, { fileId });
     }
-    if (!file.storedFileId || file.storedSize === null || file.storedSize === undefined) {
-      const shown = shownContent(file, mapping.contentScopeMissing === true);
+    const { current, stored } = (await repos.contents.contentOf([file])).get(file._id) ?? {
+      current: null,
+      stored: null,
+    };
+    if (!stored?.storedFileId || stored.storedSize === null) {
+      const shown = shownContent(current, mapping.contentScopeMissing === true);
       if (shown.contentState === 'failed') {
         throw new ApiError(
           409,
@@ -48,8 +52,8 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
         },
       );
     }
-    const size = file.storedSize;
-    const etag = `"${file.storedHash ?? ''}"`;
+    const size = stored.storedSize;
+    const etag = `"${stored.storedHash ?? ''}"`;
     if (req.headers['if-none-match'] === etag) return void res.status(304).set('ETag', etag).end();
     const range = byteRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
@@ -75,7 +79,7 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
     if (range) res.set('Content-Range', `bytes ${start}-${end - 1}/${size}`);
     if (end === start || req.method === 'HEAD') return void res.end();
     try {
-      await pipeline(repos.contents.openDownload(file.storedFileId, { start, end }), res);
+      await pipeline(repos.contents.openDownload(stored.storedFileId, { start, end }), res);
     } catch (err) {
       // A client that leaves mid-file is no error of ours; anything else after the headers went
       // can only end the connection.

@@ -39,8 +39,11 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
             );
           })
         : await repos.files.list(mapping._id, request);
+    const contents = await repos.contents.contentOf(page.files);
     res.json({
-      files: page.files.map((f) => fileView(f, mapping.contentScopeMissing === true)),
+      files: page.files.map((f) =>
+        fileView(f, contents.get(f._id) ?? { current: null, stored: null }, mapping.contentScopeMissing === true),
+      ),
       next: page.next ?? null,
     });
   });

@@ -3,6 +3,7 @@
  * document, so a field added to the store (a sealed token, a hash) cannot leak out by accident.
  */
 import { CONTENT_SCOPE, shownContent } from '../domain/contentScope';
+import type { FileContent } from '../db/fileContentsRepository';
 import type {
   Connection,
   FileRecord,
@@ -102,8 +103,8 @@ function countsFields({ missingContentScope, ...counts }: MappingCounts) {
   return { counts, contentProblem: missingContentScope ? CONTENT_SCOPE_PROBLEM : null };
 }
 
-export function fileView(f: FileRecord, contentScopeMissing = false) {
-  const content = shownContent(f, contentScopeMissing);
+export function fileView(f: FileRecord, { current, stored }: FileContent, contentScopeMissing = false) {
+  const content = shownContent(current, contentScopeMissing);
   return {
     id: f.dropboxId,
     name: f.name,
@@ -114,7 +115,7 @@ export function fileView(f: FileRecord, contentScopeMissing = false) {
     contentHash: f.contentHash,
     contentState: content.contentState,
     ...(content.contentState === 'failed' ? { contentError: content.contentError } : {}),
-    storedRev: f.storedRev ?? null,
+    storedRev: stored?.rev ?? null,
     serverModified: iso(f.serverModified),
     syncedAt: iso(f.syncedAt),
   };

@@ -1,6 +1,7 @@
 import type { Binary, Collection, Db, IndexDescription } from 'mongodb';
 import type {
   Connection,
+  ContentRecord,
   FileRecord,
   Mapping,
   Membership,
@@ -29,6 +30,7 @@ export interface Collections {
   connections: Collection<Connection>;
   mappings: Collection<Mapping>;
   files: Collection<FileRecord>;
+  contents: Collection<ContentRecord>;
   rejections: Collection<RejectionRecord>;
   listingPages: Collection<StoredListingPage>;
   refreshLeases: Collection<RefreshLease>;
@@ -44,6 +46,7 @@ export function collections(db: Db): Collections {
     connections: db.collection<Connection>('connections'),
     mappings: db.collection<Mapping>('mappings'),
     files: db.collection<FileRecord>('files'),
+    contents: db.collection<ContentRecord>('contents'),
     rejections: db.collection<RejectionRecord>('rejections'),
     listingPages: db.collection<StoredListingPage>('listing_pages'),
     refreshLeases: db.collection<RefreshLease>('refresh_leases'),
@@ -83,6 +86,12 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
     { key: { mappingId: 1, _id: 1 }, name: 'mappingId_id' },
     { key: { mappingId: 1, listingGeneration: 1 }, name: 'mappingId_listingGeneration' },
+  ],
+  contents: [
+    // What a copy has to do, in order; and counts by state.
+    { key: { mappingId: 1, state: 1, _id: 1 }, name: 'mappingId_state_id' },
+    // The revs of a page of files, for the file list and the content route.
+    { key: { fileRecordId: 1 }, name: 'fileRecordId' },
   ],
   rejections: [
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },

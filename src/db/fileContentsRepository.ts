@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
-import type { ContentFailureReason, ContentState, FileRecord } from '../domain/types';
+import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { collections } from './collections';
+import { contentRecordId } from './filePlan';
 
 export const CONTENT_BUCKET = 'file_contents';
 /**
@@ -11,38 +12,12 @@ export const CONTENT_BUCKET = 'file_contents';
  */
 const CHUNK_BYTES = 1024 * 1024;
 
-/** A file whose bytes are still to be copied: what the copy needs of its record. */
-export type PendingContent = Pick<
-  FileRecord,
-  | '_id'
-  | 'mappingId'
-  | 'projectId'
-  | 'dropboxId'
-  | 'name'
-  | 'path'
-  | 'pathLower'
-  | 'size'
-  | 'rev'
-  | 'contentHash'
-  | 'contentAttempts'
->;
-
-const PENDING_PROJECTION = {
-  _id: 1,
-  mappingId: 1,
-  projectId: 1,
-  dropboxId: 1,
-  name: 1,
-  path: 1,
-  pathLower: 1,
-  size: 1,
-  rev: 1,
-  contentHash: 1,
-  contentAttempts: 1,
-} as const;
-
-/** Records from before contents were copied have no state: they are pending too. */
-const notSettled = { contentState: { $nin: ['stored', 'failed'] as ContentState[] } };
+/** A rev whose bytes are to be copied, with the file record that names it now (if it does). */
+export interface PendingContent {
+  content: ContentRecord;
+  /** The file's record as it is now: null when the listing has not written it yet. */
+  file: FileRecord | null;
+}
 
 export interface ContentCounts {
   pending: number;
@@ -50,15 +25,24 @@ export interface ContentCounts {
   failed: number;
 }
 
+/** What the file list and the content route show of a file's bytes. */
+export interface FileContent {
+  /** The content record of the file's current rev (none for a record older than contents). */
+  current: ContentRecord | null;
+  /** The rev whose verified bytes are served: the newest stored, which may trail the file's rev. */
+  stored: ContentRecord | null;
+}
+
 /**
- * File contents in GridFS (bucket `file_contents`) and the content fields of file records. A
- * record counts as stored only after its upload finished and matched the content hash, by a
- * conditional update that names the upload (`uploadingId`): an upload of a worker that died, of
- * a superseded attempt, or of a rev since replaced, never becomes stored and is deleted.
+ * File contents in GridFS (bucket `file_contents`) and their content records (`contents`, one per
+ * file and rev). The listing inserts a record per listed rev; from then on only the copy writes it.
+ * A rev counts as stored only after its upload finished and matched the content hash, by a
+ * conditional update that names the upload (`uploadingId`): an upload of a worker that died, or
+ * of a superseded attempt, never becomes stored and is deleted.
  * (No projections on findOneAndUpdate: FerretDB 1.24 does not implement them.)
  */
 export function createFileContentsRepository(db: Db) {
-  const { files } = collections(db);
+  const { files, contents } = collections(db);
   const bucket = new GridFSBucket(db, { bucketName: CONTENT_BUCKET, chunkSizeBytes: CHUNK_BYTES });
   const gridFiles = db.collection<{ _id: string }>(`${CONTENT_BUCKET}.files`);
   const gridChunks = db.collection<{ files_id: string }>(`${CONTENT_BUCKET}.chunks`);
@@ -69,17 +53,50 @@ export function createFileContentsRepository(db: Db) {
     await gridFiles.deleteOne({ _id: id });
   }
 
+  /** Per file record: the content record of its rev, and its newest stored one. */
+  async function contentOf(records: Pick<FileRecord, '_id' | 'rev'>[]): Promise<Map<string, FileContent>> {
+    const found =
+      records.length === 0
+        ? []
+        : await contents.find({ fileRecordId: { $in: records.map((r) => r._id) } }).toArray();
+    const shown = new Map<string, FileContent>(records.map((r) => [r._id, { current: null, stored: null }]));
+    const revOf = new Map(records.map((r) => [r._id, r.rev]));
+    for (const content of found) {
+      const entry = shown.get(content.fileRecordId);
+      if (!entry) continue;
+      if (content.rev === revOf.get(content.fileRecordId)) entry.current = content;
+      if (content.state === 'stored' && (!entry.stored || entry.stored.serverModified < content.serverModified))
+        entry.stored = content;
+    }
+    return shown;
+  }
+
   return {
     deleteUpload,
+    contentOf,
 
-    /** Live records of the mapping whose bytes are to be copied, by id, after `afterId`. */
+    /** Revs of the mapping whose bytes are to be copied, by id after `afterId`, with their file records. */
     async listPending(mappingId: string, limit: number, afterId?: string): Promise<PendingContent[]> {
       const after = afterId === undefined ? {} : { _id: { $gt: afterId } };
-      return files
-        .find({ mappingId, deletedAt: null, ...notSettled, ...after }, { projection: PENDING_PROJECTION })
+      const pending = await contents
+        .find({ mappingId, state: 'pending', ...after })
         .sort({ _id: 1 })
         .limit(limit)
-        .toArray() as Promise<PendingContent[]>;
+        .toArray();
+      if (pending.length === 0) return [];
+      const records = await files.find({ _id: { $in: [...new Set(pending.map((c) => c.fileRecordId))] } }).toArray();
+      const byId = new Map(records.map((r) => [r._id, r]));
+      return pending.map((content) => ({ content, file: byId.get(content.fileRecordId) ?? null }));
+    },
+
+    /** The content record of the rev the file record names now. */
+    async currentOf(file: Pick<FileRecord, '_id' | 'rev'>): Promise<ContentRecord | null> {
+      return contents.findOne({ _id: contentRecordId(file._id, file.rev) });
+    },
+
+    /** This rev will not be copied: the file has a later rev (or this one was listed late). */
+    async markSuperseded(contentId: string): Promise<void> {
+      await contents.updateOne({ _id: contentId, state: 'pending' }, { $set: { state: 'superseded' } });
     },
 
     /**
@@ -88,27 +105,24 @@ export function createFileContentsRepository(db: Db) {
      * still running somewhere unnoticed cannot store what it uploads (its upload id is gone).
      */
     async dropStaleUploads(mappingId: string): Promise<number> {
-      const stale = await files
-        .find({ mappingId, uploadingId: { $ne: null } }, { projection: { _id: 1, uploadingId: 1 } })
+      const stale = await contents
+        .find({ mappingId, state: 'pending', uploadingId: { $ne: null } }, { projection: { _id: 1, uploadingId: 1 } })
         .toArray();
-      for (const record of stale) {
-        await files.updateOne(
-          { _id: record._id, uploadingId: record.uploadingId },
+      for (const content of stale) {
+        await contents.updateOne(
+          { _id: content._id, uploadingId: content.uploadingId },
           { $set: { uploadingId: null } },
         );
-        if (record.uploadingId) await deleteUpload(record.uploadingId);
+        if (content.uploadingId) await deleteUpload(content.uploadingId);
       }
       return stale.length;
     },
 
-    /**
-     * Names a new upload for this rev of the record; null when the record moved on (new rev,
-     * deleted). An upload the record named before is deleted.
-     */
-    async claim(recordId: string, rev: string): Promise<string | null> {
+    /** Names a new upload for this rev; null when it is no longer pending. An earlier upload is deleted. */
+    async claim(contentId: string): Promise<string | null> {
       const uploadId = randomUUID();
-      const before = await files.findOneAndUpdate(
-        { _id: recordId, rev, deletedAt: null },
+      const before = await contents.findOneAndUpdate(
+        { _id: contentId, state: 'pending' },
         { $set: { uploadingId: uploadId } },
         { returnDocument: 'before' },
       );
@@ -117,84 +131,81 @@ export function createFileContentsRepository(db: Db) {
       return uploadId;
     },
 
-    openUpload(uploadId: string, record: PendingContent): Writable {
-      return bucket.openUploadStreamWithId(uploadId as never, record.name, {
-        metadata: { mappingId: record.mappingId, fileRecordId: record._id, rev: record.rev },
+    openUpload(uploadId: string, content: ContentRecord, file: FileRecord): Writable {
+      return bucket.openUploadStreamWithId(uploadId as never, file.name, {
+        metadata: { mappingId: content.mappingId, fileRecordId: content.fileRecordId, rev: content.rev },
       });
     },
 
     /**
-     * The verified upload becomes the record's content; the content it replaces is deleted.
-     * False when the upload was superseded (the record moved on, or another attempt claimed it):
-     * the upload is deleted instead.
+     * The verified upload becomes this rev's content, and the file's older stored revs are
+     * superseded (their bytes deleted). False when the upload was superseded (another attempt
+     * claimed the rev): the upload is deleted instead.
      */
-    async markStored(
-      recordId: string,
-      rev: string,
-      uploadId: string,
-      hash: string,
-      size: number,
-    ): Promise<boolean> {
-      const before = await files.findOneAndUpdate(
-        { _id: recordId, rev, uploadingId: uploadId },
+    async markStored(content: ContentRecord, uploadId: string, hash: string, size: number): Promise<boolean> {
+      const stored = await contents.findOneAndUpdate(
+        { _id: content._id, state: 'pending', uploadingId: uploadId },
         {
           $set: {
-            contentState: 'stored',
-            storedRev: rev,
+            state: 'stored',
             storedHash: hash,
             storedSize: size,
             storedFileId: uploadId,
             uploadingId: null,
-            contentError: null,
+            error: null,
           },
         },
-        { returnDocument: 'before' },
+        { returnDocument: 'after' },
       );
-      if (!before) {
+      if (!stored) {
         await deleteUpload(uploadId);
         return false;
       }
-      if (before.storedFileId && before.storedFileId !== uploadId) await deleteUpload(before.storedFileId);
+      const others = await contents
+        .find({ fileRecordId: content.fileRecordId, state: 'stored', _id: { $ne: content._id } })
+        .toArray();
+      for (const other of others) {
+        // Revs stored out of order: the later rev stays the file's content.
+        const older = other.serverModified <= content.serverModified ? other : stored;
+        await contents.updateOne(
+          { _id: older._id, state: 'stored' },
+          { $set: { state: 'superseded', storedFileId: null } },
+        );
+        if (older.storedFileId) await deleteUpload(older.storedFileId);
+      }
       return true;
     },
 
-    /** Drops an upload that did not verify (or was abandoned) and releases the record's claim on it. */
-    async abandonUpload(recordId: string, uploadId: string): Promise<void> {
-      await files.updateOne({ _id: recordId, uploadingId: uploadId }, { $set: { uploadingId: null } });
+    /** Drops an upload that did not verify (or was abandoned) and releases the claim on it. */
+    async abandonUpload(contentId: string, uploadId: string): Promise<void> {
+      await contents.updateOne({ _id: contentId, uploadingId: uploadId }, { $set: { uploadingId: null } });
       await deleteUpload(uploadId);
     },
 
     /** Counts a download of this rev that did not match its hash; returns how many so far. */
-    async countMismatch(recordId: string, rev: string): Promise<number> {
-      const after = await files.findOneAndUpdate(
-        { _id: recordId, rev },
-        { $inc: { contentAttempts: 1 } },
+    async countMismatch(contentId: string): Promise<number> {
+      const after = await contents.findOneAndUpdate(
+        { _id: contentId },
+        { $inc: { attempts: 1 } },
         { returnDocument: 'after' },
       );
-      return after?.contentAttempts ?? 0;
+      return after?.attempts ?? 0;
     },
 
     /** This rev's bytes cannot be copied; a stored older rev stays servable. */
-    async markFailed(
-      recordId: string,
-      rev: string,
-      reason: ContentFailureReason,
-      message: string,
-    ): Promise<void> {
-      await files.updateOne(
-        { _id: recordId, rev },
-        { $set: { contentState: 'failed', contentError: { reason, message } } },
+    async markFailed(contentId: string, reason: ContentFailureReason, message: string): Promise<void> {
+      await contents.updateOne(
+        { _id: contentId, state: 'pending' },
+        { $set: { state: 'failed', error: { reason, message } } },
       );
     },
 
+    /** The mapping's revs by state: superseded revs count nowhere, deleted files' stored bytes as stored. */
     async counts(mappingId: string): Promise<ContentCounts> {
-      const live = { mappingId, deletedAt: null };
-      const [pending, stored, failed] = await Promise.all([
-        files.countDocuments({ ...live, ...notSettled }),
-        files.countDocuments({ ...live, contentState: 'stored' }),
-        files.countDocuments({ ...live, contentState: 'failed' }),
-      ]);
-      return { pending, stored, failed };
+      const [pending, stored, failed] = await Promise.all(
+        (['pending', 'stored', 'failed'] as const).map((state) => contents.countDocuments({ mappingId, state })),
+      );
+      return { pending: pending ?? 0, stored: stored ?? 0, failed: failed ?? 0 };
     },
 
     /** The record with this Dropbox id in this mapping, deleted or not. */

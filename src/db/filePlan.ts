@@ -1,8 +1,33 @@
-import type { FileRecord, ListedFile } from '../domain/types';
+import type { ContentRecord, FileRecord, ListedFile } from '../domain/types';
 
 /** One record per file and mapping, whatever retries or renames happen. */
 export function fileRecordId(mappingId: string, dropboxId: string): string {
   return `${mappingId}:${dropboxId}`;
+}
+
+/** One content record per file record and rev. */
+export function contentRecordId(recordId: string, rev: string): string {
+  return `${recordId}@${rev}`;
+}
+
+/** A listed rev waits for its bytes; stored bytes of an older rev stay until then. */
+export function pendingContent(mappingId: string, file: ListedFile, listedAt: Date): ContentRecord {
+  const recordId = fileRecordId(mappingId, file.id);
+  return {
+    _id: contentRecordId(recordId, file.rev),
+    fileRecordId: recordId,
+    mappingId,
+    rev: file.rev,
+    state: 'pending',
+    serverModified: new Date(file.serverModified),
+    listedAt,
+    error: null,
+    attempts: 0,
+    uploadingId: null,
+    storedFileId: null,
+    storedHash: null,
+    storedSize: null,
+  };
 }
 
 /** The stored fields that decide what an incoming entry changes. */
@@ -46,11 +71,7 @@ export type ListedFields = Pick<
   | 'listingGeneration'
   | 'deletedAt'
   | 'updatedAt'
-> &
-  Partial<Pick<FileRecord, 'contentState' | 'contentAttempts' | 'contentError'>>;
-
-/** A new file, or a new rev of one, waits for its bytes; stored bytes of an older rev stay until then. */
-const CONTENT_PENDING = { contentState: 'pending', contentAttempts: 0, contentError: null } as const;
+>;
 
 export interface FileWritePlan {
   inserts: FileRecord[];
@@ -127,7 +148,6 @@ export function planListedFiles(
         projectId: mapping.projectId,
         dropboxId: file.id,
         ...fields,
-        ...CONTENT_PENDING,
         syncedAt: now,
       });
       continue;
@@ -140,7 +160,7 @@ export function planListedFiles(
       if (live && existing.listingGeneration !== listingGeneration) plan.stamps.push(_id);
       continue;
     }
-    plan.updates.push({ _id, fields: existing.rev === fields.rev ? fields : { ...fields, ...CONTENT_PENDING } });
+    plan.updates.push({ _id, fields });
   }
   return plan;
 }

@@ -1,4 +1,4 @@
-import type { ContentFailureReason, ContentState, FileRecord } from './types';
+import type { ContentFailureReason, ContentRecord, ContentState } from './types';
 
 /** The Dropbox scope a token needs to download files. */
 export const CONTENT_SCOPE = 'files.content.read';
@@ -19,20 +19,21 @@ export function shownContentCounts(
 }
 
 /**
- * A file's content state as admins see it. While the mapping's token lacks the scope, contents
- * not stored yet are failed with `missing_scope` (the contract's shape) though their records stay
- * pending, so a token with the scope copies them without touching each record first.
+ * The content state of a file's current rev as admins see it, from that rev's content record
+ * (none yet, or superseded while the file's record catches up: pending). While the mapping's
+ * token lacks the scope, contents not stored yet are failed with `missing_scope` (the contract's
+ * shape) though their records stay pending, so a token with the scope copies them as they are.
  */
 export function shownContent(
-  file: Pick<FileRecord, 'contentState' | 'contentError'>,
+  current: Pick<ContentRecord, 'state' | 'error'> | null,
   contentScopeMissing: boolean,
 ): ShownContent {
-  const state = file.contentState ?? 'pending';
+  const state: ContentState = current?.state === 'stored' || current?.state === 'failed' ? current.state : 'pending';
   if (state === 'pending' && contentScopeMissing) {
     return {
       contentState: 'failed',
       contentError: { reason: 'missing_scope', message: MISSING_SCOPE_MESSAGE },
     };
   }
-  return { contentState: state, contentError: state === 'failed' ? (file.contentError ?? null) : null };
+  return { contentState: state, contentError: state === 'failed' ? (current?.error ?? null) : null };
 }

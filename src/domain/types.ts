@@ -195,19 +195,34 @@ export interface FileRecord {
   /** The full listing that last saw this file; a full relisting sweeps the ones it did not see. */
   listingGeneration: number;
   deletedAt: Date | null;
-  /** Whether `rev`'s bytes are in GridFS; absent on records from before contents were copied (pending). */
-  contentState?: ContentState;
-  contentError?: { reason: ContentFailureReason; message: string } | null;
-  /** Downloads of `rev` that did not match its content hash; reset by a new rev. */
-  contentAttempts?: number;
-  /** The rev whose verified bytes are stored (may trail `rev` until the new one is verified). */
-  storedRev?: string | null;
-  storedHash?: string | null;
-  storedSize?: number | null;
-  /** The GridFS file (bucket `file_contents`) holding `storedRev`. */
-  storedFileId?: string | null;
+}
+
+/**
+ * The copy of one rev of a file's bytes: `${fileRecordId}@${rev}`. The listing inserts it when it
+ * records a file or a new rev, and never writes it again; only the contents copy updates it. So
+ * a listing and a copy never write the same document (FerretDB applies an update as a read, then
+ * a whole-document write, and would lose one of two concurrent updates), and neither waits for
+ * the other.
+ */
+export interface ContentRecord {
+  _id: string;
+  fileRecordId: string;
+  mappingId: string;
+  rev: string;
+  state: ContentState | 'superseded';
+  /** Dropbox's modification time of this rev: of two revs, the later one is the file's. */
+  serverModified: Date;
+  /** When the listing recorded it (the `updatedAt` it gave the file record): breaks a tie of times. */
+  listedAt: Date;
+  error: { reason: ContentFailureReason; message: string } | null;
+  /** Downloads of this rev that did not match its content hash. */
+  attempts: number;
   /** A GridFS upload under way (or left by a worker that died): deleted unless it becomes stored. */
-  uploadingId?: string | null;
+  uploadingId: string | null;
+  /** Set once stored: the GridFS file (bucket `file_contents`) holding this rev's verified bytes. */
+  storedFileId: string | null;
+  storedHash: string | null;
+  storedSize: number | null;
 }
 
 export type ContentState = 'pending' | 'stored' | 'failed';

@@ -44,7 +44,7 @@ export const records = proxyActivities<Activities>({
 export const contents = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
   heartbeatTimeout: '30 seconds',
-  // A cancelled copy is awaited until it has stopped writing (ContentCopies.hold).
+  // A cancelled copy settles only once it has stopped writing: the next copy starts after it.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '2 seconds',

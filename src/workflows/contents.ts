@@ -7,12 +7,6 @@ export interface ContentCopies {
   request(): void;
   /** Pause, unmap: the copy under way is cancelled; what it left stays pending. */
   cancel(): void;
-  /**
-   * Before a listing: the copy under way is cancelled and awaited, so that it and the listing never
-   * write the same file records at once (FerretDB applies an update as a read, then a whole-document
-   * write, and a copy's write could undo a listing's). The listing requests the copy again after.
-   */
-  hold(): Promise<void>;
   /** Before continue-as-new: lets the copy under way end (it starts no new files after its budget), starts none after it. */
   finish(): Promise<void>;
 }
@@ -20,13 +14,17 @@ export interface ContentCopies {
 /**
  * The bytes of new and changed files are copied (`copyFileContents`, a regular activity any worker
  * may run) beside the cycles, not inside them: a listing never waits for downloads and a long copy
- * (a first sync's 10,000 files, a 1 GiB file) never holds up the next listing. A copy that ran out
- * of its time budget is followed by another at once; one that failed, or that waits for a token
- * with the content scope, leaves `contentsPending` set for the next cycle to ask again.
+ * (a first sync's 10,000 files, a 1 GiB file) never holds up the next listing; the two write
+ * different documents (a file's record, its rev's content record). A copy that ran out of its time
+ * budget, or that files were recorded for while it ran, is followed by another at once; one that
+ * failed, deferred a rev, or waits for a token with the content scope, leaves `contentsPending`
+ * set for the next cycle to ask again.
  */
 export function contentCopies(mappingId: string, s: CarriedState): ContentCopies {
   let scope: CancellationScope | undefined;
   let running: Promise<void> | undefined;
+  // A cancelled copy until it has stopped writing: the next one starts after it, never beside it.
+  let stopping: Promise<void> | undefined;
   let finishing = false;
   const copyWhilePending = async () => {
     while (s.contentsPending && !finishing) {
@@ -39,9 +37,13 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
         if (isCancellation(err)) throw err;
         return;
       }
-      if (result.missingScope) s.contentsPending = true;
-      if (result.missingScope || result.pending === 0) return;
-      s.contentsPending = true;
+      // Requested again while it ran (files recorded meanwhile): the loop copies them now.
+      if (s.contentsPending) continue;
+      if (result.missingScope || result.deferred > 0) {
+        s.contentsPending = true;
+        return;
+      }
+      if (result.pending > 0) s.contentsPending = true;
     }
   };
   return {
@@ -50,8 +52,12 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       if (scope) return;
       const current = new CancellationScope();
       scope = current;
+      const previous = stopping;
       running = current
-        .run(copyWhilePending)
+        .run(async () => {
+          if (previous) await previous;
+          await copyWhilePending();
+        })
         .catch(() => undefined)
         .finally(() => {
           if (scope === current) {
@@ -64,17 +70,13 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       if (!scope) return;
       s.contentsPending = true;
       scope.cancel();
+      stopping = running;
       scope = undefined;
       running = undefined;
     },
-    async hold() {
-      const held = running;
-      this.cancel();
-      await held;
-    },
     async finish() {
       finishing = true;
-      await running;
+      await Promise.all([running, stopping]);
     },
   };
 }

@@ -217,7 +217,6 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   async function runCycle(): Promise<void> {
-    await copies.hold();
     const scope = new CancellationScope();
     cycleScope = scope;
     try {

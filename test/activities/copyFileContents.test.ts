@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../src/activities';
 import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
 import { CONTENT_BUCKET } from '../../src/db/fileContentsRepository';
+import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
 import { failureOf } from '../support/failures';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
@@ -57,11 +58,19 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     return Buffer.from(await res.arrayBuffer());
   }
 
+  /** The file's record, the content record of its rev, and its stored rev's. */
+  async function contentOf(mapping: Mapping, dropboxId: string) {
+    const file = await fx.repos.contents.getFile(mapping._id, dropboxId);
+    assert.ok(file, `a record of ${dropboxId}`);
+    const { current, stored } = (await fx.repos.contents.contentOf([file])).get(file._id)!;
+    return { file, current, stored };
+  }
+
   async function storedBytes(mapping: Mapping, dropboxId: string): Promise<Buffer> {
-    const record = await fx.repos.contents.getFile(mapping._id, dropboxId);
-    assert.ok(record?.storedFileId, 'the record names its stored content');
+    const { stored } = await contentOf(mapping, dropboxId);
+    assert.ok(stored?.storedFileId, 'the file has a stored content');
     const chunks: Buffer[] = [];
-    for await (const chunk of fx.repos.contents.openDownload(record.storedFileId))
+    for await (const chunk of fx.repos.contents.openDownload(stored.storedFileId))
       chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
@@ -88,12 +97,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       );
     });
     const result = await activities.copyFileContents({ mappingId: mapping._id });
-    assert.deepEqual(result, { stored: 4, failed: 0, pending: 0, missingScope: false });
+    assert.deepEqual(result, { stored: 4, failed: 0, pending: 0, deferred: 0, missingScope: false });
     for (const [name, id] of Object.entries(added)) {
-      const record = await fx.repos.contents.getFile(mapping._id, id);
-      assert.equal(record?.contentState, 'stored', name);
-      assert.equal(record?.storedRev, record?.rev);
-      assert.equal(record?.storedHash, record?.contentHash);
+      const { file, current, stored: storedContent } = await contentOf(mapping, id);
+      assert.equal(current?.state, 'stored', name);
+      assert.equal(storedContent?.rev, file.rev);
+      assert.equal(storedContent?.storedHash, file.contentHash);
       const expected = await emulatorBytes(id);
       const stored = await storedBytes(mapping, id);
       assert.equal(stored.length, expected.length, name);
@@ -103,7 +112,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const again = await activities.copyFileContents({ mappingId: mapping._id });
     assert.deepEqual(
       again,
-      { stored: 0, failed: 0, pending: 0, missingScope: false },
+      { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: false },
       'nothing is copied twice',
     );
   });
@@ -119,9 +128,9 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     fx.emulator.corruptNextDownloads(1);
     const failure = await failureOf(activities.copyFileContents({ mappingId: mapping._id }));
     assert.equal(failure.type, 'ContentsIncomplete', 'a retryable failure: Temporal tries again');
-    const record = await fx.repos.contents.getFile(mapping._id, id);
-    assert.equal(record?.contentState, 'pending');
-    assert.equal(record?.storedFileId ?? null, null);
+    const { current, stored } = await contentOf(mapping, id);
+    assert.equal(current?.state, 'pending');
+    assert.equal(stored, null);
     assert.deepEqual(await gridFsIds(), before, 'the wrong bytes left nothing in GridFS');
     await activities.copyFileContents({ mappingId: mapping._id });
     assert.equal((await storedBytes(mapping, id)).toString(), 'the real plan');
@@ -138,10 +147,10 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     }
     const last = await activities.copyFileContents({ mappingId: bad._id });
     assert.equal(last.failed, 1);
-    const failed = await fx.repos.contents.getFile(bad._id, badId);
-    assert.equal(failed?.contentState, 'failed');
-    assert.equal(failed?.contentError?.reason, 'hash_mismatch');
-    assert.equal(failed?.storedFileId ?? null, null);
+    const failed = await contentOf(bad, badId);
+    assert.equal(failed.current?.state, 'failed');
+    assert.equal(failed.current?.error?.reason, 'hash_mismatch');
+    assert.equal(failed.stored, null);
   });
 
   it('replaces the stored content with a new rev only once the new bytes are verified', async () => {
@@ -152,12 +161,13 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       id = String(fx.emulator.addFile(fx.accountId, path, { content: 'version one' })['id']);
     });
     await activities.copyFileContents({ mappingId: mapping._id });
-    const first = await fx.repos.contents.getFile(mapping._id, id);
+    const first = await contentOf(mapping, id);
     fx.emulator.modifyFile(fx.accountId, path, { content: 'version two, longer' });
     await record(mapping);
-    const changed = await fx.repos.contents.getFile(mapping._id, id);
-    assert.equal(changed?.contentState, 'pending');
-    assert.equal(changed?.storedRev, first?.rev, 'the old bytes stay until the new ones are verified');
+    const changed = await contentOf(mapping, id);
+    assert.notEqual(changed.file.rev, first.file.rev);
+    assert.equal(changed.current?.state, 'pending');
+    assert.equal(changed.stored?.rev, first.file.rev, 'the old bytes stay until the new ones are verified');
     assert.equal((await storedBytes(mapping, id)).toString(), 'version one');
     fx.emulator.corruptNextDownloads(1);
     await assert.rejects(activities.copyFileContents({ mappingId: mapping._id }));
@@ -167,11 +177,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       'a bad download replaced nothing',
     );
     await activities.copyFileContents({ mappingId: mapping._id });
-    const stored = await fx.repos.contents.getFile(mapping._id, id);
-    assert.equal(stored?.storedRev, changed?.rev);
+    const stored = await contentOf(mapping, id);
+    assert.equal(stored.stored?.rev, changed.file.rev);
+    assert.equal(stored.current?.state, 'stored');
     assert.equal((await storedBytes(mapping, id)).toString(), 'version two, longer');
     const { files } = await gridFsIds();
-    assert.ok(!files.has(first?.storedFileId ?? ''), "the old rev's GridFS file is gone");
+    assert.ok(!files.has(first.stored?.storedFileId ?? ''), "the old rev's GridFS file is gone");
   });
 
   it('rejects a file over MAX_FILE_BYTES as too_large and copies nothing of it', async () => {
@@ -187,9 +198,9 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const result = await activities.copyFileContents({ mappingId: mapping._id });
     assert.equal(result.failed, 1);
     assert.equal(fx.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
-    const record = await fx.repos.contents.getFile(mapping._id, id);
-    assert.equal(record?.contentState, 'failed');
-    assert.equal(record?.contentError?.reason, 'too_large');
+    const { current } = await contentOf(mapping, id);
+    assert.equal(current?.state, 'failed');
+    assert.equal(current?.error?.reason, 'too_large');
     const { rejections } = await fx.repos.rejections.list(mapping._id, { limit: 10 });
     assert.deepEqual(
       rejections.map((r) => [r.kind, r.name]),
@@ -211,17 +222,16 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       const result = await activities.copyFileContents({ mappingId: mapping._id });
       assert.equal(result.missingScope, true);
       assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, true);
-      const record = await fx.repos.contents.getFile(mapping._id, id);
-      assert.ok(record);
-      assert.equal(record.contentState, 'pending', 'the record waits for the scope, untouched');
-      const shown = shownContent(record, true);
+      const { current } = await contentOf(mapping, id);
+      assert.equal(current?.state, 'pending', 'the content record waits for the scope, untouched');
+      const shown = shownContent(current, true);
       assert.equal(shown.contentState, 'failed');
       assert.equal(shown.contentError?.reason, 'missing_scope');
       assert.match(shown.contentError?.message ?? '', /files\.content\.read/u);
       const again = await activities.copyFileContents({ mappingId: mapping._id });
       assert.deepEqual(
         again,
-        { stored: 0, failed: 0, pending: 0, missingScope: true },
+        { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: true },
         'still no scope: nothing tried',
       );
     } finally {
@@ -243,22 +253,75 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
     const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
     assert.ok(pending);
-    const uploadId = await fx.repos.contents.claim(pending._id, pending.rev);
+    const uploadId = await fx.repos.contents.claim(pending.content._id);
     assert.ok(uploadId);
     await fx.testDb.db
       .collection(`${CONTENT_BUCKET}.chunks`)
       .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
     await activities.copyFileContents({ mappingId: mapping._id });
-    const record = await fx.repos.contents.getFile(mapping._id, id);
-    assert.equal(record?.contentState, 'stored');
-    assert.equal(record?.uploadingId ?? null, null);
+    const { current } = await contentOf(mapping, id);
+    assert.equal(current?.state, 'stored');
+    assert.equal(current?.uploadingId, null);
     const { files, chunks } = await gridFsIds();
     assert.ok(!chunks.has(uploadId), 'the orphan chunks are gone');
-    assert.ok(files.has(record?.storedFileId ?? ''));
+    assert.ok(files.has(current?.storedFileId ?? ''));
     assert.ok(
       [...chunks].every((c) => files.has(c)),
       'no chunk without its file',
     );
     assert.ok((await storedBytes(mapping, id)).equals(await emulatorBytes(id)));
+  });
+
+  it('copies only the newest of two revs listed before a copy, and marks the older superseded', async () => {
+    let id = '';
+    let path = '';
+    const mapping = await mappedFolder((folder) => {
+      path = `${folder}/sheet.pdf`;
+      id = String(fx.emulator.addFile(fx.accountId, path, { content: 'rev one' })['id']);
+    });
+    const older = await contentOf(mapping, id);
+    fx.emulator.modifyFile(fx.accountId, path, { content: 'rev two' });
+    await record(mapping);
+    fx.emulator.resetCalls();
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal(result.stored, 1);
+    assert.equal(fx.emulator.calls().byRoute['files/download'], 1, 'one download: the newest rev');
+    const newer = await contentOf(mapping, id);
+    assert.equal(newer.current?.state, 'stored');
+    assert.equal((await storedBytes(mapping, id)).toString(), 'rev two');
+    const superseded = await fx.testDb.db.collection('contents').findOne({ _id: older.current!._id } as never);
+    assert.equal(superseded?.['state'], 'superseded');
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 1, failed: 0 });
+  });
+
+  it('defers a rev listed ahead of its file record (a listing cut off between the two writes) and copies it once the record names it', async () => {
+    let id = '';
+    let path = '';
+    const mapping = await mappedFolder((folder) => {
+      path = `${folder}/ahead.txt`;
+      id = String(fx.emulator.addFile(fx.accountId, path, { content: 'first' })['id']);
+    });
+    await activities.copyFileContents({ mappingId: mapping._id });
+    const modified = fx.emulator.modifyFile(fx.accountId, path, { content: 'second' });
+    // What the listing writes first: the new rev's content record, without the file record yet.
+    const { file } = await contentOf(mapping, id);
+    const ahead = pendingContent(mapping._id, {
+      id,
+      name: file.name,
+      pathDisplay: file.path,
+      pathLower: file.pathLower,
+      size: Number(modified['size']),
+      rev: String(modified['rev']),
+      contentHash: String(modified['content_hash']),
+      serverModified: String(modified['server_modified']),
+    }, new Date());
+    await fx.testDb.db.collection('contents').insertOne(ahead as never);
+    const deferredRun = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual(deferredRun, { stored: 0, failed: 0, pending: 0, deferred: 1, missingScope: false });
+    assert.equal((await storedBytes(mapping, id)).toString(), 'first', 'the stored rev stays');
+    await record(mapping);
+    const copied = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal(copied.stored, 1);
+    assert.equal((await storedBytes(mapping, id)).toString(), 'second');
   });
 });

@@ -17,6 +17,7 @@ describe('files repository', () => {
   // themselves so the small ones stay quick.
   const forget = async (mappingId: string) => {
     await collections(t.db).files.deleteMany({ mappingId });
+    await collections(t.db).contents.deleteMany({ mappingId });
   };
 
   before(async () => {
@@ -80,9 +81,6 @@ describe('files repository', () => {
       updatedAt: T0,
       listingGeneration: 1,
       deletedAt: null,
-      contentState: 'pending',
-      contentAttempts: 0,
-      contentError: null,
     });
   });
 
@@ -106,6 +104,27 @@ describe('files repository', () => {
     assert.equal(record?.size, 20);
     assert.equal(record?.updatedAt.getTime(), later(1).getTime());
     assert.equal(record?.syncedAt.getTime(), T0.getTime());
+  });
+
+  it('records one pending content record per listed rev, once, whatever the same rev is listed again', async () => {
+    const mapping = newMapping();
+    const v1 = listedFile(1, { rev: 'b1', serverModified: '2024-05-01T10:00:00Z' });
+    const v2 = listedFile(1, { rev: 'b2', serverModified: '2024-05-02T10:00:00Z' });
+    await files.upsertListedFiles(mapping, [v1, listedFile(2)], 1, T0);
+    await files.upsertListedFiles(mapping, [v1], 1, later(1));
+    await files.upsertListedFiles(mapping, [v2], 1, later(2));
+    const { contents } = collections(t.db);
+    const found = await contents.find({ mappingId: mapping.id }).sort({ _id: 1 }).toArray();
+    const recordId = `${mapping.id}:${v1.id}`;
+    assert.deepEqual(
+      found.filter((c) => c.fileRecordId === recordId).map((c) => [c._id, c.rev, c.state, c.listedAt.getTime()]),
+      [
+        [`${recordId}@b1`, 'b1', 'pending', T0.getTime()],
+        [`${recordId}@b2`, 'b2', 'pending', later(2).getTime()],
+      ],
+    );
+    assert.equal(found.length, 3);
+    await forget(mapping.id);
   });
 
   it('a late page mixing an older rev, a newer rev and a new file records only what is newer', async () => {

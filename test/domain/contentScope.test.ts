@@ -5,22 +5,22 @@ import { MISSING_SCOPE_MESSAGE, shownContent, shownContentCounts } from '../../s
 describe('shownContent', () => {
   const tooLarge = { reason: 'too_large', message: 'Larger than MAX_FILE_BYTES' } as const;
 
-  it('shows a pending content (or one from before contents were copied) as failed with missing_scope while the scope is missing', () => {
+  it('shows a pending content (or a rev without a content record) as failed with missing_scope while the scope is missing', () => {
     const missing = {
       contentState: 'failed',
       contentError: { reason: 'missing_scope', message: MISSING_SCOPE_MESSAGE },
     };
-    assert.deepEqual(shownContent({ contentState: 'pending' }, true), missing);
-    assert.deepEqual(shownContent({}, true), missing);
+    assert.deepEqual(shownContent({ state: 'pending', error: null }, true), missing);
+    assert.deepEqual(shownContent(null, true), missing);
   });
 
   it('leaves stored and otherwise failed contents as they are, scope or not', () => {
     for (const scopeMissing of [true, false]) {
-      assert.deepEqual(shownContent({ contentState: 'stored', contentError: null }, scopeMissing), {
+      assert.deepEqual(shownContent({ state: 'stored', error: null }, scopeMissing), {
         contentState: 'stored',
         contentError: null,
       });
-      assert.deepEqual(shownContent({ contentState: 'failed', contentError: tooLarge }, scopeMissing), {
+      assert.deepEqual(shownContent({ state: 'failed', error: tooLarge }, scopeMissing), {
         contentState: 'failed',
         contentError: tooLarge,
       });
@@ -28,11 +28,16 @@ describe('shownContent', () => {
   });
 
   it('shows pending as pending when the token may download', () => {
-    assert.deepEqual(shownContent({ contentState: 'pending' }, false), {
+    assert.deepEqual(shownContent({ state: 'pending', error: null }, false), {
       contentState: 'pending',
       contentError: null,
     });
-    assert.deepEqual(shownContent({}, false), { contentState: 'pending', contentError: null });
+    assert.deepEqual(shownContent(null, false), { contentState: 'pending', contentError: null });
+    // A rev the copy found superseded while the file's record caught up with it.
+    assert.deepEqual(shownContent({ state: 'superseded', error: null }, false), {
+      contentState: 'pending',
+      contentError: null,
+    });
   });
 
   it('counts what waits for the scope as failed while it is missing, and leaves counts alone otherwise', () => {

@@ -32,7 +32,11 @@ describe('worker SIGKILLed while copying file contents', () => {
       const chunks = h.db.collection<{ files_id: string; n: number }>(`${CONTENT_BUCKET}.chunks`);
       const gridFiles = h.db.collection<{ _id: string; metadata?: { fileRecordId?: string } }>(`${CONTENT_BUCKET}.files`);
       const recordId = `${folder.mapping._id}:${fileId}`;
-      const uploadOf = async () => (await h.repos.contents.getFile(folder.mapping._id, fileId))?.uploadingId ?? null;
+      const contentOf = async () => {
+        const file = await h.repos.contents.getFile(folder.mapping._id, fileId);
+        return file ? { file, ...(await h.repos.contents.contentOf([file])).get(file._id)! } : null;
+      };
+      const uploadOf = async () => (await contentOf())?.current?.uploadingId ?? null;
 
       // Kill within 1.5 s of the upload's start: 200 MiB took 5 s or more here (up to 40 chunks a
       // second), and a kill up to 5 s in once came after the file was stored. Counting chunks as
@@ -51,19 +55,20 @@ describe('worker SIGKILLed while copying file contents', () => {
       await h.worker.kill();
       const chunksAtKill = await chunks.countDocuments({ files_id: killedUpload });
       t.diagnostic(`killed at ${chunksAtKill} of ${SIZE / CHUNK} chunks, ${secondsSince(started)} s`);
-      const atKill = await h.repos.contents.getFile(folder.mapping._id, fileId);
-      assert.notEqual(atKill?.contentState, 'stored', 'the kill came before the file was stored');
+      const atKill = await contentOf();
+      assert.notEqual(atKill?.current?.state, 'stored', 'the kill came before the file was stored');
       assert.ok(chunksAtKill < SIZE / CHUNK, 'the kill came mid-file');
 
       await h.worker.start();
       await waitUntil(
-        async () => (await h.repos.contents.getFile(folder.mapping._id, fileId))?.contentState === 'stored',
+        async () => (await contentOf())?.current?.state === 'stored',
         300_000,
         'the file to be stored after the restart',
         500,
       );
-      const record = await h.repos.contents.getFile(folder.mapping._id, fileId);
-      assert.ok(record?.storedFileId);
+      const stored = await contentOf();
+      const record = { ...stored?.stored, contentHash: stored?.file.contentHash };
+      assert.ok(record.storedFileId);
       assert.notEqual(record.storedFileId, killedUpload, 'the dead upload was not taken as the file');
       const filesOfRecord = await gridFiles.find({ 'metadata.fileRecordId': recordId }).toArray();
       assert.deepEqual(filesOfRecord.map((f) => f._id), [record.storedFileId], 'stored exactly once');

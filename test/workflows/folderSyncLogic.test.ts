@@ -139,7 +139,7 @@ class FakeFolder {
       },
       async copyFileContents() {
         self.calls.copies += 1;
-        return { stored: 0, failed: 0, pending: 0, missingScope: false };
+        return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: false };
       },
     } as unknown as Activities;
   }
