@@ -43,7 +43,7 @@ const START_FILES_FOR_MS = 30_000;
 const BATCH = 100;
 const HEARTBEAT_EVERY_MS = 2_000;
 
-type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'deferred';
+type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'deferred' | 'unstarted';
 
 /**
  * Copies the bytes of a mapping's pending files (new, or a new rev) into GridFS, each verified
@@ -63,7 +63,20 @@ export function createCopyFileContents(
 
   return async function copyFileContents({ mappingId }: CopyContentsInput): Promise<CopyContentsResult> {
     const context = activityContext();
-    const signal = context?.cancellationSignal;
+    const progress = { stored: 0, failed: 0, bytes: 0 };
+    const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
+    try {
+      return await copyPending(mappingId, context?.cancellationSignal, progress);
+    } finally {
+      if (beat) clearInterval(beat);
+    }
+  };
+
+  async function copyPending(
+    mappingId: string,
+    signal: AbortSignal | undefined,
+    progress: { stored: number; failed: number; bytes: number },
+  ): Promise<CopyContentsResult> {
     const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
     await contents.dropStaleUploads(mappingId);
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
@@ -72,47 +85,49 @@ export function createCopyFileContents(
         return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: true };
       await mappingRecords.setContentScopeMissing(mappingId, false);
     }
-    const progress = { stored: 0, failed: 0, bytes: 0 };
     let deferred = 0;
     let outOfTime = false;
-    const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
-    const startBy = Date.now() + START_FILES_FOR_MS;
+    // A file still waiting for a download slot when the time is up is left for the next copy.
+    const budget = AbortSignal.timeout(START_FILES_FOR_MS);
+    const turnSignal = signal ? AbortSignal.any([signal, budget]) : budget;
     let retryLater = 0;
     // What ends the copy early: a cancellation, credentials, a rate limit (retried after its wait).
     let stop: unknown;
-    try {
-      let after: string | undefined;
-      for (;;) {
-        const batch = await contents.listPending(mappingId, BATCH, after);
-        if (batch.length === 0) break;
-        after = batch[batch.length - 1]?.content._id;
-        const queue = [...batch];
-        const runner = async () => {
-          for (let record = queue.shift(); record && stop === undefined; record = queue.shift()) {
-            const current = record;
-            const outcome = await slots
-              .run(() => copyOne(current, credentials, progress, signal), signal)
-              .catch((err: unknown) => {
-                stop ??= err;
-                return 'retry' as const;
-              });
-            if (outcome === 'stored') progress.stored += 1;
-            if (outcome === 'failed') progress.failed += 1;
-            if (outcome === 'retry') retryLater += 1;
-            if (outcome === 'deferred') deferred += 1;
+    let after: string | undefined;
+    while (stop === undefined && !outOfTime) {
+      const batch = await contents.listPending(mappingId, BATCH, after);
+      if (batch.length === 0) break;
+      after = batch[batch.length - 1]?.content._id;
+      const queue = [...batch];
+      const runner = async () => {
+        while (stop === undefined) {
+          if (budget.aborted) {
+            outOfTime = true;
+            return;
           }
-        };
-        await Promise.all(
-          Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner),
-        );
-        if (stop !== undefined) break;
-        if (Date.now() > startBy) {
-          outOfTime = true;
-          break;
+          const current = queue.shift();
+          if (!current) return;
+          let started = false;
+          const outcome = await slots
+            .run(() => {
+              started = true;
+              return copyOne(current, credentials, progress, signal);
+            }, turnSignal)
+            .catch((err: unknown) => {
+              if (!started && budget.aborted && !signal?.aborted) {
+                outOfTime = true;
+                return 'unstarted' as const;
+              }
+              stop ??= err;
+              return 'retry' as const;
+            });
+          if (outcome === 'stored') progress.stored += 1;
+          if (outcome === 'failed') progress.failed += 1;
+          if (outcome === 'retry') retryLater += 1;
+          if (outcome === 'deferred') deferred += 1;
         }
-      }
-    } finally {
-      if (beat) clearInterval(beat);
+      };
+      await Promise.all(Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner));
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
       await mappingRecords.setContentScopeMissing(mappingId, true);
@@ -127,7 +142,7 @@ export function createCopyFileContents(
     }
     const pending = outOfTime ? (await contents.counts(mappingId)).pending : 0;
     return { stored: progress.stored, failed: progress.failed, pending, deferred, missingScope: false };
-  };
+  }
 
   async function hasContentScope(credentials: DropboxCredentials): Promise<boolean> {
     try {

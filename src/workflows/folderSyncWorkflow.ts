@@ -195,7 +195,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       const recording = recordState(changed);
       if (recording) await recording;
       cycleReports.cycleEnded(mappingId, 'ok');
-      if (changed || s.contentsPending) copies.request(); // file contents follow (contents.ts)
+      if (changed) s.contentsPending = true; // file contents follow (contents.ts)
     } catch (err) {
       if (err instanceof CycleInterrupted || isCancellation(err)) {
         cycleReports.cycleEnded(mappingId, 'interrupted');
@@ -229,7 +229,6 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   await recordState(s.runs === 0 && !createdActive);
-  if (s.contentsPending && s.state === 'active') copies.request();
 
   for (;;) {
     if (unmapRequested) break;
@@ -242,6 +241,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       for (let recording = recordState(); recording; recording = recordState()) await recording;
       return continueOnCurrentVersion({ ...input, carried: s });
     }
+    // Started here, not where a cycle recorded files: a run about to continue as new leaves it to the next.
+    if (s.contentsPending && s.state === 'active') copies.request();
     if (isPaused()) {
       phase = 'waiting';
       nextSyncAt = null;

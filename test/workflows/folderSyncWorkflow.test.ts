@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -52,6 +52,11 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     });
     running = worker.run();
     workflows = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, log: silentLogger });
+  });
+  // A test's last contents copy, cancelled by its unmap, runs until a heartbeat tells it so; the
+  // time-skipping server skips no time while an activity runs, so the next test would wait.
+  afterEach(async () => {
+    await eventually(async () => assert.equal(worker.getStatus().numInFlightActivities, 0), 30_000);
   });
   after(async () => {
     worker?.shutdown();
