@@ -5,8 +5,8 @@
 export interface Slots {
   /**
    * Runs `task` once a slot is free. An abort while it waits gives up its turn at once (rejecting
-   * with the signal's reason): a cancelled contents copy must not wait for other mappings'
-   * downloads before the cycle that cancelled it can list.
+   * with the signal's reason): a contents copy that was cancelled, or has started files for as
+   * long as it may, must not wait for other mappings' downloads before it can end.
    */
   run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }

@@ -52,7 +52,7 @@ export interface ActivityRepositories {
       now: Date,
     ): Promise<unknown>;
   };
-  /** File contents in GridFS and the content fields of file records. */
+  /** File contents in GridFS and their content records. */
   contents: Omit<FileContentsRepository, 'getFile' | 'contentOf' | 'openDownload' | 'uploads'>;
   listingPages: {
     keep(

@@ -3,7 +3,6 @@ import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { collections } from './collections';
-import { contentRecordId } from './filePlan';
 
 export const CONTENT_BUCKET = 'file_contents';
 /**
@@ -87,11 +86,6 @@ export function createFileContentsRepository(db: Db) {
       const records = await files.find({ _id: { $in: [...new Set(pending.map((c) => c.fileRecordId))] } }).toArray();
       const byId = new Map(records.map((r) => [r._id, r]));
       return pending.map((content) => ({ content, file: byId.get(content.fileRecordId) ?? null }));
-    },
-
-    /** The content record of the rev the file record names now. */
-    async currentOf(file: Pick<FileRecord, '_id' | 'rev'>): Promise<ContentRecord | null> {
-      return contents.findOne({ _id: contentRecordId(file._id, file.rev) });
     },
 
     /** This rev will not be copied: the file has a later rev (or this one was listed late). */
@@ -202,10 +196,12 @@ export function createFileContentsRepository(db: Db) {
 
     /** The mapping's revs by state: superseded revs count nowhere, deleted files' stored bytes as stored. */
     async counts(mappingId: string): Promise<ContentCounts> {
-      const [pending, stored, failed] = await Promise.all(
-        (['pending', 'stored', 'failed'] as const).map((state) => contents.countDocuments({ mappingId, state })),
-      );
-      return { pending: pending ?? 0, stored: stored ?? 0, failed: failed ?? 0 };
+      const [pending, stored, failed] = await Promise.all([
+        contents.countDocuments({ mappingId, state: 'pending' }),
+        contents.countDocuments({ mappingId, state: 'stored' }),
+        contents.countDocuments({ mappingId, state: 'failed' }),
+      ]);
+      return { pending, stored, failed };
     },
 
     /** The record with this Dropbox id in this mapping, deleted or not. */
