@@ -155,7 +155,7 @@ export function createCopyFileContents(
   }
 
   async function copyOne(
-    { content, file }: PendingContent,
+    { content, file, storedBefore }: PendingContent,
     credentials: DropboxCredentials,
     progress: { bytes: number },
     signal: AbortSignal | undefined,
@@ -185,7 +185,7 @@ export function createCopyFileContents(
       const hash = hasher.digest();
       const expected = file.contentHash ?? downloaded.contentHash;
       if (hash === expected && hasher.bytes === downloaded.size) {
-        return (await contents.markStored(content, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
+        return (await contents.markStored({ content, storedBefore }, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
       }
       await contents.abandonUpload(content._id, uploadId);
       const mismatches = await contents.countMismatch(content._id);

@@ -16,6 +16,11 @@ export interface PendingContent {
   content: ContentRecord;
   /** The file's record as it is now: null when the listing has not written it yet. */
   file: FileRecord | null;
+  /**
+   * The file's stored revs when the batch was read. Only the mapping's one copy stores revs, and
+   * it stores one rev per file, so this is what a rev stored now supersedes.
+   */
+  storedBefore: ContentRecord[];
 }
 
 export interface ContentCounts {
@@ -83,9 +88,19 @@ export function createFileContentsRepository(db: Db) {
         .limit(limit)
         .toArray();
       if (pending.length === 0) return [];
-      const records = await files.find({ _id: { $in: [...new Set(pending.map((c) => c.fileRecordId))] } }).toArray();
+      const fileRecordIds = [...new Set(pending.map((c) => c.fileRecordId))];
+      // Two queries a batch, not one a file: on FerretDB a query by any field but _id reads the
+      // whole collection.
+      const [records, stored] = await Promise.all([
+        files.find({ _id: { $in: fileRecordIds } }).toArray(),
+        contents.find({ fileRecordId: { $in: fileRecordIds }, state: 'stored' }).toArray(),
+      ]);
       const byId = new Map(records.map((r) => [r._id, r]));
-      return pending.map((content) => ({ content, file: byId.get(content.fileRecordId) ?? null }));
+      return pending.map((content) => ({
+        content,
+        file: byId.get(content.fileRecordId) ?? null,
+        storedBefore: stored.filter((s) => s.fileRecordId === content.fileRecordId),
+      }));
     },
 
     /** This rev will not be copied: the file has a later rev (or this one was listed late). */
@@ -136,7 +151,12 @@ export function createFileContentsRepository(db: Db) {
      * superseded (their bytes deleted). False when the upload was superseded (another attempt
      * claimed the rev): the upload is deleted instead.
      */
-    async markStored(content: ContentRecord, uploadId: string, hash: string, size: number): Promise<boolean> {
+    async markStored(
+      { content, storedBefore }: Pick<PendingContent, 'content' | 'storedBefore'>,
+      uploadId: string,
+      hash: string,
+      size: number,
+    ): Promise<boolean> {
       const stored = await contents.findOneAndUpdate(
         { _id: content._id, state: 'pending', uploadingId: uploadId },
         {
@@ -155,10 +175,7 @@ export function createFileContentsRepository(db: Db) {
         await deleteUpload(uploadId);
         return false;
       }
-      const others = await contents
-        .find({ fileRecordId: content.fileRecordId, state: 'stored', _id: { $ne: content._id } })
-        .toArray();
-      for (const other of others) {
+      for (const other of storedBefore) {
         // Revs stored out of order: the later rev stays the file's content.
         const older = other.serverModified <= content.serverModified ? other : stored;
         await contents.updateOne(
