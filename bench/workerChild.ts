@@ -117,8 +117,8 @@ async function main(): Promise<void> {
     const { heapUsed, heapTotal, external } = process.memoryUsage();
     peakHeapUsed = Math.max(peakHeapUsed, heapUsed);
     const cache = {
-      workflows: worker.getStatus().numCachedWorkflows,
-      capacity: worker.options.maxCachedWorkflows,
+      workflows: worker.cycles.getStatus().numCachedWorkflows,
+      capacity: worker.cycles.options.maxCachedWorkflows,
       heapUsedMiB: Math.round(heapUsed / MiB),
       peakHeapUsedMiB: Math.round(peakHeapUsed / MiB),
       heapTotalMiB: Math.round(heapTotal / MiB),
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const stopSampling = sampleMainThread();
   const running = worker.run();
   // Ready once this build is the deployment's current version (the same build for every bench worker).
-  await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
+  await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.version);
   emit('ready');
   try {
     await running;

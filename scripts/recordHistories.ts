@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createSyncWorkflows, type SyncWorkflows } from '../src/api/syncWorkflows';
 import { removeQuietly } from '../src/dev/atomicInstall';
@@ -19,7 +19,7 @@ import { defaultCacheDir, installTools } from '../src/dev/tools';
 import type { Mapping } from '../src/domain/types';
 import { cycleReportSinks } from '../src/cycleReportSinks';
 import { silentLogger } from '../src/log';
-import { workflowSource } from '../src/worker';
+import { pairWorkers, workflowSource } from '../src/worker';
 import { makeVersionCurrent, workerDeploymentOptions } from '../src/workerDeployment';
 import { DEFAULT_CYCLES_PER_RUN } from '../src/workflows/folderSyncWorkflow';
 import { folderSyncWorkflowId, statusQuery, type FolderSyncStatus } from '../src/workflows/definitions';
@@ -257,14 +257,17 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
   // Versioned as the product's workers are, under a deployment of its own.
   const version = { deploymentName: 'record-histories', buildId: `record-${Date.now()}` };
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    activities: createActivities(fx.deps),
-    sinks: cycleReportSinks(silentLogger),
-    ...(await workflowSource(silentLogger)),
-    workerDeploymentOptions: workerDeploymentOptions(version),
-  });
+  const worker = await pairWorkers(
+    {
+      connection: nativeConnection,
+      taskQueue,
+      activities: createActivities(fx.deps),
+      sinks: cycleReportSinks(silentLogger),
+      ...(await workflowSource(silentLogger)),
+      workerDeploymentOptions: workerDeploymentOptions(version),
+    },
+    2,
+  );
   const running = worker.run();
   cleanups.unshift(async () => {
     worker.shutdown();

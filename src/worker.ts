@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities';
+import { createActivities, type ActivityDeps, type Activities } from './activities';
 import { readWorkerConfig, type WorkerConfig } from './config';
 import { ensureIndexes } from './db/collections';
 import { connectMongo } from './db/mongo';
@@ -16,6 +16,7 @@ import { sdkLogger } from './temporalLog';
 import { installWorkerRuntime } from './workerRuntime';
 import { workflowBundleOptions } from './workflowBundle';
 import { workerDeploymentOptions, workerDeploymentVersion } from './workerDeployment';
+import { contentsTaskQueue } from './domain/taskQueues';
 import type { Db } from 'mongodb';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 
@@ -57,29 +58,107 @@ export async function connectTemporalWorker(config: WorkerConfig): Promise<Nativ
   });
 }
 
+/**
+ * A worker process's two Temporal workers, under one deployment version: the mapping workflows
+ * and their cycles' activities on TASK_QUEUE, the contents copies on a queue of their own
+ * (`contentsTaskQueue`), at most CONTENT_CONCURRENCY at once.
+ */
+export interface SyncWorker {
+  cycles: Worker;
+  contents: Worker;
+  version: WorkerDeploymentVersion;
+  /** Runs both until both stop; one that fails stops the other. */
+  run(): Promise<void>;
+  /** Runs both until `done` settles, then stops them. */
+  runUntil<T>(done: Promise<T>): Promise<T>;
+  shutdown(): void;
+}
+
+/**
+ * The two workers from the cycles worker's options: `copyFileContents` moves to the contents
+ * worker, which shares the connection, namespace, deployment version and grace time.
+ */
+export async function pairWorkers(
+  options: Omit<WorkerOptions, 'activities'> & { activities: Pick<Activities, 'copyFileContents'> },
+  contentConcurrency: number,
+): Promise<SyncWorker> {
+  const { copyFileContents, ...cycleActivities } = options.activities;
+  const cycles = await Worker.create({ ...options, activities: cycleActivities });
+  const contents = await Worker.create({
+    ...(options.connection ? { connection: options.connection } : {}),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.workerDeploymentOptions ? { workerDeploymentOptions: options.workerDeploymentOptions } : {}),
+    ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
+    taskQueue: contentsTaskQueue(options.taskQueue),
+    activities: { copyFileContents },
+    // One copy per download slot: a copy takes the slots its files need; the rest wait in the server.
+    maxConcurrentActivityTaskExecutions: contentConcurrency,
+  });
+  const both = [cycles, contents];
+  const shutdown = () => {
+    for (const worker of both) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  const run = async () => {
+    const settled = await Promise.allSettled(
+      both.map((worker) =>
+        worker.run().catch((err: unknown) => {
+          shutdown();
+          throw err;
+        }),
+      ),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+  return {
+    cycles,
+    contents,
+    version: options.workerDeploymentOptions?.version ?? { deploymentName: '', buildId: '' },
+    run,
+    shutdown,
+    async runUntil(done) {
+      const running = run();
+      const stopped = running.then(() => {
+        throw new Error('the workers stopped before the work was done');
+      });
+      try {
+        return await Promise.race([done, stopped]);
+      } finally {
+        shutdown();
+        await running.catch(() => undefined);
+        stopped.catch(() => undefined);
+      }
+    },
+  };
+}
+
 export async function createSyncWorker(options: {
   config: WorkerConfig;
   connection: NativeConnection;
   deps: ActivityDeps;
   tuning?: Partial<WorkerOptions>;
-}): Promise<Worker> {
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.config.temporal.namespace,
-    taskQueue: options.config.taskQueue,
-    activities: createActivities(options.deps),
-    sinks: cycleReportSinks(options.deps.log),
-    ...(options.tuning?.workflowBundle ? {} : await workflowSource(options.deps.log)),
-    workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(options.config)),
-    // A mapping whose workflow is not cached replays its whole history every cycle: with more
-    // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
-    ...(options.config.workflowCacheSize ? { maxCachedWorkflows: options.config.workflowCacheSize } : {}),
-    ...options.tuning,
-  });
+}): Promise<SyncWorker> {
+  const { config, connection, deps, tuning } = options;
+  return pairWorkers(
+    {
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueue,
+      sinks: cycleReportSinks(deps.log),
+      ...(tuning?.workflowBundle ? {} : await workflowSource(deps.log)),
+      workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(config)),
+      // A mapping whose workflow is not cached replays its whole history every cycle: with more
+      // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
+      ...(config.workflowCacheSize ? { maxCachedWorkflows: config.workflowCacheSize } : {}),
+      ...tuning,
+      activities: createActivities(deps),
+    },
+    config.contents.concurrency,
+  );
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: SyncWorker;
   /** The deployment version it runs as; someone makes it current (README, rollouts). */
   version: WorkerDeploymentVersion;
   /** Resolves once the worker has stopped and its connections are closed. */
@@ -92,9 +171,10 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
   await ensureIndexes(db);
   const connection = await connectTemporalWorker(config);
   const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
-  const { deploymentName, buildId } = worker.options.workerDeploymentOptions!.version;
+  const { deploymentName, buildId } = worker.version;
   log.info('worker started', {
     taskQueue: config.taskQueue,
+    contentsTaskQueue: contentsTaskQueue(config.taskQueue),
     deploymentName,
     buildId,
     namespace: config.temporal.namespace,

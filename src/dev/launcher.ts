@@ -126,7 +126,7 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   const worker = await startWorker(config, log.child({ service: 'worker' }));
   stops.unshift(async () => {
     // The SDK's runtime may already be draining it on the same Ctrl-C.
-    if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+    worker.worker.shutdown();
     await worker.done;
   });
   // This checkout's build becomes the deployment's current version, so the mappings run on it.

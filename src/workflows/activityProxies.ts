@@ -36,21 +36,27 @@ export const records = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-// File contents: a regular activity any worker may run, apart from the listing's workflow task.
+// File contents: a regular activity any worker may run, on the contents task queue (taskQueues.ts).
 // It heartbeats with its progress, so a dead worker's copy moves elsewhere within the heartbeat
 // timeout and a pause or an unmap reaches it (cancellation arrives with a heartbeat). Files that
 // did not arrive intact make it fail; the retries back off, and a file that keeps mismatching its
 // hash ends `failed` inside the activity.
-export const contents = proxyActivities<Activities>({
-  startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '30 seconds',
-  // A cancelled copy settles only once it has stopped writing: the next copy starts after it.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: [FailureTypes.credentialsRejected, FailureTypes.mappingGone, FailureTypes.badRequest],
-  },
-});
+export const contentsOn = (taskQueue: string) =>
+  proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '3 hours',
+    heartbeatTimeout: '30 seconds',
+    // A cancelled copy settles only once it has stopped writing: the next copy starts after it.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 6,
+      nonRetryableErrorTypes: [
+        FailureTypes.credentialsRejected,
+        FailureTypes.mappingGone,
+        FailureTypes.badRequest,
+      ],
+    },
+  });

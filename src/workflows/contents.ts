@@ -1,5 +1,6 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import { contents } from './activityProxies';
+import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { contentsTaskQueue } from '../domain/taskQueues';
+import { contentsOn } from './activityProxies';
 import type { CarriedState } from './definitions';
 
 export interface ContentCopies {
@@ -7,8 +8,13 @@ export interface ContentCopies {
   request(): void;
   /** Pause, unmap: the copy under way is cancelled; what it left stays pending. */
   cancel(): void;
-  /** Before continue-as-new: lets the copy under way end (it starts no new files after its budget), starts none after it. */
-  finish(): Promise<void>;
+  /**
+   * Before continue-as-new: the copy under way ends after its current activity (which starts no
+   * new files after its budget) and none follows it; what is left is the next run's.
+   */
+  finish(): void;
+  /** No copy is running or stopping: the run may continue as new. */
+  idle(): boolean;
 }
 
 /**
@@ -21,11 +27,14 @@ export interface ContentCopies {
  * set for the next cycle to ask again.
  */
 export function contentCopies(mappingId: string, s: CarriedState): ContentCopies {
+  const contents = contentsOn(contentsTaskQueue(workflowInfo().taskQueue));
   let scope: CancellationScope | undefined;
   let running: Promise<void> | undefined;
   // A cancelled copy until it has stopped writing: the next one starts after it, never beside it.
   let stopping: Promise<void> | undefined;
   let finishing = false;
+  // Copies not yet settled, a cancelled one included.
+  let unsettled = 0;
   const copyWhilePending = async () => {
     while (s.contentsPending && !finishing) {
       s.contentsPending = false;
@@ -53,6 +62,7 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       const current = new CancellationScope();
       scope = current;
       const previous = stopping;
+      unsettled += 1;
       running = current
         .run(async () => {
           if (previous) await previous;
@@ -60,6 +70,7 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
         })
         .catch(() => undefined)
         .finally(() => {
+          unsettled -= 1;
           if (scope === current) {
             scope = undefined;
             running = undefined;
@@ -74,9 +85,11 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       scope = undefined;
       running = undefined;
     },
-    async finish() {
+    finish() {
       finishing = true;
-      await Promise.all([running, stopping]);
+    },
+    idle() {
+      return unsettled === 0;
     },
   };
 }

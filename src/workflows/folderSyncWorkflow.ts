@@ -232,23 +232,27 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
 
   for (;;) {
     if (unmapRequested) break;
-    if (shouldContinueAsNew() || runIsFull() || newVersionIsCurrent()) {
+    // A full run continues as new once its contents copy has ended (it starts no new files after
+    // its budget, and none follows it); until then it goes on serving cycles, so a webhook's
+    // cycle never waits for a copy.
+    const ending = shouldContinueAsNew() || runIsFull() || newVersionIsCurrent();
+    if (ending) copies.finish();
+    const mayEnd = () => (ending || shouldContinueAsNew()) && copies.idle();
+    if (ending && copies.idle()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.
-      await copies.finish();
       await condition(allHandlersFinished);
       // The next run takes the carried state as recorded: a pause that came while this run
-      // finished (waiting for the contents copy) is recorded here, or MongoDB would never show it.
+      // finished is recorded here, or MongoDB would never show it.
       for (let recording = recordState(); recording; recording = recordState()) await recording;
       return continueOnCurrentVersion({ ...input, carried: s });
     }
-    // Started here, not where a cycle recorded files: a run about to continue as new leaves it to the next.
-    if (s.contentsPending && s.state === 'active') copies.request();
+    if (!ending && s.contentsPending && s.state === 'active') copies.request();
     if (isPaused()) {
       phase = 'waiting';
       nextSyncAt = null;
       await recordState();
       // Wakes once an interval, so a paused run too moves to a new current version.
-      await condition(() => !isPaused() || unmapRequested || shouldContinueAsNew(), pollIntervalMs);
+      await condition(() => !isPaused() || unmapRequested || mayEnd(), pollIntervalMs);
       waited = true;
       continue;
     }
@@ -257,11 +261,13 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       phase = 'waiting';
       nextSyncAt = Date.now() + pollIntervalMs;
       const woken = await condition(
-        () => s.syncRequested || s.credentialsUpdated || unmapRequested || isPaused(),
+        () => s.syncRequested || s.credentialsUpdated || unmapRequested || isPaused() || mayEnd(),
         pollIntervalMs,
       );
       waited = true;
       if (unmapRequested || isPaused()) continue;
+      // The copy ended: the run continues as new.
+      if (woken && !s.syncRequested && !s.credentialsUpdated) continue;
       if (!woken) cycleReports.timerCycleStarted(nextSyncAt);
     }
     s.syncRequested = false;

@@ -178,7 +178,7 @@ async function start(
       worker.shutdown();
       await running;
     });
-    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
+    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.version);
   }
   // Before the worker stops: its workflows would otherwise wait on the dev server for ever.
   cleanups.push(() => terminateRunning(temporal.client, taskQueue));

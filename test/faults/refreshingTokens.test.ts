@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities';
 import { readWorkerConfig } from '../../src/config';
 import { collections } from '../../src/db/collections';
@@ -18,7 +18,7 @@ import { createPathPolicy, DEFAULT_SPECIAL_CHARACTERS } from '../../src/domain/p
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createCredentialsProvider } from '../../src/dropbox/credentials/credentialsProvider';
 import { createLogger } from '../../src/log';
-import { connectTemporalWorker, createSyncWorker } from '../../src/worker';
+import { connectTemporalWorker, createSyncWorker, type SyncWorker } from '../../src/worker';
 import { makeVersionCurrent } from '../../src/workerDeployment';
 import { eventually } from '../support/eventually';
 import { requireEnv } from '../support/testEnv';
@@ -29,7 +29,7 @@ const LIFETIME_S = 15;
 const POLL_MS = 5_000;
 
 interface RunningWorker {
-  worker: Worker;
+  worker: SyncWorker;
   running: Promise<void>;
   connection: NativeConnection;
   /** Credentials handed to this worker's activities. */
@@ -80,7 +80,7 @@ describe('refresh tokens with 15-second access tokens, two workers', () => {
       await makeVersionCurrent(
         entry.connection.workflowService,
         config.temporal.namespace,
-        entry.worker.options.workerDeploymentOptions!.version,
+        entry.worker.version,
       );
     }
   });

@@ -16,7 +16,7 @@ import { inspect, promisify } from 'node:util';
 import { BSON } from 'mongodb';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { FailureTypes } from '../../src/activities/failures';
 import { createSyncWorkflows } from '../../src/api/syncWorkflows';
@@ -27,7 +27,7 @@ import { createCredentialsProvider } from '../../src/dropbox/credentials/credent
 import type { Mapping } from '../../src/domain/types';
 import { createLogger } from '../../src/log';
 import { createTokenCipher, TokenKeyMismatchError } from '../../src/security/tokenCipher';
-import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker, type SyncWorker } from '../../src/worker';
 import { makeVersionCurrent } from '../../src/workerDeployment';
 import { eventually } from '../support/eventually';
 import { requireEnv } from '../support/testEnv';
@@ -97,7 +97,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
   const exchanges: string[] = [];
   const otherKeyLog: string[] = [];
   const extraTaskQueue = `secrets-other-key-${randomBytes(4).toString('hex')}`;
-  let otherWorker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  let otherWorker: { worker: SyncWorker; running: Promise<void>; connection: NativeConnection } | undefined;
   const figures: string[] = [];
 
   const base = () => dropboxBase(admin);
@@ -491,7 +491,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     // Awaited in after(); until then a failure must not count as unhandled.
     running.catch(() => undefined);
     otherWorker = { worker, running, connection };
-    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.options.workerDeploymentOptions!.version);
+    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.version);
     await createSyncWorkflows({
       client: h.temporal,
       taskQueue: extraTaskQueue,

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { pairWorkers } from '../../src/worker';
 import { LISTING_PAGE_SLOTS } from '../../src/db/listingPagesRepository';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import type { Activities } from '../../src/activities';
@@ -49,6 +50,8 @@ class FakeFolder {
   /** The next kept pages are gone before they are checked, as if a later listing had replaced them. */
   losePages = 0;
   persistDelayMs = 0;
+  /** Contents copies wait for this before they return. */
+  copyGate: Promise<void> | undefined;
   calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, copies: 0, record: [] as string[] };
   cursorsSeen: (string | undefined)[] = [];
   slotsUsed: (number | undefined)[] = [];
@@ -139,6 +142,7 @@ class FakeFolder {
       },
       async copyFileContents() {
         self.calls.copies += 1;
+        await self.copyGate;
         return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: false };
       },
     } as unknown as Activities;
@@ -158,15 +162,23 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
     await env?.teardown();
   });
 
-  async function withWorker<T>(folder: FakeFolder, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  async function withWorker<T>(
+    folder: FakeFolder,
+    fn: (taskQueue: string) => Promise<T>,
+    cyclesWorker: { maxConcurrentActivityTaskExecutions?: number } = {},
+  ): Promise<T> {
     const taskQueue = `logic-${++n}-${Date.now()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: folder.activities(),
-      sinks: cycleReportSinks(silentLogger),
-    });
+    const worker = await pairWorkers(
+      {
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: folder.activities(),
+        sinks: cycleReportSinks(silentLogger),
+        ...cyclesWorker,
+      },
+      2,
+    );
     return worker.runUntil(fn(taskQueue));
   }
 
@@ -352,6 +364,38 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await handle.signal(unmapSignal);
       await handle.result();
     });
+  });
+
+  it('a run due to continue as new serves cycles while its contents copy runs (on a queue of its own, taking no slot of the cycles), and continues as new once the copy ends', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    let endCopy = () => {};
+    folder.copyGate = new Promise<void>((resolve) => (endCopy = resolve));
+    // One activity at a time on the cycles' queue: a copy there would stop every cycle.
+    await withWorker(
+      folder,
+      async (tq) => {
+        const handle = await start(tq, { cyclesPerRun: 2, newMapping: true, mappingId: idShortenedBy(0, 2) });
+        // Queried directly: `status` waits for no activity to run, and the copy runs throughout.
+        // No continue-as-new meets these queries: the run cannot end before the copy does.
+        const now = async () => pick(await handle.query(statusQuery));
+        await eventually(async () => assert.equal(folder.calls.copies, 1, 'the first cycle recorded a file: its copy runs'));
+        await eventually(async () => assert.deepEqual(await now(), { cycles: 1, runs: 0, phase: 'waiting' }));
+        await handle.signal(syncNowSignal);
+        await eventually(async () => assert.deepEqual(await now(), { cycles: 2, runs: 0, phase: 'waiting' }));
+        // The run is full now, and its copy still runs: a webhook's cycle does not wait for it.
+        await handle.signal(syncNowSignal);
+        await eventually(async () => assert.deepEqual(await now(), { cycles: 3, runs: 0, phase: 'waiting' }));
+        assert.equal(folder.calls.copies, 1, 'a run due to continue as new starts no further copy');
+        endCopy();
+        await eventually(async () => assert.equal((await status(handle)).runs, 1, 'a new run once the copy ended'));
+        assert.equal((await status(handle)).counters.cycles, 3);
+        await untilSettled(handle);
+        await handle.signal(unmapSignal);
+        await handle.result();
+      },
+      { maxConcurrentActivityTaskExecutions: 1 },
+    );
   });
 
   it('ends one run of a mapping early, by its stagger, so that mappings started together spread their continue-as-new', TIME_SKIPPING_TEST, async () => {

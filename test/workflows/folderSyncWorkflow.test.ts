@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { pairWorkers, type SyncWorker } from '../../src/worker';
 import { workflowBundleOptions } from '../../src/workflowBundle';
 import { createSyncWorkflows, type SyncWorkflows } from '../../src/api/syncWorkflows';
 import { createActivities } from '../../src/activities';
@@ -32,7 +33,7 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
   let env: TestWorkflowEnvironment;
   let fx: SyncFixture;
   let bundle: WorkflowBundleWithSourceMap;
-  let worker: Worker;
+  let worker: SyncWorker;
   let running: Promise<void>;
   let workflows: SyncWorkflows;
   const taskQueue = `folder-sync-test-${randomBytes(3).toString('hex')}`;
@@ -43,20 +44,23 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       openSyncFixture('workflow', { pageLimit: 50 }),
       bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietBundlerLogger }),
     ]);
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities(fx.deps),
-      sinks: cycleReportSinks(silentLogger),
-    });
+    worker = await pairWorkers(
+      {
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: createActivities(fx.deps),
+        sinks: cycleReportSinks(silentLogger),
+      },
+      2,
+    );
     running = worker.run();
     workflows = createSyncWorkflows({ client: env.client, taskQueue, pollIntervalMs: POLL, log: silentLogger });
   });
   // A test's last contents copy, cancelled by its unmap, runs until a heartbeat tells it so; the
   // time-skipping server skips no time while an activity runs, so the next test would wait.
   afterEach(async () => {
-    await eventually(async () => assert.equal(worker.getStatus().numInFlightActivities, 0), 30_000);
+    await eventually(async () => assert.equal(worker.contents.getStatus().numInFlightActivities, 0), 30_000);
   });
   after(async () => {
     worker?.shutdown();

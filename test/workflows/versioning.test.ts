@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { pairWorkers, type SyncWorker } from '../../src/worker';
 import { createActivities } from '../../src/activities';
 import { cycleReportSinks } from '../../src/cycleReportSinks';
 import { workflowBundleOptions } from '../../src/workflowBundle';
@@ -40,7 +41,7 @@ describe('rolling out a changed workflow by worker deployment versioning', () =>
   let dev: DevServerClient;
   let native: NativeConnection;
   let bundles: { a: WorkflowBundleWithSourceMap; b: WorkflowBundleWithSourceMap };
-  const workers: { worker: Worker; running: Promise<void> }[] = [];
+  const workers: { worker: SyncWorker; running: Promise<void> }[] = [];
   const handles: WorkflowHandleWithFirstExecutionRunId[] = [];
 
   before(async () => {
@@ -55,7 +56,7 @@ describe('rolling out a changed workflow by worker deployment versioning', () =>
   after(async () => {
     for (const handle of handles) await handle.terminate().catch(() => undefined);
     for (const { worker, running } of workers) {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      worker.shutdown();
       await running.catch(() => undefined);
     }
     await native?.close();
@@ -69,15 +70,18 @@ describe('rolling out a changed workflow by worker deployment versioning', () =>
     const buildA: WorkerDeploymentVersion = { deploymentName, buildId: '0.1.0-a' };
     const buildB: WorkerDeploymentVersion = { deploymentName, buildId: '0.1.0-b' };
     const startWorker = async (version: WorkerDeploymentVersion, workflowBundle: WorkflowBundleWithSourceMap) => {
-      const worker = await Worker.create({
-        connection: native,
-        taskQueue,
-        workflowBundle,
-        activities: createActivities(fx.deps),
-        sinks: cycleReportSinks(fx.deps.log),
-        workerDeploymentOptions: workerDeploymentOptions(version),
-        shutdownGraceTime: '1s',
-      });
+      const worker = await pairWorkers(
+        {
+          connection: native,
+          taskQueue,
+          workflowBundle,
+          activities: createActivities(fx.deps),
+          sinks: cycleReportSinks(fx.deps.log),
+          workerDeploymentOptions: workerDeploymentOptions(version),
+          shutdownGraceTime: '1s',
+        },
+        2,
+      );
       const running = worker.run();
       running.catch(() => undefined);
       const entry = { worker, running };
