@@ -103,13 +103,21 @@ async function main(): Promise<void> {
       })
     ).flat();
     say(`${mapped.length} mappings on ${accounts} accounts created in ${fmt((Date.now() - started) / 1000, 1)} s`);
-    // Let every first cycle finish before the webhook goes in.
+    // Let every first sync finish, its contents copied too, before the webhook goes in: the
+    // window then counts only what notifications cost.
     const files = async (m: Mapped) =>
-      (await call('GET', `${base}/mappings/${m.mappingId}/files?limit=1000`, key)).files as { name: string }[];
+      (await call('GET', `${base}/mappings/${m.mappingId}/files?limit=1000`, key)).files as {
+        name: string;
+        contentState: string;
+      }[];
     await mapLimit(mapped, 8, async (m) => {
-      while ((await files(m)).length < 5) await sleep(500);
+      for (let first = await files(m); first.length < 5; first = await files(m)) await sleep(500);
     });
-    say(`first syncs done at ${fmt((Date.now() - started) / 1000, 1)} s`);
+    say(`first syncs listed at ${fmt((Date.now() - started) / 1000, 1)} s`);
+    await mapLimit(mapped, 8, async (m) => {
+      while ((await files(m)).some((f) => f.contentState !== 'stored')) await sleep(500);
+    });
+    say(`first syncs' contents stored at ${fmt((Date.now() - started) / 1000, 1)} s`);
     await stack.emulator.registerWebhook({ appKey: 'bench-app', appSecret, uri: `${api.url}/v1/dropbox/webhook` });
     await sleep(2_000);
 
@@ -148,12 +156,17 @@ async function main(): Promise<void> {
     const calls = stack.emulator.calls();
     const hooks = stack.emulator.webhookCounts();
     const notifications = hooks.delivered - hooksBefore.delivered;
-    const untouchedTokens = mapped.filter((m) => !touched.has(m.accountId)).map((m) => m.token);
+    const untouchedTokens = [...new Set(mapped.filter((m) => !touched.has(m.accountId)).map((m) => m.token))];
     const untouchedCalls = untouchedTokens.reduce((sum, t) => sum + (calls.byToken[t] ?? 0), 0);
     say(`\n${total} files added at ${rate}/s over ${minutes} min to ${mapped.length} mappings (${accounts} accounts × ${perAccount}), poll interval 10 min`);
     say(`write → readable through the API: p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms, max ${fmt(Math.max(...latencies))} ms; not readable within 60 s: ${missed}`);
     say(`notifications delivered ${notifications} (failed attempts ${hooks.failedAttempts - hooksBefore.failedAttempts}); Dropbox calls ${calls.total}: ${fmt(calls.total / Math.max(1, notifications), 1)} per notification, ${fmt(calls.total / total, 1)} per file; by route ${JSON.stringify(calls.byRoute)}`);
-    say(`calls with the tokens of the ${untouchedTokens.length / perAccount} accounts that got no file: ${untouchedCalls}`);
+    const untouchedRoutes: Record<string, number> = {};
+    for (const [route, byToken] of Object.entries(calls.byTokenAndRoute))
+      for (const t of untouchedTokens) if (byToken[t]) untouchedRoutes[route] = (untouchedRoutes[route] ?? 0) + byToken[t];
+    say(
+      `calls with the tokens of the ${untouchedTokens.length} accounts that got no file: ${untouchedCalls} ${JSON.stringify(untouchedRoutes)}`,
+    );
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
     await stack.close();

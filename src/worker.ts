@@ -113,6 +113,7 @@ export async function pairWorkers(
   return {
     cycles,
     contents,
+    // Unversioned workers (the time-skipping tests') have none: an empty name and build id.
     version: options.workerDeploymentOptions?.version ?? { deploymentName: '', buildId: '' },
     run,
     shutdown,
