@@ -28,14 +28,16 @@ const ACTIVITY_ENDS = new Set([
 ]);
 
 /**
- * Whether the latest run waits on its poll timer: the timer is its last event, or its last task
- * completed after the timer started with no activity left running (a contents copy that ran
- * beside the cycle and ended while the run waited).
+ * Whether the latest run waits on its poll timer with no activity running: the timer is its last
+ * event, or its last task completed after the timer started (a contents copy that ran beside the
+ * cycle and ended while the run waited).
  */
 async function waitingOnTimer(handle: WorkflowHandle): Promise<boolean> {
   const events = (await handle.fetchHistory()).events ?? [];
   const last = events.at(-1)?.eventType;
-  if (last === EventType.EVENT_TYPE_TIMER_STARTED) return true;
+  // A contents copy scheduled just before the timer may still run: a pause sent now would cancel
+  // it, and the test server can refuse that cancellation (see untilSettled).
+  if (last === EventType.EVENT_TYPE_TIMER_STARTED) return noActivityRunning(events);
   if (last !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return false;
   const timerAt = events.map((e) => e.eventType).lastIndexOf(EventType.EVENT_TYPE_TIMER_STARTED);
   if (timerAt < 0) return false;
