@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         contentState: string;
       }[];
     await mapLimit(mapped, 8, async (m) => {
-      for (let first = await files(m); first.length < 5; first = await files(m)) await sleep(500);
+      while ((await files(m)).length < 5) await sleep(500);
     });
     say(`first syncs listed at ${fmt((Date.now() - started) / 1000, 1)} s`);
     await mapLimit(mapped, 8, async (m) => {

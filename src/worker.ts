@@ -69,8 +69,6 @@ export interface SyncWorker {
   version: WorkerDeploymentVersion;
   /** Runs both until both stop; one that fails stops the other. */
   run(): Promise<void>;
-  /** Runs both until `done` settles, then stops them. */
-  runUntil<T>(done: Promise<T>): Promise<T>;
   shutdown(): void;
 }
 
@@ -117,19 +115,6 @@ export async function pairWorkers(
     version: options.workerDeploymentOptions?.version ?? { deploymentName: '', buildId: '' },
     run,
     shutdown,
-    async runUntil(done) {
-      const running = run();
-      const stopped = running.then(() => {
-        throw new Error('the workers stopped before the work was done');
-      });
-      try {
-        return await Promise.race([done, stopped]);
-      } finally {
-        shutdown();
-        await running.catch(() => undefined);
-        stopped.catch(() => undefined);
-      }
-    },
   };
 }
 

@@ -155,11 +155,12 @@ export function createCopyFileContents(
   }
 
   async function copyOne(
-    { content, file, storedBefore }: PendingContent,
+    pending: PendingContent,
     credentials: DropboxCredentials,
     progress: { bytes: number },
     signal: AbortSignal | undefined,
   ): Promise<Outcome> {
+    const { content, file } = pending;
     if (!file) return 'deferred';
     if (file.rev !== content.rev) {
       if (listedAhead(file, content)) return 'deferred';
@@ -185,7 +186,7 @@ export function createCopyFileContents(
       const hash = hasher.digest();
       const expected = file.contentHash ?? downloaded.contentHash;
       if (hash === expected && hasher.bytes === downloaded.size) {
-        return (await contents.markStored({ content, storedBefore }, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
+        return (await contents.markStored(pending, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
       }
       await contents.abandonUpload(content._id, uploadId);
       const mismatches = await contents.countMismatch(content._id);

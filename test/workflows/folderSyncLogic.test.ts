@@ -179,7 +179,13 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       },
       2,
     );
-    return worker.runUntil(fn(taskQueue));
+    const running = worker.run();
+    try {
+      return await fn(taskQueue);
+    } finally {
+      worker.shutdown();
+      await running;
+    }
   }
 
   async function start(taskQueue: string, extra: Record<string, unknown> = {}, options: { workflowTaskTimeout?: string } = {}) {
