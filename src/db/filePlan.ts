@@ -21,12 +21,6 @@ export function pendingContent(mappingId: string, file: ListedFile, listedAt: Da
     state: 'pending',
     serverModified: new Date(file.serverModified),
     listedAt,
-    error: null,
-    attempts: 0,
-    uploadingId: null,
-    storedFileId: null,
-    storedHash: null,
-    storedSize: null,
   };
 }
 

@@ -214,15 +214,20 @@ export interface ContentRecord {
   serverModified: Date;
   /** When the listing recorded it (the `updatedAt` it gave the file record): breaks a tie of times. */
   listedAt: Date;
-  error: { reason: ContentFailureReason; message: string } | null;
+  /*
+   * The fields below are absent until the copy sets them: the listing writes one record per new
+   * file, and FerretDB stores a type beside every field, so a record of 7 fields rather than 13
+   * is about a third cheaper to insert and to read (BENCHMARKS.md, "Initial sync").
+   */
+  error?: { reason: ContentFailureReason; message: string } | null;
   /** Downloads of this rev that did not match its content hash. */
-  attempts: number;
+  attempts?: number;
   /** A GridFS upload under way (or left by a worker that died): deleted unless it becomes stored. */
-  uploadingId: string | null;
+  uploadingId?: string | null;
   /** Set once stored: the GridFS file (bucket `file_contents`) holding this rev's verified bytes. */
-  storedFileId: string | null;
-  storedHash: string | null;
-  storedSize: number | null;
+  storedFileId?: string | null;
+  storedHash?: string | null;
+  storedSize?: number | null;
 }
 
 export type ContentState = 'pending' | 'stored' | 'failed';
