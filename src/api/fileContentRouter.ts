@@ -4,7 +4,7 @@ import { shownContent } from '../domain/contentScope';
 import { attachmentDisposition, byteRange, contentTypeOf } from '../domain/contentTypes';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
-import { findMapping } from './mappingAccess';
+import { findFile, findMapping } from './mappingAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
 import { fileParams, noQuery } from './schemas';
 import { validate } from './validate';
@@ -22,15 +22,12 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
     const { projectId, mappingId, fileId } = validate('params', fileParams, { ...req.params });
     validate('query', noQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
-    const file = await repos.contents.getFile(mapping._id, fileId);
-    if (!file) {
-      throw new ApiError(404, 'file_not_found', `This mapping has no file ${fileId}`, { fileId });
-    }
+    const file = await findFile(repos, mapping, fileId);
     const { current, stored } = (await repos.contents.contentOf([file])).get(file._id) ?? {
       current: null,
       stored: null,
     };
-    if (!stored?.storedFileId || stored.storedSize === null) {
+    if (!stored?.storedFileId || typeof stored.storedSize !== 'number') {
       const shown = shownContent(current, mapping.contentScopeMissing === true);
       if (shown.contentState === 'failed') {
         throw new ApiError(

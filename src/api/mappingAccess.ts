@@ -1,4 +1,4 @@
-import type { Mapping } from '../domain/types';
+import type { FileRecord, Mapping } from '../domain/types';
 import type { Logger } from '../log';
 import type { ApiRepositories } from './deps';
 import { ApiError } from './errors';
@@ -17,6 +17,17 @@ export async function findMapping(
     });
   }
   return mapping;
+}
+
+/** The mapping's file record by its API id (the Dropbox id), deleted or not. */
+export async function findFile(
+  repos: Pick<ApiRepositories, 'contents'>,
+  mapping: Mapping,
+  fileId: string,
+): Promise<FileRecord> {
+  const file = await repos.contents.getFile(mapping._id, fileId);
+  if (!file) throw new ApiError(404, 'file_not_found', `This mapping has no file ${fileId}`, { fileId });
+  return file;
 }
 
 function temporalUnavailable(message: string, mappingId: string): ApiError {

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
-import { findMapping } from './mappingAccess';
+import { findFile, findMapping } from './mappingAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
-import { listFilesQuery, listRejectionsQuery, mappingParams } from './schemas';
+import { fileParams, listFilesQuery, listRejectionsQuery, mappingParams, noQuery } from './schemas';
 import { validate } from './validate';
 import { fileView, rejectionView } from './views';
 
@@ -46,6 +46,15 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
       ),
       next: page.next ?? null,
     });
+  });
+
+  router.get(`${MAPPINGS_PATH}/:mappingId/files/:fileId`, async (req, res) => {
+    const { projectId, mappingId, fileId } = validate('params', fileParams, { ...req.params });
+    validate('query', noQuery, req.query);
+    const mapping = await findMapping(repos, projectId, mappingId);
+    const file = await findFile(repos, mapping, fileId);
+    const content = (await repos.contents.contentOf([file])).get(file._id) ?? { current: null, stored: null };
+    res.json(fileView(file, content, mapping.contentScopeMissing === true));
   });
 
   router.get(`${MAPPINGS_PATH}/:mappingId/rejections`, async (req, res) => {

@@ -41,6 +41,7 @@ export const RESPONSES = {
   MappingList: res.mappingListResponse,
   CommandAccepted: res.commandAcceptedResponse,
   Files: res.filesResponse,
+  File: res.fileResponse,
   Rejections: res.rejectionsResponse,
   Health: res.healthResponse,
   Readiness: res.readinessResponse,
@@ -402,6 +403,19 @@ export const OPERATIONS: Operation[] = [
     query: req.listFilesQuery,
     success: { status: 200, description: 'A page', schema: 'Files' },
     errors: { 404: ['mapping_not_found'] },
+  },
+  {
+    method: 'get',
+    path: `${P}/mappings/:mappingId/files/:fileId`,
+    summary: 'One synced file',
+    tag: 'Mappings',
+    auth: 'admin',
+    description:
+      "The file's record as `…/files` lists it (`:fileId` is its `id`): 404 file_not_found until a cycle has recorded it. The cheap way to wait for one file: a lookup by id, where a page of `…/files` reads the mapping's records.",
+    params: req.fileParams,
+    query: req.noQuery,
+    success: { status: 200, description: 'The file', schema: 'File' },
+    errors: { 404: ['mapping_not_found', 'file_not_found'] },
   },
   {
     method: 'get',

@@ -141,34 +141,31 @@ export const commandAcceptedResponse = z.object({
 
 const next = z.string().nullable().describe('Pass as `after` for the next page; null on the last page');
 
-export const filesResponse = z.object({
-  files: z.array(
-    z.object({
-      id: z.string().describe('The fileId of the content route'),
-      name: z.string(),
-      path: z.string(),
-      size: z.number().int(),
-      dropboxId: z.string(),
-      rev: z.string(),
-      contentHash: z.string().nullable().describe("Dropbox's content hash of rev"),
-      contentState: z
-        .enum(['pending', 'stored', 'failed'])
-        .describe('stored: the content of storedRev can be downloaded'),
-      contentError: z
-        .object({ reason: z.string(), message: z.string() })
-        .nullable()
-        .optional()
-        .describe('failed only: hash_mismatch, missing_scope, too_large, not_found'),
-      storedRev: z
-        .string()
-        .nullable()
-        .describe('The rev whose verified content is stored (may trail rev while a new one is copied)'),
-      serverModified: timestamp,
-      syncedAt: timestamp,
-    }),
-  ),
-  next,
+export const fileResponse = z.object({
+  id: z.string().describe('The fileId of the content route'),
+  name: z.string(),
+  path: z.string(),
+  size: z.number().int(),
+  dropboxId: z.string(),
+  rev: z.string(),
+  contentHash: z.string().nullable().describe("Dropbox's content hash of rev"),
+  contentState: z
+    .enum(['pending', 'stored', 'failed'])
+    .describe('stored: the content of storedRev can be downloaded'),
+  contentError: z
+    .object({ reason: z.string(), message: z.string() })
+    .nullable()
+    .optional()
+    .describe('failed only: hash_mismatch, missing_scope, too_large, not_found'),
+  storedRev: z
+    .string()
+    .nullable()
+    .describe('The rev whose verified content is stored (may trail rev while a new one is copied)'),
+  serverModified: timestamp,
+  syncedAt: timestamp,
 });
+
+export const filesResponse = z.object({ files: z.array(fileResponse), next });
 
 export const rejectionsResponse = z.object({
   rejections: z.array(

@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { collections } from './collections';
+import { fileRecordId } from './filePlan';
 
 export const CONTENT_BUCKET = 'file_contents';
 /**
@@ -223,7 +224,10 @@ export function createFileContentsRepository(db: Db) {
 
     /** The record with this Dropbox id in this mapping, deleted or not. */
     async getFile(mappingId: string, dropboxId: string): Promise<FileRecord | null> {
-      return files.findOne({ _id: `${mappingId}:${dropboxId}`, mappingId });
+      // By `_id` alone (it names the mapping): FerretDB answers only that filter without reading
+      // every document of the collection.
+      const file = await files.findOne({ _id: fileRecordId(mappingId, dropboxId) });
+      return file?.mappingId === mappingId ? file : null;
     },
 
     /** The stored bytes in [start, end). */

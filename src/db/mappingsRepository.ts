@@ -90,7 +90,10 @@ export function createMappingsRepository(db: Db) {
 
     /** Scoped by project: an id from another project finds nothing. */
     async get(projectId: string, id: string): Promise<Mapping | null> {
-      return mappings.findOne({ _id: id, projectId });
+      // By `_id` alone, the project checked here: FerretDB answers only that filter without
+      // reading every mapping, and every mapping route starts with this lookup.
+      const mapping = await mappings.findOne({ _id: id });
+      return mapping?.projectId === projectId ? mapping : null;
     },
 
     async getById(id: string): Promise<Mapping | null> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectionSavedResponse, filesResponse, mappingResponse } from '../../src/api/responseSchemas';
+import { connectionSavedResponse, fileResponse, filesResponse, mappingResponse } from '../../src/api/responseSchemas';
 import { eventually } from '../support/eventually';
 import {
   assertError,
@@ -103,6 +103,17 @@ describe('file contents through the API', () => {
     assert.equal(again.status, 304);
   });
 
+  it('answers one file by its id as the list shows it, and 404 file_not_found for an id not recorded', async () => {
+    for (const file of files) {
+      const res = await api('GET', `/mappings/${mappingId}/files/${encodeURIComponent(file.id)}`);
+      expectStatus(res, 200);
+      fileResponse.parse(res.body);
+      assert.deepEqual(res.body, file);
+    }
+    const unknown = await api('GET', `/mappings/${mappingId}/files/${encodeURIComponent('id:never-listed')}`);
+    assertError(unknown, 404, 'file_not_found');
+  });
+
   it('answers a Range request with 206 and exactly that slice, and 416 for a range past the end', async () => {
     const nine = files.find((f) => f.name === 'nine.bin');
     assert.ok(nine);
@@ -186,6 +197,12 @@ describe('file contents through the API', () => {
     const crossed = await content(file.id, {}, stranger, strangerMapping);
     assert.equal(crossed.status, 404);
     assert.equal(((await crossed.json()) as { error: { code: string } }).error.code, 'file_not_found');
+    const record = (who: ProjectAdmin, mapping: string) =>
+      api('GET', `/mappings/${mapping}/files/${encodeURIComponent(file.id)}`, undefined, who);
+    const recordViaOwnProject = await record(stranger, mappingId);
+    assertError(recordViaOwnProject, 404, 'mapping_not_found');
+    assert.ok(!JSON.stringify(recordViaOwnProject.body).includes(file.name), 'nothing of the file leaks');
+    assertError(await record(stranger, strangerMapping), 404, 'file_not_found');
     const bad = await h.call('GET', `${dropboxBase(admin)}/mappings/${mappingId}/files/..%2F..%2Fetc/content`, {
       key: admin.key,
     });
