@@ -94,9 +94,13 @@ export function createCopyFileContents(
     // What ends the copy early: a cancellation, credentials, a rate limit (retried after its wait).
     let stop: unknown;
     let after: string | undefined;
-    while (stop === undefined && !outOfTime) {
+    let more = true;
+    while (stop === undefined && !outOfTime && more) {
       const batch = await contents.listPending(mappingId, BATCH, after);
       if (batch.length === 0) break;
+      // A short batch is the last one: not asking again saves a read of the collection per copy,
+      // and revs listed meanwhile are the next copy's (the cycle that lists them asks for one).
+      more = batch.length === BATCH;
       after = batch[batch.length - 1]?.content._id;
       const queue = [...batch];
       const runner = async () => {
