@@ -144,7 +144,7 @@ export function createCopyFileContents(
         type: 'ContentsIncomplete',
       });
     }
-    const pending = outOfTime ? (await contents.counts(mappingId)).pending : 0;
+    const pending = outOfTime ? await contents.countPending(mappingId) : 0;
     return { stored: progress.stored, failed: progress.failed, pending, deferred, missingScope: false };
   }
 

@@ -212,6 +212,11 @@ export function createFileContentsRepository(db: Db) {
       );
     },
 
+    /** Revs of the mapping still to copy. */
+    async countPending(mappingId: string): Promise<number> {
+      return contents.countDocuments({ mappingId, state: 'pending' });
+    },
+
     /** The mapping's revs by state: superseded revs count nowhere, deleted files' stored bytes as stored. */
     async counts(mappingId: string): Promise<ContentCounts> {
       const [pending, stored, failed] = await Promise.all([
