@@ -58,6 +58,10 @@ export function createFileContentsRepository(db: Db) {
     await gridFiles.deleteOne({ _id: id });
   }
 
+  function countInState(mappingId: string, state: ContentRecord['state']): Promise<number> {
+    return contents.countDocuments({ mappingId, state });
+  }
+
   /** Per file record: the content record of its rev, and its newest stored one. */
   async function contentOf(records: Pick<FileRecord, '_id' | 'rev'>[]): Promise<Map<string, FileContent>> {
     const found =
@@ -213,16 +217,14 @@ export function createFileContentsRepository(db: Db) {
     },
 
     /** Revs of the mapping still to copy. */
-    async countPending(mappingId: string): Promise<number> {
-      return contents.countDocuments({ mappingId, state: 'pending' });
-    },
+    countPending: (mappingId: string): Promise<number> => countInState(mappingId, 'pending'),
 
     /** The mapping's revs by state: superseded revs count nowhere, deleted files' stored bytes as stored. */
     async counts(mappingId: string): Promise<ContentCounts> {
       const [pending, stored, failed] = await Promise.all([
-        contents.countDocuments({ mappingId, state: 'pending' }),
-        contents.countDocuments({ mappingId, state: 'stored' }),
-        contents.countDocuments({ mappingId, state: 'failed' }),
+        countInState(mappingId, 'pending'),
+        countInState(mappingId, 'stored'),
+        countInState(mappingId, 'failed'),
       ]);
       return { pending, stored, failed };
     },
