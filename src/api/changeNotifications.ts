@@ -1,4 +1,10 @@
+import type { ConnectionsRepository } from '../db/connectionsRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
+import { changedFolders } from '../domain/changedFolders';
+import type { Mapping } from '../domain/types';
+import type { DropboxClient } from '../dropbox/client';
+import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
+import { DropboxCursorResetError } from '../dropbox/errors';
 import type { Logger } from '../log';
 import { createSlots } from '../slots';
 import type { SyncWorkflows } from './syncWorkflows';
@@ -8,9 +14,16 @@ import type { SyncWorkflows } from './syncWorkflows';
  * a notification naming many accounts) must not open 10,000 requests to Temporal at once.
  */
 const SIGNAL_CONCURRENCY = 32;
+/** Pages of changes read per notification (2,000 entries each); past them every mapping syncs. */
+const MAX_CHANGE_PAGES = 10;
 
 export interface ChangeNotificationDeps {
-  repos: { mappings: Pick<MappingsRepository, 'listSyncOnChangeByAccount'> };
+  repos: {
+    mappings: Pick<MappingsRepository, 'listSyncOnChangeByAccount'>;
+    connections: Pick<ConnectionsRepository, 'getById' | 'setChangesCursor'>;
+  };
+  dropbox: Pick<DropboxClient, 'listAccountChanges'>;
+  credentials: CredentialsProvider;
   syncWorkflows: Pick<SyncWorkflows, 'signal'>;
   log: Logger;
 }
@@ -19,43 +32,128 @@ export interface FanOutResult {
   mappings: number;
   signalled: number;
   failed: number;
+  /** Mappings whose folders did not change: not signalled. */
+  unchanged: number;
   /** Accounts whose fan-out was already running: it runs once more instead. */
   joined: number;
 }
 
+/** What changed since a connection's changes cursor: which folders, unless that cannot be told. */
+interface LookAtChanges {
+  /** Undefined: every mapping of the connection syncs (no cursor yet, or the look failed). */
+  isChanged?: (folderPathLower: string) => boolean;
+  /** Where the next look starts, once the mappings were signalled. */
+  cursor?: string;
+}
+
+const NO_RESULT: FanOutResult = { mappings: 0, signalled: 0, failed: 0, unchanged: 0, joined: 0 };
+
+function sum(results: FanOutResult[]): FanOutResult {
+  return results.reduce(
+    (total, r) => ({
+      mappings: total.mappings + r.mappings,
+      signalled: total.signalled + r.signalled,
+      failed: total.failed + r.failed,
+      unchanged: total.unchanged + r.unchanged,
+      joined: total.joined + r.joined,
+    }),
+    NO_RESULT,
+  );
+}
+
 /**
- * Turns "these Dropbox accounts changed" into `syncNow` for each of their mappings, after the
- * webhook has been answered. Per account, a notification that arrives while the account's
- * fan-out runs does not start a second one beside it: it asks for one more after it (as the
- * workflow's `syncRequested` does for cycles), so a burst costs at most two fan-outs, not one each.
- * A fan-out lost with the process is caught by the mapping's timer within one poll interval.
+ * Turns "these Dropbox accounts changed" into `syncNow` for the mappings whose folders changed,
+ * after the webhook has been answered. As Dropbox documents for webhooks, the receiver reads what
+ * changed in the account from a cursor of its own (one `list_folder/continue` per connection), so
+ * a notification costs one cycle per changed folder, not one per mapping of the account. Where
+ * that cannot be told (the connection's first notification, a failed or reset look, a burst past
+ * MAX_CHANGE_PAGES) every mapping of the connection syncs, as if every folder changed.
+ * Per account, a notification that arrives while the account's fan-out runs does not start a
+ * second one beside it: it asks for one more after it (as the workflow's `syncRequested` does for
+ * cycles), so a burst costs at most two fan-outs, not one each. A fan-out lost with the process
+ * is caught by the mapping's timer within one poll interval.
  */
 export function createChangeNotifications(deps: ChangeNotificationDeps) {
   const running = new Map<string, { again: boolean }>();
   const slots = createSlots(SIGNAL_CONCURRENCY);
 
-  async function fanOut(accountId: string): Promise<FanOutResult> {
-    const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId);
+  async function lookAtChanges(connectionId: string): Promise<LookAtChanges> {
+    try {
+      const connection = await deps.repos.connections.getById(connectionId);
+      if (!connection) return {};
+      const credentials = await deps.credentials.forConnection(connection);
+      const since = connection.changesCursor;
+      const changes = await deps.dropbox.listAccountChanges(credentials, {
+        cursor: since,
+        maxPages: MAX_CHANGE_PAGES,
+      });
+      return {
+        ...(since !== undefined && changes.complete ? { isChanged: changedFolders(changes.pathsLower) } : {}),
+        cursor: changes.cursor,
+      };
+    } catch (err) {
+      if (err instanceof DropboxCursorResetError) {
+        await deps.repos.connections.setChangesCursor(connectionId, null).catch(() => undefined);
+      }
+      deps.log.warn('changes of a Dropbox account could not be read; every mapping of the connection syncs', {
+        connectionId,
+        error: (err as Error).message,
+      });
+      return {};
+    }
+  }
+
+  async function connectionChanged(connectionId: string, mappings: Mapping[]): Promise<FanOutResult> {
+    const look = await lookAtChanges(connectionId);
+    const changed = look.isChanged;
+    const chosen = changed ? mappings.filter((m) => changed(m.dropboxPathLower)) : mappings;
     const outcomes = await Promise.all(
-      mappings.map((mapping) =>
-        slots.run(() => deps.syncWorkflows.signal(mapping, 'syncNow')).then(
-          () => true,
-          (err: unknown) => {
-            deps.log.warn('syncNow after a change notification failed', {
-              mappingId: mapping._id,
-              error: (err as Error).message,
-            });
-            return false;
-          },
-        ),
+      chosen.map((mapping) =>
+        slots
+          .run(() => deps.syncWorkflows.signal(mapping, 'syncNow'))
+          .then(
+            () => true,
+            (err: unknown) => {
+              deps.log.warn('syncNow after a change notification failed', {
+                mappingId: mapping._id,
+                error: (err as Error).message,
+              });
+              return false;
+            },
+          ),
       ),
     );
     const signalled = outcomes.filter(Boolean).length;
-    return { mappings: mappings.length, signalled, failed: mappings.length - signalled, joined: 0 };
+    // Moved on only once every changed folder's mapping was told: a failed signal is retried by
+    // the next notification's look from the same cursor (or by the mapping's timer).
+    if (look.cursor !== undefined && signalled === chosen.length) {
+      await deps.repos.connections.setChangesCursor(connectionId, look.cursor).catch((err: unknown) =>
+        deps.log.warn('the changes cursor of a connection could not be saved', {
+          connectionId,
+          error: (err as Error).message,
+        }),
+      );
+    }
+    return {
+      mappings: mappings.length,
+      signalled,
+      failed: chosen.length - signalled,
+      unchanged: mappings.length - chosen.length,
+      joined: 0,
+    };
+  }
+
+  async function fanOut(accountId: string): Promise<FanOutResult> {
+    const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId);
+    const byConnection = new Map<string, Mapping[]>();
+    for (const mapping of mappings) {
+      byConnection.set(mapping.connectionId, [...(byConnection.get(mapping.connectionId) ?? []), mapping]);
+    }
+    return sum(await Promise.all([...byConnection].map(([id, group]) => connectionChanged(id, group))));
   }
 
   async function accountChanged(accountId: string): Promise<FanOutResult> {
-    const total: FanOutResult = { mappings: 0, signalled: 0, failed: 0, joined: 0 };
+    let total = NO_RESULT;
     const current = running.get(accountId);
     if (current) {
       current.again = true;
@@ -66,10 +164,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
     try {
       while (entry.again) {
         entry.again = false;
-        const result = await fanOut(accountId);
-        total.mappings += result.mappings;
-        total.signalled += result.signalled;
-        total.failed += result.failed;
+        total = sum([total, await fanOut(accountId)]);
       }
     } finally {
       running.delete(accountId);
@@ -86,19 +181,11 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
             deps.log.warn('mappings of a changed Dropbox account could not be read', {
               error: (err as Error).message,
             });
-            return { mappings: 0, signalled: 0, failed: 1, joined: 0 };
+            return { ...NO_RESULT, failed: 1 };
           }),
         ),
       );
-      return results.reduce(
-        (sum, r) => ({
-          mappings: sum.mappings + r.mappings,
-          signalled: sum.signalled + r.signalled,
-          failed: sum.failed + r.failed,
-          joined: sum.joined + r.joined,
-        }),
-        { mappings: 0, signalled: 0, failed: 0, joined: 0 },
-      );
+      return sum(results);
     },
   };
 }

@@ -26,7 +26,10 @@ export interface ApiRepositories {
   projects: Pick<ProjectsRepository, 'create' | 'get'>;
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
   memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
-  connections: Pick<ConnectionsRepository, 'create' | 'get' | 'listByProject' | 'replaceToken' | 'delete' | 'findAppSecret'>;
+  connections: Pick<
+    ConnectionsRepository,
+    'create' | 'get' | 'getById' | 'listByProject' | 'replaceToken' | 'delete' | 'findAppSecret' | 'setChangesCursor'
+  >;
   oauthStates: Pick<OAuthStatesRepository, 'create' | 'take'>;
   mappings: Pick<
     MappingsRepository,

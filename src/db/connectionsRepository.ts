@@ -76,6 +76,14 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ _id: id });
     },
 
+    /** Where the next look at the account's changes starts; null forgets it. */
+    async setChangesCursor(id: string, cursor: string | null): Promise<void> {
+      await connections.updateOne(
+        { _id: id },
+        cursor === null ? { $unset: { changesCursor: '' } } : { $set: { changesCursor: cursor } },
+      );
+    },
+
     async listByProject(projectId: string): Promise<Connection[]> {
       return connections.find({ projectId }).sort({ createdAt: 1, _id: 1 }).toArray();
     },
@@ -95,6 +103,8 @@ export function createConnectionsRepository(db: Db) {
       const unset: Record<string, ''> = Object.fromEntries(credentials.unset.map((f) => [f, '']));
       if (account.accountName === undefined) unset.accountName = '';
       if (account.rootNamespaceId === undefined) unset.rootNamespaceId = '';
+      // The new token may be another account's, or see another root: its changes start afresh.
+      unset.changesCursor = '';
       const updated = await connections.findOneAndUpdate(
         { _id: id },
         {

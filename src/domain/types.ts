@@ -127,6 +127,11 @@ export interface Connection {
   lastRefreshAt?: Date;
   /** Dropbox refused the refresh token or its app: every mapping waits for new credentials. */
   refreshRefused?: { at: Date; problem: 'invalid_grant' | 'invalid_client' };
+  /**
+   * Where the webhook receiver's last look at the account's changes ended (a recursive cursor on
+   * the root): a notification then syncs only the mappings whose folders changed since.
+   */
+  changesCursor?: string;
   createdAt: Date;
   updatedAt: Date;
   tokenUpdatedAt: Date;

@@ -58,6 +58,21 @@ export interface DropboxClient extends TokenEndpoint {
   download(credentials: DropboxCredentials, request: DownloadRequest): Promise<Download>;
   /** Fails with a missing-scope error unless the token may read file contents. */
   checkFileContentScope(credentials: DropboxCredentials): Promise<void>;
+  /**
+   * What changed anywhere in the account since `cursor` (a recursive cursor on the root): the
+   * lower-case paths of the entries, at most `maxPages` pages of them (`complete` false when more
+   * were left), and the cursor after them. Without a cursor, none: only the account's latest cursor.
+   */
+  listAccountChanges(
+    credentials: DropboxCredentials,
+    request: { cursor?: string | undefined; maxPages: number },
+  ): Promise<AccountChanges>;
+}
+
+export interface AccountChanges {
+  pathsLower: string[];
+  complete: boolean;
+  cursor: string;
 }
 
 export interface DropboxClientOptions {
@@ -82,7 +97,13 @@ function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
 }
 
 function toListedPage(result: files.ListFolderResult): ListedPage {
-  const page: ListedPage = { files: [], folders: [], deletedPaths: [], cursor: result.cursor, hasMore: result.has_more };
+  const page: ListedPage = {
+    files: [],
+    folders: [],
+    deletedPaths: [],
+    cursor: result.cursor,
+    hasMore: result.has_more,
+  };
   for (const entry of result.entries) {
     if (entry['.tag'] === 'file') page.files.push(toListedFile(entry));
     else if (entry['.tag'] === 'folder') page.folders.push(toListedFolder(entry));
@@ -178,7 +199,9 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
         );
       }
       try {
-        return toListedPage(await call(credentials, path, (client) => client.filesListFolderContinue({ cursor })));
+        return toListedPage(
+          await call(credentials, path, (client) => client.filesListFolderContinue({ cursor })),
+        );
       } catch (err) {
         // A cursor Dropbox refuses as malformed (issued for another account, before a token was
         // replaced by one of another app) is as good as a reset: list the folder from the start.
@@ -221,6 +244,31 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
         if (err instanceof DropboxPathError) return;
         throw err;
       }
+    },
+
+    async listAccountChanges(credentials, { cursor, maxPages }) {
+      if (!cursor) {
+        const latest = await call(credentials, '', (client) =>
+          client.filesListFolderGetLatestCursor({ path: '', recursive: true, limit: 2000 }),
+        );
+        return { pathsLower: [], complete: true, cursor: latest.cursor };
+      }
+      const pathsLower: string[] = [];
+      let next = cursor;
+      for (let page = 0; page < maxPages; page += 1) {
+        const from = next;
+        const result = await call(credentials, '', (client) =>
+          client.filesListFolderContinue({ cursor: from }),
+        ).catch((err: unknown) => {
+          // A cursor Dropbox refuses as malformed is as good as a reset (see listFolderPage).
+          throw err instanceof DropboxRequestError ? new DropboxCursorResetError() : err;
+        });
+        for (const entry of result.entries)
+          if (entry.path_lower !== undefined) pathsLower.push(entry.path_lower);
+        next = result.cursor;
+        if (!result.has_more) return { pathsLower, complete: true, cursor: next };
+      }
+      return { pathsLower, complete: false, cursor: next };
     },
   };
 }

@@ -26,16 +26,21 @@ describe('Dropbox webhooks', () => {
   let h: ApiHarness;
   let admin: ProjectAdmin;
 
-  const sign = (body: string, secret = h.appSecret) => createHmac('sha256', secret).update(body).digest('hex');
+  const sign = (body: string, secret = h.appSecret) =>
+    createHmac('sha256', secret).update(body).digest('hex');
   const notification = (...accounts: string[]) =>
     JSON.stringify({ list_folder: { accounts }, delta: { users: accounts.map((_, i) => 1000 + i) } });
   const notify = (body: string, signature: string | undefined, path = '/v1/dropbox/webhook') =>
     h.call('POST', path, {
       rawBody: body,
-      headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'x-dropbox-signature': signature }) },
+      headers: {
+        'content-type': 'application/json',
+        ...(signature === undefined ? {} : { 'x-dropbox-signature': signature }),
+      },
     });
 
-  const api = (method: string, path: string) => h.call(method, `${dropboxBase(admin)}${path}`, { key: admin.key });
+  const api = (method: string, path: string) =>
+    h.call(method, `${dropboxBase(admin)}${path}`, { key: admin.key });
   const fileNames = async (mappingId: string) => {
     const res = await api('GET', `/mappings/${mappingId}/files?limit=1000`);
     expectStatus(res, 200);
@@ -62,7 +67,12 @@ describe('Dropbox webhooks', () => {
    * A connected account with one mapped folder holding `first.pdf`, synced, and the number of
    * cycles it ran (a notification of the setup's own writes may have run one more).
    */
-  async function mappedFolder(): Promise<{ account: DropboxTestAccount; mappingId: string; ran: number }> {
+  async function mappedFolder(): Promise<{
+    account: DropboxTestAccount;
+    connectionId: string;
+    mappingId: string;
+    ran: number;
+  }> {
     const account = dropboxAccount(h);
     h.emulator.addFile(account.accountId, `${FOLDER}/first.pdf`);
     const connection = await h.call('POST', `${dropboxBase(admin)}/connections`, {
@@ -86,7 +96,7 @@ describe('Dropbox webhooks', () => {
       assert.ok(status.counters.cycles >= 1 && status.phase === 'waiting', JSON.stringify(status));
     });
     await sleep(1_000);
-    return { account, mappingId, ran: await cycles(mappingId) };
+    return { account, connectionId: connection.body.id as string, mappingId, ran: await cycles(mappingId) };
   }
 
   before(async () => {
@@ -109,30 +119,21 @@ describe('Dropbox webhooks', () => {
     assert.equal(missing.status, 400);
   });
 
-  it('makes a file added in Dropbox readable through the API within seconds of the emulator notifying', async () => {
-    const { account, mappingId, ran } = await mappedFolder();
-    await h.emulator.registerWebhook({
-      appKey: HARNESS_APP_KEY,
-      appSecret: h.appSecret,
-      uri: `${h.url}/v1/dropbox/webhook`,
-    });
-    const before = h.emulator.webhookCounts().delivered;
-    const listedBefore = listings(account);
-    const written = Date.now();
-    h.emulator.addFile(account.accountId, `${FOLDER}/second.pdf`);
-    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'second.pdf']), 10_000, 50);
-    const latencyMs = Date.now() - written;
-    console.log(`file readable ${latencyMs} ms after the write`);
-    assert.ok(latencyMs < 5_000, `${latencyMs} ms`);
-    assert.equal(h.emulator.webhookCounts().delivered, before + 1);
-    assert.equal(await cycles(mappingId), ran + 1, 'one cycle, started by the notification');
-    // That cycle listed from the saved cursor: what changed since, not the folder again.
-    assert.deepEqual(listings(account), { full: listedBefore.full, sinceCursor: listedBefore.sinceCursor + 1 });
-  });
-
+  // Before any webhook is registered with the emulator: the only notifications are the test's own.
   it('answers 403 to a forged, missing or misshapen signature and starts no cycle', async () => {
     const { account, mappingId, ran } = await mappedFolder();
-    const checksBefore = tokenChecks(account);
+    h.emulator.addFile(account.accountId, `${FOLDER}/waiting.pdf`);
+    // Not every call: the first file's bytes may still be on their way.
+    const syncCalls = () =>
+      [
+        'users/get_current_account',
+        'files/list_folder',
+        'files/list_folder/continue',
+        'files/list_folder/get_latest_cursor',
+      ]
+        .map((route) => h.emulator.calls().byTokenAndRoute[route]?.[account.token] ?? 0)
+        .reduce((a, b) => a + b, 0);
+    const callsBefore = syncCalls();
     const body = notification(account.accountId);
     const attempts: [string, string | undefined, string?][] = [
       ['missing', undefined],
@@ -148,14 +149,109 @@ describe('Dropbox webhooks', () => {
       assert.equal(res.status, 403, `${what}: ${res.text}`);
       assert.equal(res.body.error.code, 'invalid_signature');
     }
-    // The same body, rightly signed, is accepted: the refusals above were for the signature alone.
     await sleep(2_000);
-    assert.equal(tokenChecks(account), checksBefore, 'no Dropbox call');
+    assert.equal(syncCalls(), callsBefore, 'no Dropbox call');
     assert.equal(await cycles(mappingId), ran, 'no cycle');
+    assert.deepEqual(await fileNames(mappingId), ['first.pdf']);
+    // The same body, rightly signed, is accepted: the refusals above were for the signature alone.
     const accepted = await notify(body, sign(body), `/v1/dropbox/webhook/${HARNESS_APP_KEY}`);
     assert.equal(accepted.status, 200);
-    await eventually(async () => assert.equal(await cycles(mappingId), ran + 1));
-    assert.equal(tokenChecks(account), checksBefore + 1);
+    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'waiting.pdf']));
+    assert.equal(await cycles(mappingId), ran + 1);
+  });
+
+  it('makes a file added in Dropbox readable through the API within seconds of the emulator notifying', async () => {
+    const { account, mappingId, ran } = await mappedFolder();
+    await h.emulator.registerWebhook({
+      appKey: HARNESS_APP_KEY,
+      appSecret: h.appSecret,
+      uri: `${h.url}/v1/dropbox/webhook`,
+    });
+    const before = h.emulator.webhookCounts().delivered;
+    const listedBefore = listings(account);
+    const written = Date.now();
+    h.emulator.addFile(account.accountId, `${FOLDER}/second.pdf`);
+    await eventually(
+      async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'second.pdf']),
+      10_000,
+      50,
+    );
+    const latencyMs = Date.now() - written;
+    console.log(`file readable ${latencyMs} ms after the write`);
+    assert.ok(latencyMs < 5_000, `${latencyMs} ms`);
+    assert.equal(h.emulator.webhookCounts().delivered, before + 1);
+    assert.equal(await cycles(mappingId), ran + 1, 'one cycle, started by the notification');
+    // That cycle listed from the saved cursor: what changed since, not the folder again.
+    assert.deepEqual(listings(account), {
+      full: listedBefore.full,
+      sinceCursor: listedBefore.sinceCursor + 1,
+    });
+  });
+
+  it("syncs only the mapped folders that changed, as the account's changes since its last notification tell", async () => {
+    const SITE_B = '/Projects/Site B';
+    const { account, connectionId, mappingId: siteA } = await mappedFolder();
+    h.emulator.addFolder(account.accountId, `${FOLDER}/Drawings`);
+    h.emulator.addFile(account.accountId, `${SITE_B}/b.pdf`);
+    const created = await h.call('POST', `${dropboxBase(admin)}/mappings`, {
+      key: admin.key,
+      body: { connectionId, dropboxPath: SITE_B },
+    });
+    expectStatus(created, 201);
+    const siteB = created.body.id as string;
+    await eventually(async () => assert.deepEqual(await fileNames(siteB), ['b.pdf']));
+    // The connection's first notification read no changes (every mapping synced): its look at the
+    // account's changes starts from where that one ended.
+    await eventually(async () => {
+      assert.ok((await h.deps.repos.connections.getById(connectionId))?.changesCursor, 'a changes cursor');
+      const counts = h.emulator.webhookCounts();
+      assert.equal(counts.delivered + counts.abandoned, counts.notifications);
+      for (const id of [siteA, siteB]) {
+        const status = await h.temporal.workflow.getHandle(folderSyncWorkflowId(id)).query(statusQuery);
+        assert.equal(status.phase, 'waiting');
+      }
+    });
+    await sleep(1_000);
+
+    /** Makes a change, waits for its notification to be handled; the cycles each mapping ran since, and the log line. */
+    const afterChange = async (change: () => void) => {
+      const before = { a: await cycles(siteA), b: await cycles(siteB), lines: h.logLines.length };
+      change();
+      const handled = await eventually(() => {
+        const line = h.logLines.slice(before.lines).find((l) => l.includes('webhook notification handled'));
+        assert.ok(line, 'the notification was handled');
+        return line;
+      });
+      await sleep(1_500);
+      return { a: (await cycles(siteA)) - before.a, b: (await cycles(siteB)) - before.b, handled };
+    };
+
+    const inA = await afterChange(() => h.emulator.addFile(account.accountId, `${FOLDER}/second.pdf`));
+    assert.deepEqual([inA.a, inA.b], [1, 0], inA.handled);
+    assert.match(inA.handled, /"mappings":2,"signalled":1,"failed":0,"unchanged":1/u);
+    assert.deepEqual(await fileNames(siteA), ['first.pdf', 'second.pdf']);
+
+    const inSubfolder = await afterChange(() =>
+      h.emulator.addFile(account.accountId, `${FOLDER}/Drawings/plan.dwg`),
+    );
+    assert.deepEqual([inSubfolder.a, inSubfolder.b], [0, 0], inSubfolder.handled);
+    assert.match(inSubfolder.handled, /"signalled":0,"failed":0,"unchanged":2/u);
+
+    const inB = await afterChange(() => h.emulator.addFile(account.accountId, `${SITE_B}/c.pdf`));
+    assert.deepEqual([inB.a, inB.b], [0, 1], inB.handled);
+    assert.deepEqual(await fileNames(siteB), ['b.pdf', 'c.pdf']);
+
+    // Dropbox reset the account's cursors: what changed cannot be told, so every mapping syncs,
+    // and the next look starts afresh.
+    h.emulator.forceCursorReset(account.accountId);
+    const reset = await afterChange(() => h.emulator.addFile(account.accountId, `${FOLDER}/third.pdf`));
+    assert.deepEqual([reset.a, reset.b], [1, 1], reset.handled);
+    assert.match(reset.handled, /"signalled":2,"failed":0,"unchanged":0/u);
+    assert.equal((await h.deps.repos.connections.getById(connectionId))?.changesCursor, undefined);
+    assert.ok(h.logLines.some((l) => l.includes('changes of a Dropbox account could not be read')));
+    await eventually(async () =>
+      assert.deepEqual(await fileNames(siteA), ['first.pdf', 'second.pdf', 'third.pdf']),
+    );
   });
 
   it('runs at most two cycles for a burst of 100 notifications while a cycle is in flight', async () => {
