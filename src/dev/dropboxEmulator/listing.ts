@@ -10,7 +10,8 @@ import type { Change, FolderNode } from './tree';
  * logs. A first listing reads a folder's log from the start and skips tombstones; continuing
  * reads from the cursor's position. Non-recursive listings read the folder's own log, so a page
  * costs O(limit). Recursive listings read the account log filtered by path prefix: correct,
- * but O(changes in the account) for a subfolder; the product never lists recursively.
+ * but O(changes in the account) for a subfolder; the product lists recursively only from the root
+ * (the webhook receiver's look at an account's changes), where the prefix filter keeps every change.
  */
 export interface ListOptions {
   recursive: boolean;
