@@ -28,7 +28,14 @@ export interface ApiRepositories {
   memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
   connections: Pick<
     ConnectionsRepository,
-    'create' | 'get' | 'getById' | 'listByProject' | 'replaceToken' | 'delete' | 'findAppSecret' | 'setChangesCursor'
+    | 'create'
+    | 'get'
+    | 'getById'
+    | 'listByProject'
+    | 'replaceToken'
+    | 'delete'
+    | 'findAppSecret'
+    | 'setChangesCursor'
   >;
   oauthStates: Pick<OAuthStatesRepository, 'create' | 'take'>;
   mappings: Pick<
@@ -44,7 +51,10 @@ export interface ApiRepositories {
   >;
   files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;
   rejections: Pick<RejectionsRepository, 'list' | 'counts'>;
-  contents: Pick<FileContentsRepository, 'getFile' | 'contentOf' | 'openDownload' | 'counts'>;
+  contents: Pick<
+    FileContentsRepository,
+    'getFile' | 'contentOf' | 'contentOfFile' | 'openDownload' | 'counts'
+  >;
 }
 
 export interface TokenSealer {

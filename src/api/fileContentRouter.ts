@@ -23,10 +23,7 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
     validate('query', noQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
     const file = await findFile(repos, mapping, fileId);
-    const { current, stored } = (await repos.contents.contentOf([file])).get(file._id) ?? {
-      current: null,
-      stored: null,
-    };
+    const { current, stored } = await repos.contents.contentOfFile(file);
     if (!stored?.storedFileId || typeof stored.storedSize !== 'number') {
       const shown = shownContent(current, mapping.contentScopeMissing === true);
       if (shown.contentState === 'failed') {

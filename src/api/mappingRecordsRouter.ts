@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { NO_CONTENT } from '../db/fileContentsRepository';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { findFile, findMapping } from './mappingAccess';
@@ -42,7 +43,7 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     const contents = await repos.contents.contentOf(page.files);
     res.json({
       files: page.files.map((f) =>
-        fileView(f, contents.get(f._id) ?? { current: null, stored: null }, mapping.contentScopeMissing === true),
+        fileView(f, contents.get(f._id) ?? NO_CONTENT, mapping.contentScopeMissing === true),
       ),
       next: page.next ?? null,
     });
@@ -53,7 +54,7 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     validate('query', noQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
     const file = await findFile(repos, mapping, fileId);
-    const content = (await repos.contents.contentOf([file])).get(file._id) ?? { current: null, stored: null };
+    const content = await repos.contents.contentOfFile(file);
     res.json(fileView(file, content, mapping.contentScopeMissing === true));
   });
 

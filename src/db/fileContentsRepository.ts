@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { collections } from './collections';
-import { fileRecordId } from './filePlan';
+import { contentRecordId, fileRecordId } from './filePlan';
 
 export const CONTENT_BUCKET = 'file_contents';
 /**
@@ -37,6 +37,9 @@ export interface FileContent {
   /** The rev whose verified bytes are served: the newest stored, which may trail the file's rev. */
   stored: ContentRecord | null;
 }
+
+/** What a record older than contents, or one not found, shows. */
+export const NO_CONTENT: FileContent = { current: null, stored: null };
 
 /**
  * File contents in GridFS (bucket `file_contents`) and their content records (`contents`, one per
@@ -74,7 +77,10 @@ export function createFileContentsRepository(db: Db) {
       const entry = shown.get(content.fileRecordId);
       if (!entry) continue;
       if (content.rev === revOf.get(content.fileRecordId)) entry.current = content;
-      if (content.state === 'stored' && (!entry.stored || entry.stored.serverModified < content.serverModified))
+      if (
+        content.state === 'stored' &&
+        (!entry.stored || entry.stored.serverModified < content.serverModified)
+      )
         entry.stored = content;
     }
     return shown;
@@ -83,6 +89,16 @@ export function createFileContentsRepository(db: Db) {
   return {
     deleteUpload,
     contentOf,
+
+    /**
+     * `contentOf` for one record. A stored current rev is the newest stored one: it is read by
+     * `_id` alone, which on FerretDB does not decode every content record as `contentOf` does.
+     */
+    async contentOfFile(record: Pick<FileRecord, '_id' | 'rev'>): Promise<FileContent> {
+      const current = await contents.findOne({ _id: contentRecordId(record._id, record.rev) });
+      if (current?.state === 'stored') return { current, stored: current };
+      return (await contentOf([record])).get(record._id) ?? NO_CONTENT;
+    },
 
     /** Revs of the mapping whose bytes are to be copied, by id after `afterId`, with their file records. */
     async listPending(mappingId: string, limit: number, afterId?: string): Promise<PendingContent[]> {
@@ -120,7 +136,10 @@ export function createFileContentsRepository(db: Db) {
      */
     async dropStaleUploads(mappingId: string): Promise<number> {
       const stale = await contents
-        .find({ mappingId, state: 'pending', uploadingId: { $ne: null } }, { projection: { _id: 1, uploadingId: 1 } })
+        .find(
+          { mappingId, state: 'pending', uploadingId: { $ne: null } },
+          { projection: { _id: 1, uploadingId: 1 } },
+        )
         .toArray();
       for (const content of stale) {
         await contents.updateOne(
