@@ -78,7 +78,6 @@ export function createCopyFileContents(
     progress: { stored: number; failed: number; bytes: number },
   ): Promise<CopyContentsResult> {
     const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
-    await contents.dropStaleUploads(mappingId);
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
       // A replaced token may have the scope now: one Dropbox call tells.
       if (!(await hasContentScope(credentials)))
@@ -131,7 +130,9 @@ export function createCopyFileContents(
           if (outcome === 'deferred') deferred += 1;
         }
       };
-      await Promise.all(Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner));
+      await Promise.all(
+        Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner),
+      );
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
       await mappingRecords.setContentScopeMissing(mappingId, true);
@@ -173,7 +174,11 @@ export function createCopyFileContents(
     }
     if (file.size > maxFileBytes) {
       await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
-      await contents.markFailed(content._id, 'too_large', `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`);
+      await contents.markFailed(
+        content._id,
+        'too_large',
+        `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`,
+      );
       return 'failed';
     }
     const uploadId = await contents.claim(content._id);
@@ -186,7 +191,12 @@ export function createCopyFileContents(
       });
       const hasher = new ContentHasher();
       hasher.on('data', (chunk: Buffer) => (progress.bytes += chunk.length));
-      await pipeline(body, hasher, contents.openUpload(uploadId, content, file), ...(signal ? [{ signal }] : []));
+      await pipeline(
+        body,
+        hasher,
+        contents.openUpload(uploadId, content, file),
+        ...(signal ? [{ signal }] : []),
+      );
       const hash = hasher.digest();
       const expected = file.contentHash ?? downloaded.contentHash;
       if (hash === expected && hasher.bytes === downloaded.size) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
+import { findByIds } from './byIds';
 import { collections } from './collections';
 import { contentRecordId, fileRecordId } from './filePlan';
 
@@ -46,7 +47,8 @@ export const NO_CONTENT: FileContent = { current: null, stored: null };
  * file and rev). The listing inserts a record per listed rev; from then on only the copy writes it.
  * A rev counts as stored only after its upload finished and matched the content hash, by a
  * conditional update that names the upload (`uploadingId`): an upload of a worker that died, or
- * of a superseded attempt, never becomes stored and is deleted.
+ * of a superseded attempt, never becomes stored, and is deleted when its rev is claimed again or
+ * leaves the copy's work (stored, superseded, failed).
  * (No projections on findOneAndUpdate: FerretDB 1.24 does not implement them.)
  */
 export function createFileContentsRepository(db: Db) {
@@ -59,6 +61,22 @@ export function createFileContentsRepository(db: Db) {
   async function deleteUpload(id: string): Promise<void> {
     await gridChunks.deleteMany({ files_id: id });
     await gridFiles.deleteOne({ _id: id });
+  }
+
+  /**
+   * A pending rev leaves the copy's work; an upload left on it (a worker killed mid-file) goes
+   * too. Uploads left on revs still pending are deleted by the claim that starts their next one.
+   */
+  async function leavePending(
+    contentId: string,
+    fields: Pick<ContentRecord, 'state' | 'error'>,
+  ): Promise<void> {
+    const before = await contents.findOneAndUpdate(
+      { _id: contentId, state: 'pending' },
+      { $set: fields, $unset: { uploadingId: '' } },
+      { returnDocument: 'before' },
+    );
+    if (before?.uploadingId) await deleteUpload(before.uploadingId);
   }
 
   function countInState(mappingId: string, state: ContentRecord['state']): Promise<number> {
@@ -110,10 +128,10 @@ export function createFileContentsRepository(db: Db) {
         .toArray();
       if (pending.length === 0) return [];
       const fileRecordIds = [...new Set(pending.map((c) => c.fileRecordId))];
-      // Two queries a batch, not one a file: on FerretDB a query by any field but _id reads the
-      // whole collection.
+      // Not a query per file for the stored revs: on FerretDB a query by any field but _id reads
+      // the whole collection.
       const [records, stored] = await Promise.all([
-        files.find({ _id: { $in: fileRecordIds } }).toArray(),
+        findByIds(files, fileRecordIds),
         contents.find({ fileRecordId: { $in: fileRecordIds }, state: 'stored' }).toArray(),
       ]);
       const byId = new Map(records.map((r) => [r._id, r]));
@@ -126,29 +144,7 @@ export function createFileContentsRepository(db: Db) {
 
     /** This rev will not be copied: the file has a later rev (or this one was listed late). */
     async markSuperseded(contentId: string): Promise<void> {
-      await contents.updateOne({ _id: contentId, state: 'pending' }, { $set: { state: 'superseded' } });
-    },
-
-    /**
-     * Uploads left behind (a worker killed mid-file, an attempt that timed out) are deleted and
-     * forgotten. Run when a copy starts: no other copy of the mapping is under way then, and one
-     * still running somewhere unnoticed cannot store what it uploads (its upload id is gone).
-     */
-    async dropStaleUploads(mappingId: string): Promise<number> {
-      const stale = await contents
-        .find(
-          { mappingId, state: 'pending', uploadingId: { $ne: null } },
-          { projection: { _id: 1, uploadingId: 1 } },
-        )
-        .toArray();
-      for (const content of stale) {
-        await contents.updateOne(
-          { _id: content._id, uploadingId: content.uploadingId },
-          { $set: { uploadingId: null } },
-        );
-        if (content.uploadingId) await deleteUpload(content.uploadingId);
-      }
-      return stale.length;
+      await leavePending(contentId, { state: 'superseded' });
     },
 
     /** Names a new upload for this rev; null when it is no longer pending. An earlier upload is deleted. */
@@ -229,10 +225,7 @@ export function createFileContentsRepository(db: Db) {
 
     /** This rev's bytes cannot be copied; a stored older rev stays servable. */
     async markFailed(contentId: string, reason: ContentFailureReason, message: string): Promise<void> {
-      await contents.updateOne(
-        { _id: contentId, state: 'pending' },
-        { $set: { state: 'failed', error: { reason, message } } },
-      );
+      await leavePending(contentId, { state: 'failed', error: { reason, message } });
     },
 
     /** Revs of the mapping still to copy. */

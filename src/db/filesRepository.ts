@@ -1,6 +1,7 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import type { ContentRecord, FileRecord, ListedFile } from '../domain/types';
 import { inBatches } from './batches';
+import { findByIds } from './byIds';
 import { collections } from './collections';
 import { isDuplicateKeyError } from './errors';
 import {
@@ -41,7 +42,11 @@ export function createFilesRepository(db: Db) {
    * here rather than in the database: on FerretDB they contend for SQLite's one writer, which
    * measured slower than taking turns (BENCHMARKS.md).
    */
-  function insertNew(mappingId: string, records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
+  function insertNew(
+    mappingId: string,
+    records: FileRecord[],
+    byId: Map<string, ListedFile>,
+  ): Promise<ListedFile[]> {
     const previous = insertTurns.get(mappingId) ?? Promise.resolve();
     const turn = previous.then(() => insertParts(records, byId));
     const settled = turn.catch(() => undefined);
@@ -100,7 +105,7 @@ export function createFilesRepository(db: Db) {
     now: Date,
   ): Promise<PersistCounts & { raced: ListedFile[] }> {
     const ids = listed.map((f) => fileRecordId(mapping.id, f.id));
-    const stored = await files.find({ _id: { $in: ids } }, { projection: STORED_FILE_PROJECTION }).toArray();
+    const stored = await findByIds(files, ids, STORED_FILE_PROJECTION);
     const plan = planListedFiles(
       mapping,
       listed,
@@ -189,7 +194,11 @@ export function createFilesRepository(db: Db) {
      * whatever was recorded at the path is gone. Records of files in the page are left to the
      * upsert, which moves them. Returns how many were marked.
      */
-    async markReplacedAtPaths(mappingId: string, listed: { id: string; pathLower: string }[], now: Date): Promise<number> {
+    async markReplacedAtPaths(
+      mappingId: string,
+      listed: { id: string; pathLower: string }[],
+      now: Date,
+    ): Promise<number> {
       if (listed.length === 0) return 0;
       const ids = new Set(listed.map((f) => f.id));
       const occupants = await files
@@ -233,12 +242,21 @@ export function createFilesRepository(db: Db) {
      * admin opens now and then (the page asks again only when the mapping's counts change).
      * Throws RangeError on a cursor it did not make.
      */
-    async listNewest(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {
-      if (!Number.isInteger(page.limit) || page.limit < 1) throw new RangeError('limit must be a positive integer');
+    async listNewest(
+      mappingId: string,
+      page: PageRequest,
+    ): Promise<{ files: FileRecord[]; next: string | null }> {
+      if (!Number.isInteger(page.limit) || page.limit < 1)
+        throw new RangeError('limit must be a positive integer');
       const after = page.after ? readNewestCursor(page.after) : undefined;
       if (page.after && !after) throw new RangeError('not a cursor of this listing');
       const older = after
-        ? { $or: [{ serverModified: { $lt: after.time } }, { serverModified: after.time, _id: { $lt: after.id } }] }
+        ? {
+            $or: [
+              { serverModified: { $lt: after.time } },
+              { serverModified: after.time, _id: { $lt: after.id } },
+            ],
+          }
         : {};
       const found = await files
         .find({ ...live(mappingId), ...older })
@@ -247,7 +265,10 @@ export function createFilesRepository(db: Db) {
         .toArray();
       const items = found.slice(0, page.limit);
       const last = items[items.length - 1];
-      return { files: items, next: found.length > page.limit && last ? newestCursor(last.serverModified, last._id) : null };
+      return {
+        files: items,
+        next: found.length > page.limit && last ? newestCursor(last.serverModified, last._id) : null,
+      };
     },
 
     async countLive(mappingId: string): Promise<number> {
