@@ -147,7 +147,9 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
     const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId);
     const byConnection = new Map<string, Mapping[]>();
     for (const mapping of mappings) {
-      byConnection.set(mapping.connectionId, [...(byConnection.get(mapping.connectionId) ?? []), mapping]);
+      const group = byConnection.get(mapping.connectionId);
+      if (group) group.push(mapping);
+      else byConnection.set(mapping.connectionId, [mapping]);
     }
     return sum(await Promise.all([...byConnection].map(([id, group]) => connectionChanged(id, group))));
   }
