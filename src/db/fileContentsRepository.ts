@@ -109,12 +109,14 @@ export function createFileContentsRepository(db: Db) {
     contentOf,
 
     /**
-     * `contentOf` for one record. A stored current rev is the newest stored one: it is read by
-     * `_id` alone, which on FerretDB does not decode every content record as `contentOf` does.
+     * `contentOf` for one record, read by `_id` alone where it can be (on FerretDB that does not
+     * decode every content record as `contentOf` does): a stored current rev is the newest stored
+     * one, and a file at its first rev has no other.
      */
-    async contentOfFile(record: Pick<FileRecord, '_id' | 'rev'>): Promise<FileContent> {
+    async contentOfFile(record: Pick<FileRecord, '_id' | 'rev' | 'firstRev'>): Promise<FileContent> {
       const current = await contents.findOne({ _id: contentRecordId(record._id, record.rev) });
       if (current?.state === 'stored') return { current, stored: current };
+      if (record.rev === record.firstRev) return { current, stored: null };
       return (await contentOf([record])).get(record._id) ?? NO_CONTENT;
     },
 
@@ -127,14 +129,21 @@ export function createFileContentsRepository(db: Db) {
         .limit(limit)
         .toArray();
       if (pending.length === 0) return [];
-      const fileRecordIds = [...new Set(pending.map((c) => c.fileRecordId))];
-      // Not a query per file for the stored revs: on FerretDB a query by any field but _id reads
-      // the whole collection.
-      const [records, stored] = await Promise.all([
-        findByIds(files, fileRecordIds),
-        contents.find({ fileRecordId: { $in: fileRecordIds }, state: 'stored' }).toArray(),
-      ]);
+      const records = await findByIds(files, [...new Set(pending.map((c) => c.fileRecordId))]);
       const byId = new Map(records.map((r) => [r._id, r]));
+      // Stored revs matter only to a rev that will be stored, the file's current one, and only
+      // past its first rev. Not a query per file: on FerretDB a query by any field but _id reads
+      // the whole collection; a batch of new files needs none.
+      const replacing = pending
+        .filter((c) => {
+          const file = byId.get(c.fileRecordId);
+          return file?.rev === c.rev && file.firstRev !== c.rev;
+        })
+        .map((c) => c.fileRecordId);
+      const stored =
+        replacing.length === 0
+          ? []
+          : await contents.find({ fileRecordId: { $in: replacing }, state: 'stored' }).toArray();
       return pending.map((content) => ({
         content,
         file: byId.get(content.fileRecordId) ?? null,
@@ -147,15 +156,28 @@ export function createFileContentsRepository(db: Db) {
       await leavePending(contentId, { state: 'superseded' });
     },
 
-    /** Names a new upload for this rev; null when it is no longer pending. An earlier upload is deleted. */
+    /**
+     * Names a new upload for this rev; null when it is no longer pending. An earlier upload is
+     * deleted. By `_id` alone, the state read from what it replaced: on FerretDB a filter of more
+     * fields decodes every content record, and the claim is once per file. A rev that left
+     * pending never returns to it, so a name written on one (a claim that raced its end) is
+     * never used and is taken off again.
+     */
     async claim(contentId: string): Promise<string | null> {
       const uploadId = randomUUID();
       const before = await contents.findOneAndUpdate(
-        { _id: contentId, state: 'pending' },
+        { _id: contentId },
         { $set: { uploadingId: uploadId } },
         { returnDocument: 'before' },
       );
-      if (!before) return null;
+      if (before?.state !== 'pending') {
+        if (before)
+          await contents.updateOne(
+            { _id: contentId, uploadingId: uploadId },
+            { $unset: { uploadingId: '' } },
+          );
+        return null;
+      }
       if (before.uploadingId) await deleteUpload(before.uploadingId);
       return uploadId;
     },

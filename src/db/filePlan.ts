@@ -142,6 +142,7 @@ export function planListedFiles(
         projectId: mapping.projectId,
         dropboxId: file.id,
         ...fields,
+        firstRev: fields.rev,
         syncedAt: now,
       });
       continue;

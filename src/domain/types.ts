@@ -193,6 +193,12 @@ export interface FileRecord {
   pathLower: string;
   size: number;
   rev: string;
+  /**
+   * The rev the file was first recorded with; never rewritten. Only a file's current rev is ever
+   * copied, so at this rev no earlier rev has stored bytes: the copy and the file's route then
+   * need not look for them (on FerretDB, a look by any field but `_id` reads the whole collection).
+   */
+  firstRev: string;
   contentHash: string | null;
   serverModified: Date;
   syncedAt: Date;

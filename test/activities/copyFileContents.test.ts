@@ -160,14 +160,27 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       path = `${folder}/notes.txt`;
       id = String(fx.emulator.addFile(fx.accountId, path, { content: 'version one' })['id']);
     });
+    const listed = await contentOf(mapping, id);
+    assert.equal(listed.file.firstRev, listed.file.rev);
+    assert.deepEqual(
+      await fx.repos.contents.contentOfFile(listed.file),
+      { current: listed.current, stored: null },
+      'at its first rev, nothing stored yet',
+    );
     await activities.copyFileContents({ mappingId: mapping._id });
     const first = await contentOf(mapping, id);
     fx.emulator.modifyFile(fx.accountId, path, { content: 'version two, longer' });
     await record(mapping);
     const changed = await contentOf(mapping, id);
     assert.notEqual(changed.file.rev, first.file.rev);
+    assert.equal(changed.file.firstRev, first.file.rev, 'the first rev is kept');
     assert.equal(changed.current?.state, 'pending');
     assert.equal(changed.stored?.rev, first.file.rev, 'the old bytes stay until the new ones are verified');
+    assert.equal(
+      (await fx.repos.contents.contentOfFile(changed.file)).stored?.rev,
+      first.file.rev,
+      "the file's route serves the old rev meanwhile",
+    );
     assert.equal((await storedBytes(mapping, id)).toString(), 'version one');
     fx.emulator.corruptNextDownloads(1);
     await assert.rejects(activities.copyFileContents({ mappingId: mapping._id }));
@@ -289,8 +302,16 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const newer = await contentOf(mapping, id);
     assert.equal(newer.current?.state, 'stored');
     assert.equal((await storedBytes(mapping, id)).toString(), 'rev two');
-    const superseded = await fx.testDb.db.collection('contents').findOne({ _id: older.current!._id } as never);
+    assert.equal(
+      await fx.repos.contents.claim(older.current!._id),
+      null,
+      'a rev no longer pending is not claimed',
+    );
+    const superseded = await fx.testDb.db
+      .collection('contents')
+      .findOne({ _id: older.current!._id } as never);
     assert.equal(superseded?.['state'], 'superseded');
+    assert.equal(superseded?.['uploadingId'], undefined, 'and keeps no upload name');
     assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 1, failed: 0 });
   });
 
@@ -305,16 +326,20 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const modified = fx.emulator.modifyFile(fx.accountId, path, { content: 'second' });
     // What the listing writes first: the new rev's content record, without the file record yet.
     const { file } = await contentOf(mapping, id);
-    const ahead = pendingContent(mapping._id, {
-      id,
-      name: file.name,
-      pathDisplay: file.path,
-      pathLower: file.pathLower,
-      size: Number(modified['size']),
-      rev: String(modified['rev']),
-      contentHash: String(modified['content_hash']),
-      serverModified: String(modified['server_modified']),
-    }, new Date());
+    const ahead = pendingContent(
+      mapping._id,
+      {
+        id,
+        name: file.name,
+        pathDisplay: file.path,
+        pathLower: file.pathLower,
+        size: Number(modified['size']),
+        rev: String(modified['rev']),
+        contentHash: String(modified['content_hash']),
+        serverModified: String(modified['server_modified']),
+      },
+      new Date(),
+    );
     await fx.testDb.db.collection('contents').insertOne(ahead as never);
     const deferredRun = await activities.copyFileContents({ mappingId: mapping._id });
     assert.deepEqual(deferredRun, { stored: 0, failed: 0, pending: 0, deferred: 1, missingScope: false });

@@ -83,6 +83,7 @@ describe('collections and indexes', () => {
       pathLower,
       size: 1,
       rev: 'r',
+      firstRev: 'r',
       contentHash: null,
       serverModified: now,
       syncedAt: now,

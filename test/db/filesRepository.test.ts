@@ -75,6 +75,7 @@ describe('files repository', () => {
       pathLower: file.pathLower,
       size: file.size,
       rev: file.rev,
+      firstRev: file.rev,
       contentHash: null,
       serverModified: new Date(file.serverModified),
       syncedAt: T0,
