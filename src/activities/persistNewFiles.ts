@@ -44,9 +44,9 @@ export interface PersistResult {
 /**
  * Records a page's files in bulk. Idempotent: a retried or replayed page changes nothing, and a
  * record keeps the newest rev. Deletions go first so that a rename inside one page (old path
- * deleted, same id at a new path) ends as one live record at the new path; then a file listed at
- * a path replaces whatever other file was recorded there (deleted and uploaded again, or another
- * file renamed into its place: Dropbox reports only the new file).
+ * deleted, same id at a new path) ends as one live record at the new path; then the page's files
+ * are recorded, and each replaces whatever other file was recorded at its path (deleted and
+ * uploaded again, or another file renamed into its place: Dropbox reports only the new file).
  */
 export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
@@ -88,13 +88,15 @@ export function createPersistNewFiles(deps: ActivityDeps) {
       deleted += await files.markDeletedByPaths(input.mappingId, deletedPaths, now);
       await rejections.removeByPaths(input.mappingId, deletedPaths, listedAt);
     }
-    if (listed.length > 0 && !input.fullListing) {
-      deleted += await files.markReplacedAtPaths(input.mappingId, listed, now);
-    }
     const counts =
       listed.length > 0
         ? await files.upsertListedFiles({ id: input.mappingId, projectId: input.projectId }, listed, input.listingGeneration, now)
         : { added: 0, updated: 0, unchanged: 0 };
+    // After the upsert, so a new file is readable without waiting for this check (on FerretDB a
+    // scan of every file record); the file it replaces shows beside it until the next write.
+    if (listed.length > 0 && !input.fullListing) {
+      deleted += await files.markReplacedAtPaths(input.mappingId, listed, now);
+    }
     // A file once rejected and since renamed to an acceptable name is no longer a rejection.
     if (listed.length > 0 && !input.firstListing) {
       await rejections.removeByIds(input.mappingId, listed.map((f) => f.id), listedAt);
