@@ -4,10 +4,10 @@
  * each), polled every ten minutes; the API and a worker in this process (as `npm run dev` runs
  * them), the emulator registered with the API's webhook URL. Files are added at `rate` a second,
  * each to a random mapped folder, for `minutes`; for each, the time from the emulator's write to
- * the file's record being in MongoDB (what `GET …/mappings/:m/files/:fileId` reads), bracketed by
- * the record's `syncedAt` and the worker's 'files recorded' line for its page; a probe reads each
- * record by `_id` and then asks that route once, which must answer 200; and the Dropbox calls it
- * cost. A tenth of the accounts get no file, to show that other accounts' mappings cost nothing.
+ * the file's record being in MongoDB (what `GET …/mappings/:m/files/:fileId` reads): when the
+ * worker's insert of it was answered, seen on the worker's MongoDB client; each record is then
+ * read once by `_id` and asked for through that route once, which must answer 200; and the
+ * Dropbox calls it cost. A tenth of the accounts get no file, to show that other accounts' mappings cost nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
@@ -15,8 +15,9 @@ import { startApi } from '../src/api/main';
 import { readApiConfig } from '../src/config';
 import { collections } from '../src/db/collections';
 import { fileRecordId } from '../src/db/filePlan';
-import { createLogger, silentLogger } from '../src/log';
-import { startWorker } from '../src/worker';
+import { connectMongo } from '../src/db/mongo';
+import { silentLogger } from '../src/log';
+import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../src/worker';
 import { makeVersionCurrent } from '../src/workerDeployment';
 import { mapLimit, sleep } from './fixture';
 import { machineLine } from './machine';
@@ -38,8 +39,8 @@ async function main(): Promise<void> {
   say(`command: npx tsx bench/webhookLatency.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
   const stack = await openStack();
   const stops: (() => Promise<void>)[] = [];
-  /** Per mapping, when the worker logged 'files recorded'. */
-  const recordedLines = new Map<string, number[]>();
+  /** Per file record, when the worker's insert of it was answered: from then on it is readable. */
+  const insertedAt = new Map<string, number>();
   try {
     const { uri, db } = await stack.openDb('webhooks');
     const appSecret = randomBytes(32).toString('hex');
@@ -57,27 +58,40 @@ async function main(): Promise<void> {
       DROPBOX_APP_KEY: 'bench-app',
       DROPBOX_APP_SECRET: appSecret,
     });
-    // The worker logs 'files recorded' once a page's records are written (after the inserts
-    // return): the time of that line bounds above when each of its files became readable, at no
-    // cost to the database, where a probe's every read is one more scan on FerretDB.
-    const worker = await startWorker(
+    // The worker as startWorker runs it, on a MongoDB client that reports its commands: the
+    // answer to the insert of a file's record is when the file became readable, known without
+    // asking the database (on FerretDB each read, even by `_id`, is one more scan of a table).
+    const insertIds = new Map<number, string[]>();
+    const mongo = await connectMongo(uri, { clientOptions: { monitorCommands: true } });
+    mongo.client.on('commandStarted', (e) => {
+      if (e.commandName !== 'insert' || e.command['insert'] !== 'files') return;
+      insertIds.set(
+        e.requestId,
+        (e.command['documents'] as { _id: string }[]).map((d) => d._id),
+      );
+    });
+    mongo.client.on('commandSucceeded', (e) => {
+      const ids = insertIds.get(e.requestId);
+      if (!ids) return;
+      insertIds.delete(e.requestId);
+      const { writeErrors = [] } = e.reply as { writeErrors?: { index: number }[] };
+      const failed = new Set(writeErrors.map((w) => w.index));
+      const at = Date.now();
+      ids.forEach((id, n) => {
+        if (!failed.has(n) && !insertedAt.has(id)) insertedAt.set(id, at);
+      });
+    });
+    mongo.client.on('commandFailed', (e) => insertIds.delete(e.requestId));
+    const connection = await connectTemporalWorker(config);
+    const worker = await createSyncWorker({
       config,
-      createLogger({
-        level: 'info',
-        pretty: false,
-        write: (line) => {
-          if (!line.includes('"files recorded"')) return;
-          const { mappingId } = JSON.parse(line) as { mappingId?: unknown };
-          if (typeof mappingId !== 'string') return;
-          const times = recordedLines.get(mappingId) ?? [];
-          times.push(Date.now());
-          recordedLines.set(mappingId, times);
-        },
-      }),
-    );
+      connection,
+      deps: createActivityDeps(config, mongo.db, silentLogger),
+    });
+    const done = worker.run().finally(() => Promise.allSettled([connection.close(), mongo.client.close()]));
     stops.unshift(async () => {
-      worker.worker.shutdown();
-      await worker.done;
+      worker.shutdown();
+      await done;
     });
     // The worker polls as a deployment version; mappings are routed to it once it is current.
     await makeVersionCurrent(stack.client.workflowService, stack.namespace, worker.version);
@@ -170,15 +184,13 @@ async function main(): Promise<void> {
     stack.emulator.resetCalls();
     const hooksBefore = stack.emulator.webhookCounts();
     let missed = 0;
-    // Each latency is bracketed by the product's own marks, so the measuring costs the database
-    // next to nothing: below by the record's `syncedAt` (the worker's clock as it wrote the
-    // record; the emulator's clock is the same machine's), above by the worker's 'files recorded'
-    // line for the page that wrote it (logged once its inserts returned). A file's record is read
-    // by `_id` (what `GET …/mappings/:m/files/:fileId` reads) once per such line of its mapping
-    // after its write, and, once found, asked for through that route, which must answer 200.
-    // Until 8e19988 four pollers read every waiting file every 50 ms: on FerretDB a read by `_id`
-    // still scans the table in SQLite (a missing record the whole of it), and at 500 mappings
-    // those reads were a quarter of FerretDB's CPU (pprof), so the probes set the figure.
+    // A file's latency ends when the worker's insert of its record was answered (above). Then its
+    // record is read once by `_id`, as `GET …/mappings/:m/files/:fileId` reads it (its `syncedAt`,
+    // the worker's clock as it began the write, bounds the figure below), and asked for through
+    // that route once, which must answer 200. Until 8e19988 four pollers read every waiting file
+    // every 50 ms: on FerretDB a read by `_id` still scans the table in SQLite (a missing record
+    // the whole of it), and at 500 mappings those reads were a quarter of FerretDB's CPU (pprof),
+    // so the probes set the figure.
     const recordedAt = async (m: Mapped, fileId: string) =>
       (
         await fileRecords.findOne(
@@ -186,31 +198,35 @@ async function main(): Promise<void> {
           { projection: { _id: 1, syncedAt: 1 } },
         )
       )?.syncedAt ?? null;
-    const linesAfter = (mappingId: string, time: number) =>
-      (recordedLines.get(mappingId) ?? []).filter((t) => t >= time);
-    const waiting: { m: Mapped; id: string; written: number; linesSeen: number }[] = [];
+    const waiting: { m: Mapped; id: string; written: number }[] = [];
+    const latencies: number[] = [];
     const lowerBounds: number[] = [];
-    const found: { mappingId: string; written: number; syncedAt: number }[] = [];
     const apiAnswers: Promise<{ ok: boolean; ms: number }>[] = [];
-    let reads = 0;
+    let unreadable = 0;
     let adding = true;
     const poll = async () => {
       while (adding || waiting.length > 0) {
         await sleep(20);
         for (const next of waiting.splice(0)) {
-          const lines = linesAfter(next.m.mappingId, next.written).length;
-          const syncedAt = lines > next.linesSeen ? (reads++, await recordedAt(next.m, next.id)) : null;
-          if (syncedAt) {
-            lowerBounds.push(syncedAt.getTime() - next.written);
-            found.push({ mappingId: next.m.mappingId, written: next.written, syncedAt: syncedAt.getTime() });
-            const askedApi = Date.now();
-            apiAnswers.push(
-              readableThroughApi(next.m, next.id)
-                .catch(() => false)
-                .then((ok) => ({ ok, ms: Date.now() - askedApi })),
-            );
-          } else if (Date.now() - next.written > 60_000) missed += 1;
-          else waiting.push({ ...next, linesSeen: lines });
+          const inserted = insertedAt.get(fileRecordId(next.m.mappingId, next.id));
+          if (inserted === undefined) {
+            if (Date.now() - next.written > 60_000) missed += 1;
+            else waiting.push(next);
+            continue;
+          }
+          latencies.push(inserted - next.written);
+          const syncedAt = await recordedAt(next.m, next.id);
+          if (!syncedAt) {
+            unreadable += 1;
+            continue;
+          }
+          lowerBounds.push(syncedAt.getTime() - next.written);
+          const askedApi = Date.now();
+          apiAnswers.push(
+            readableThroughApi(next.m, next.id)
+              .catch(() => false)
+              .then((ok) => ({ ok, ms: Date.now() - askedApi })),
+          );
         }
       }
     };
@@ -228,7 +244,7 @@ async function main(): Promise<void> {
       const name = `added-${n}.pdf`;
       const written = Date.now();
       const id = String(stack.emulator.addFile(m.accountId, `${m.folder}/${name}`).id);
-      waiting.push({ m, id, written, linesSeen: 0 });
+      waiting.push({ m, id, written });
       await sleep(1000 / rate);
     }
     adding = false;
@@ -243,20 +259,13 @@ async function main(): Promise<void> {
     say(
       `\n${total} files added at ${rate}/s over ${minutes} min to ${mapped.length} mappings (${accounts} accounts × ${perAccount}), poll interval 10 min`,
     );
-    // The first 'files recorded' line of the file's mapping at or after its syncedAt: the page
-    // that wrote the record, whose inserts had returned by then.
-    const latencies = found.map((f) => {
-      const line = (recordedLines.get(f.mappingId) ?? []).find((t) => t >= f.syncedAt);
-      if (line === undefined) throw new Error(`no 'files recorded' line for a file of ${f.mappingId}`);
-      return line - f.written;
-    });
     const line = (name: string, values: number[]) =>
       `${name}: p50 ${fmt(percentile(values, 50))} ms, p99 ${fmt(percentile(values, 99))} ms, max ${fmt(Math.max(...values))} ms`;
     say(
-      `${line('write → recorded (its page logged as written by the worker)', latencies)}; not readable within 60 s: ${missed}`,
+      `${line("write → recorded (the worker's insert answered)", latencies)}; not recorded within 60 s: ${missed}`,
     );
     say(`  ${line("lower bounds (the record's syncedAt)", lowerBounds)}`);
-    say(`  records read by \`_id\`: ${reads} for ${found.length} files found`);
+    say(`  then read by \`_id\`: ${lowerBounds.length} of ${latencies.length} found (${unreadable} not)`);
     say(
       `the file's route answered 200 for ${answers.filter((a) => a.ok).length} of ${answers.length} recorded files, in p50 ${fmt(
         percentile(
