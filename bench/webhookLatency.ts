@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     // A file's latency ends when the worker's insert of its record was answered (above). Then its
     // record is read once by `_id`, as `GET …/mappings/:m/files/:fileId` reads it (its `syncedAt`,
     // the worker's clock as it began the write, bounds the figure below), and asked for through
-    // that route once, which must answer 200. Until 8e19988 four pollers read every waiting file
+    // that route once, which must answer 200. Until 68c6c51 four pollers read every waiting file
     // every 50 ms: on FerretDB a read by `_id` still scans the table in SQLite (a missing record
     // the whole of it), and at 500 mappings those reads were a quarter of FerretDB's CPU (pprof),
     // so the probes set the figure.
