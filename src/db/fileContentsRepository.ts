@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
+import { atFirstRev } from '../domain/contentRevs';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { findByIds } from './byIds';
 import { collections } from './collections';
@@ -111,12 +112,12 @@ export function createFileContentsRepository(db: Db) {
     /**
      * `contentOf` for one record, read by `_id` alone where it can be (on FerretDB that does not
      * decode every content record as `contentOf` does): a stored current rev is the newest stored
-     * one, and a file at its first rev has no other.
+     * one, and a file at its first rev has no other (`atFirstRev`).
      */
     async contentOfFile(record: Pick<FileRecord, '_id' | 'rev' | 'firstRev'>): Promise<FileContent> {
       const current = await contents.findOne({ _id: contentRecordId(record._id, record.rev) });
       if (current?.state === 'stored') return { current, stored: current };
-      if (record.rev === record.firstRev) return { current, stored: null };
+      if (atFirstRev(record)) return { current, stored: null };
       return (await contentOf([record])).get(record._id) ?? NO_CONTENT;
     },
 
@@ -137,7 +138,7 @@ export function createFileContentsRepository(db: Db) {
       const replacing = pending
         .filter((c) => {
           const file = byId.get(c.fileRecordId);
-          return file?.rev === c.rev && file.firstRev !== c.rev;
+          return file?.rev === c.rev && !atFirstRev(file);
         })
         .map((c) => c.fileRecordId);
       const stored =

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listedAhead } from '../../src/domain/contentRevs';
+import { atFirstRev, listedAhead } from '../../src/domain/contentRevs';
 
 describe('listedAhead', () => {
   const at = (iso: string) => new Date(iso);
@@ -34,5 +34,15 @@ describe('listedAhead', () => {
       listedAhead(file, { serverModified: sameSecond, listedAt: at('2026-12-05T07:59:59Z') }),
       false,
     );
+  });
+});
+
+describe('atFirstRev', () => {
+  it('holds for a file still at the rev it was first recorded with', () => {
+    assert.equal(atFirstRev({ rev: 'a1', firstRev: 'a1' }), true);
+  });
+
+  it('fails for a file recorded again with a later rev', () => {
+    assert.equal(atFirstRev({ rev: 'b2', firstRev: 'a1' }), false);
   });
 });
