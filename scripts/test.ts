@@ -20,7 +20,14 @@ import { ensureChromium } from '../src/dev/chromium';
 import { runCommand } from '../src/dev/runCommand';
 import { startFerretDb, startTemporalDevServer } from '../src/dev/servers';
 import { findTestFiles } from '../src/dev/testFiles';
-import { defaultCacheDir, installSchemathesis, installTools, type ToolPaths } from '../src/dev/tools';
+import {
+  CHECK_JSONSCHEMA,
+  SCHEMATHESIS,
+  defaultCacheDir,
+  installTestTool,
+  installTools,
+  type ToolPaths,
+} from '../src/dev/tools';
 
 const rootDir = resolve(__dirname, '..');
 const log = (line: string): void => console.log(`[test] ${line}`);
@@ -37,9 +44,10 @@ async function main(state: RunState): Promise<number> {
 
   let started = Date.now();
   const installOptions = { cacheDir: defaultCacheDir(process.env), env: process.env, log };
-  const [tools, schemathesis] = await Promise.all([
+  const [tools, schemathesis, checkJsonschema] = await Promise.all([
     installTools(installOptions),
-    installSchemathesis(installOptions),
+    installTestTool(SCHEMATHESIS, installOptions),
+    installTestTool(CHECK_JSONSCHEMA, installOptions),
   ]);
   log(`tools ready (${elapsed(started)})`);
 
@@ -64,6 +72,7 @@ async function main(state: RunState): Promise<number> {
     TEMPORAL_TEST_SERVER_PATH: tools.temporalTestServer,
     FERRETDB_PATH: tools.ferretDb,
     SCHEMATHESIS: schemathesis,
+    CHECK_JSONSCHEMA: checkJsonschema,
     ...(chromium.value ? { CHROMIUM_PATH: chromium.value } : {}),
   };
   log(

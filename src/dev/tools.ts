@@ -27,6 +27,16 @@ export const SCHEMATHESIS: VenvTool = {
   overrideVar: 'SCHEMATHESIS',
 };
 
+// The deployment test's validator of docker-compose.yml against the Compose Specification's schema
+// (vendored in its wheel, so no download at check time).
+export const CHECK_JSONSCHEMA: VenvTool = {
+  name: 'check-jsonschema',
+  version: '0.39.0',
+  requirements: ['check-jsonschema==0.39.0'],
+  module: 'check_jsonschema',
+  overrideVar: 'CHECK_JSONSCHEMA',
+};
+
 export interface ToolPaths {
   temporalCli: string;
   temporalTestServer: string;
@@ -102,14 +112,14 @@ export async function installTools(options: InstallToolsOptions): Promise<ToolPa
   return { temporalCli, temporalTestServer, ferretDb };
 }
 
-/** schemathesis, for `npm test` only (the product and `npm run dev` never run it). */
-export function installSchemathesis(options: InstallToolsOptions): Promise<string> {
+/** A Python tool for `npm test` only (the product and `npm run dev` never run one). */
+export function installTestTool(tool: VenvTool, options: InstallToolsOptions): Promise<string> {
   const { cacheDir, env, log } = options;
-  return fromEnvOr(env, SCHEMATHESIS.overrideVar, log, () =>
+  return fromEnvOr(env, tool.overrideVar, log, () =>
     installVenvTool({
-      tool: SCHEMATHESIS,
+      tool,
       cacheDir,
-      binPath: join(cacheDir, 'bin', `schemathesis-${SCHEMATHESIS.version}`),
+      binPath: join(cacheDir, 'bin', `${tool.name}-${tool.version}`),
       python: options.python ?? 'python3',
       env,
       log,

@@ -5,10 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { API_ENV_NAMES, WORKER_ENV_NAMES, requiredEnvNames } from '../../src/config';
+import { runCommand } from '../../src/dev/runCommand';
+import { requireEnv } from '../support/testEnv';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -28,7 +32,29 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { 
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 const { services } = compose;
 
+/** check-jsonschema against the Compose Specification's schema, as `docker compose` validates. */
+const validateCompose = (file: string) =>
+  runCommand(requireEnv('CHECK_JSONSCHEMA'), ['--builtin-schema', 'vendor.compose-spec', file]);
+
 describe('docker-compose.yml and Dockerfile', () => {
+  it("is valid by the Compose Specification's schema (and the check tells a file that is not)", async () => {
+    const valid = await validateCompose(join(root, 'docker-compose.yml'));
+    assert.equal(valid.code, 0, `${valid.stdout}\n${valid.stderr}`);
+    const dir = await mkdtemp(join(tmpdir(), 'dfs-compose-'));
+    try {
+      // A misspelt key in one service: the schema allows no unknown service properties.
+      const broken = join(dir, 'docker-compose.yml');
+      const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+      assert.match(text, /^ {4}healthcheck:$/mu);
+      await writeFile(broken, text.replace(/^ {4}healthcheck:$/mu, '    healthchek:'));
+      const invalid = await validateCompose(broken);
+      assert.notEqual(invalid.code, 0);
+      assert.match(`${invalid.stdout}${invalid.stderr}`, /healthchek/u);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('has the services the README names, with official images for everything not built here', () => {
     for (const name of ['temporal', 'temporal-postgresql', 'temporal-ui', 'temporal-search-attributes', 'mongodb', 'api', 'worker']) {
       assert.ok(services[name], `service ${name} is missing`);
