@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createSyncWorkflows } from '../../src/api/syncWorkflows';
 import { folderSyncWorkflowId } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
-import { createProjectAdmin, dropboxAccount, dropboxBase, expectStatus } from './fixtures';
+import { connect, createProjectAdmin, dropboxAccount, dropboxBase, expectStatus } from './fixtures';
 import { type ApiHarness, startApiHarness } from './harness';
 
 const FOLDER = '/Projects/Site A';
@@ -33,12 +33,7 @@ describe('a change notification whose signal failed', () => {
     const admin = await createProjectAdmin(h);
     const account = dropboxAccount(h);
     h.emulator.addFile(account.accountId, `${FOLDER}/first.pdf`);
-    const connection = await h.call('POST', `${dropboxBase(admin)}/connections`, {
-      key: admin.key,
-      body: { clientIdentification: account.email, accessToken: account.token },
-    });
-    expectStatus(connection, 201);
-    const connectionId = connection.body.id as string;
+    const connectionId = await connect(h, admin, account);
     const mapping = await h.call('POST', `${dropboxBase(admin)}/mappings`, {
       key: admin.key,
       body: { connectionId, dropboxPath: FOLDER },
