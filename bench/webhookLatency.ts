@@ -15,9 +15,8 @@ import { startApi } from '../src/api/main';
 import { readApiConfig } from '../src/config';
 import { collections } from '../src/db/collections';
 import { fileRecordId } from '../src/db/filePlan';
-import { connectMongo } from '../src/db/mongo';
 import { silentLogger } from '../src/log';
-import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../src/worker';
+import { startWorker } from '../src/worker';
 import { makeVersionCurrent } from '../src/workerDeployment';
 import { mapLimit, sleep } from './fixture';
 import { machineLine } from './machine';
@@ -58,19 +57,23 @@ async function main(): Promise<void> {
       DROPBOX_APP_KEY: 'bench-app',
       DROPBOX_APP_SECRET: appSecret,
     });
-    // The worker as startWorker runs it, on a MongoDB client that reports its commands: the
-    // answer to the insert of a file's record is when the file became readable, known without
-    // asking the database (on FerretDB each read, even by `_id`, is one more scan of a table).
+    // The worker on a MongoDB client that reports its commands: the answer to the insert of a
+    // file's record is when the file became readable, known without asking the database (on
+    // FerretDB each read, even by `_id`, is one more scan of a table).
+    const worker = await startWorker(config, silentLogger, { monitorCommands: true });
+    stops.unshift(async () => {
+      worker.worker.shutdown();
+      await worker.done;
+    });
     const insertIds = new Map<number, string[]>();
-    const mongo = await connectMongo(uri, { clientOptions: { monitorCommands: true } });
-    mongo.client.on('commandStarted', (e) => {
+    worker.mongo.on('commandStarted', (e) => {
       if (e.commandName !== 'insert' || e.command['insert'] !== 'files') return;
       insertIds.set(
         e.requestId,
         (e.command['documents'] as { _id: string }[]).map((d) => d._id),
       );
     });
-    mongo.client.on('commandSucceeded', (e) => {
+    worker.mongo.on('commandSucceeded', (e) => {
       const ids = insertIds.get(e.requestId);
       if (!ids) return;
       insertIds.delete(e.requestId);
@@ -81,18 +84,7 @@ async function main(): Promise<void> {
         if (!failed.has(n) && !insertedAt.has(id)) insertedAt.set(id, at);
       });
     });
-    mongo.client.on('commandFailed', (e) => insertIds.delete(e.requestId));
-    const connection = await connectTemporalWorker(config);
-    const worker = await createSyncWorker({
-      config,
-      connection,
-      deps: createActivityDeps(config, mongo.db, silentLogger),
-    });
-    const done = worker.run().finally(() => Promise.allSettled([connection.close(), mongo.client.close()]));
-    stops.unshift(async () => {
-      worker.shutdown();
-      await done;
-    });
+    worker.mongo.on('commandFailed', (e) => insertIds.delete(e.requestId));
     // The worker polls as a deployment version; mappings are routed to it once it is current.
     await makeVersionCurrent(stack.client.workflowService, stack.namespace, worker.version);
     const api = await startApi(config, silentLogger);

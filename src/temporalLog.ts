@@ -24,8 +24,10 @@ export function sdkLogger(log: Logger, level: LogLevel, options: { quietInfo?: b
   return new DefaultLogger(SDK_LEVEL[level], ({ level: sdkLevel, message, meta }) => {
     const fields = meta as LogFields | undefined;
     if (sdkLevel === 'ERROR') log.error(message, fields);
-    else if (sdkLevel === 'WARN' && message !== ACTIVITIES_ONLY_WORKER) log.warn(message, fields);
-    else if (sdkLevel === 'WARN') log.info(message, fields);
+    else if (sdkLevel === 'WARN') {
+      if (message === ACTIVITIES_ONLY_WORKER) log.info(message, fields);
+      else log.warn(message, fields);
+    }
     else if (sdkLevel === 'INFO' && !options.quietInfo) log.info(message, fields);
     else log.debug(message, fields);
   });

@@ -17,7 +17,7 @@ import { installWorkerRuntime } from './workerRuntime';
 import { workflowBundleOptions } from './workflowBundle';
 import { workerDeploymentOptions, workerDeploymentVersion } from './workerDeployment';
 import { contentsTaskQueue } from './domain/taskQueues';
-import type { Db } from 'mongodb';
+import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 
 /** A prebuilt bundle (from `npm run build`) starts faster and is what production runs. */
@@ -149,11 +149,20 @@ export interface RunningWorker {
   version: WorkerDeploymentVersion;
   /** Resolves once the worker has stopped and its connections are closed. */
   done: Promise<void>;
+  /** The worker's MongoDB client (a benchmark watches its commands). */
+  mongo: MongoClient;
 }
 
 /** Connects to MongoDB and Temporal and runs the worker until it is shut down. */
-export async function startWorker(config: WorkerConfig, log: Logger): Promise<RunningWorker> {
-  const { client, db } = await connectMongo(config.mongodbUri);
+export async function startWorker(
+  config: WorkerConfig,
+  log: Logger,
+  mongoClientOptions?: MongoClientOptions,
+): Promise<RunningWorker> {
+  const { client, db } = await connectMongo(
+    config.mongodbUri,
+    mongoClientOptions ? { clientOptions: mongoClientOptions } : {},
+  );
   await ensureIndexes(db);
   const connection = await connectTemporalWorker(config);
   const worker = await createSyncWorker({ config, connection, deps: createActivityDeps(config, db, log) });
@@ -174,7 +183,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Ru
       log.info('worker stopped');
     }
   })();
-  return { worker, version: { deploymentName, buildId }, done };
+  return { worker, version: { deploymentName, buildId }, done, mongo: client };
 }
 
 async function main(): Promise<void> {
