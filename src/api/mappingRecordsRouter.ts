@@ -26,9 +26,10 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       ...(query.after ? { after: query.after } : {}),
     };
+    const deleted = query.deleted === 'true';
     const page =
       query.order === 'newest'
-        ? await repos.files.listNewest(mapping._id, request).catch((err: unknown) => {
+        ? await repos.files.listNewest(mapping._id, request, deleted).catch((err: unknown) => {
             if (!(err instanceof RangeError)) throw err;
             throw new ApiError(
               400,
@@ -39,7 +40,7 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
               },
             );
           })
-        : await repos.files.list(mapping._id, request);
+        : await repos.files.list(mapping._id, request, deleted);
     const contents = await repos.contents.contentOf(page.files);
     res.json({
       files: page.files.map((f) =>

@@ -163,6 +163,11 @@ export const fileResponse = z.object({
     .describe('The rev whose verified content is stored (may trail rev while a new one is copied)'),
   serverModified: timestamp,
   syncedAt: timestamp,
+  deletedAt: timestamp
+    .nullable()
+    .describe(
+      'When a sync found the file deleted or moved away in Dropbox; null while it is in the folder. Its record and stored content stay.',
+    ),
 });
 
 export const filesResponse = z.object({ files: z.array(fileResponse), next });

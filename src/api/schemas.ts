@@ -216,6 +216,12 @@ export const listFilesQuery = z.strictObject({
     .enum(['newest'])
     .optional()
     .describe("newest: by Dropbox's modification time, newest first; without it, a stable record order"),
+  deleted: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'true: only the files deleted or moved away in Dropbox (kept, with their stored content); default: the files in the folder now',
+    ),
 });
 
 export const REJECTION_KINDS = ['special_characters', 'subfolder', 'too_large'] as const;

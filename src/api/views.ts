@@ -118,6 +118,7 @@ export function fileView(f: FileRecord, { current, stored }: FileContent, conten
     storedRev: stored?.rev ?? null,
     serverModified: iso(f.serverModified),
     syncedAt: iso(f.syncedAt),
+    deletedAt: iso(f.deletedAt),
   };
 }
 

@@ -32,6 +32,9 @@ const INSERTS_PER_COMMAND = 2_000;
 export function createFilesRepository(db: Db) {
   const { files, contents } = collections(db);
   const live = (mappingId: string) => ({ mappingId, deletedAt: null });
+  /** What a listing shows: the files in the folder now, or those Dropbox reported deleted. */
+  const shown = (mappingId: string, deleted: boolean) =>
+    deleted ? { mappingId, deletedAt: { $ne: null } } : live(mappingId);
 
   // The last insert queued per mapping in this process.
   const insertTurns = new Map<string, Promise<unknown>>();
@@ -229,14 +232,18 @@ export function createFilesRepository(db: Db) {
       return result.modifiedCount;
     },
 
-    /** Live records, ordered by `_id`. */
-    async list(mappingId: string, page: PageRequest): Promise<{ files: FileRecord[]; next: string | null }> {
-      const { items, next } = await pageById(files, live(mappingId), page);
+    /** Live records (or, with `deleted`, the deleted ones), ordered by `_id`. */
+    async list(
+      mappingId: string,
+      page: PageRequest,
+      deleted = false,
+    ): Promise<{ files: FileRecord[]; next: string | null }> {
+      const { items, next } = await pageById(files, shown(mappingId, deleted), page);
       return { files: items, next };
     },
 
     /**
-     * Live files by Dropbox's modification time, newest first (ties by id), for people reading
+     * Live files (or the deleted ones) by Dropbox's modification time, newest first (ties by id), for people reading
      * what arrived. Keyset paging over (serverModified, _id): stable while files are added.
      * No index of its own: one would cost every file insert, the sync's hot path, for a page an
      * admin opens now and then (the page asks again only when the mapping's counts change).
@@ -245,6 +252,7 @@ export function createFilesRepository(db: Db) {
     async listNewest(
       mappingId: string,
       page: PageRequest,
+      deleted = false,
     ): Promise<{ files: FileRecord[]; next: string | null }> {
       if (!Number.isInteger(page.limit) || page.limit < 1)
         throw new RangeError('limit must be a positive integer');
@@ -259,7 +267,7 @@ export function createFilesRepository(db: Db) {
           }
         : {};
       const found = await files
-        .find({ ...live(mappingId), ...older })
+        .find({ ...shown(mappingId, deleted), ...older })
         .sort({ serverModified: -1, _id: -1 })
         .limit(page.limit + 1)
         .toArray();

@@ -6,7 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectionSavedResponse, fileResponse, filesResponse, mappingResponse } from '../../src/api/responseSchemas';
+import {
+  connectionSavedResponse,
+  fileResponse,
+  filesResponse,
+  mappingResponse,
+} from '../../src/api/responseSchemas';
 import { eventually } from '../support/eventually';
 import {
   assertError,
@@ -27,7 +32,15 @@ describe('file contents through the API', () => {
   let admin: ProjectAdmin;
   let account: DropboxTestAccount;
   let mappingId: string;
-  let files: { id: string; name: string; contentState: string; contentHash: string; storedRev: string | null; rev: string }[];
+  let files: {
+    id: string;
+    name: string;
+    contentState: string;
+    contentHash: string;
+    storedRev: string | null;
+    rev: string;
+    syncedAt: string;
+  }[];
 
   const api = (method: string, path: string, body?: unknown, who = admin) =>
     h.call(method, `${dropboxBase(who)}${path}`, { key: who.key, ...(body === undefined ? {} : { body }) });
@@ -203,9 +216,50 @@ describe('file contents through the API', () => {
     assertError(recordViaOwnProject, 404, 'mapping_not_found');
     assert.ok(!JSON.stringify(recordViaOwnProject.body).includes(file.name), 'nothing of the file leaks');
     assertError(await record(stranger, strangerMapping), 404, 'file_not_found');
-    const bad = await h.call('GET', `${dropboxBase(admin)}/mappings/${mappingId}/files/..%2F..%2Fetc/content`, {
-      key: admin.key,
-    });
+    const bad = await h.call(
+      'GET',
+      `${dropboxBase(admin)}/mappings/${mappingId}/files/..%2F..%2Fetc/content`,
+      {
+        key: admin.key,
+      },
+    );
     assertError(bad, 400, 'invalid_request');
+  });
+
+  it('keeps a file deleted in Dropbox, marked deleted: listed with deleted=true, its stored content still served', async () => {
+    h.emulator.addFile(account.accountId, '/Site/gone.txt', { content: 'kept after deletion' });
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    const stored = await eventually(async () => {
+      const found = (await listFiles(mappingId)).find((f) => f.name === 'gone.txt');
+      assert.equal(found?.contentState, 'stored');
+      return found;
+    }, 30_000);
+    assert.equal((stored as { deletedAt?: unknown }).deletedAt, null);
+    h.emulator.remove(account.accountId, '/Site/gone.txt');
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    const deleted = await eventually(async () => {
+      const res = await api('GET', `/mappings/${mappingId}/files?deleted=true`);
+      expectStatus(res, 200);
+      filesResponse.parse(res.body);
+      assert.deepEqual(
+        res.body.files.map((f: { name: string }) => f.name),
+        ['gone.txt'],
+      );
+      return res.body.files[0] as { id: string; deletedAt: string | null };
+    }, 30_000);
+    assert.ok(deleted.deletedAt && Date.parse(deleted.deletedAt) >= Date.parse(stored.syncedAt));
+    const live = await listFiles(mappingId);
+    assert.ok(!live.some((f) => f.name === 'gone.txt'), 'not among the files in the folder now');
+    assert.equal(live.length, files.length + 1, 'the other files stay listed');
+    const newest = await api('GET', `/mappings/${mappingId}/files?deleted=true&order=newest`);
+    expectStatus(newest, 200);
+    assert.deepEqual(newest.body.files, [deleted]);
+    const one = await api('GET', `/mappings/${mappingId}/files/${encodeURIComponent(deleted.id)}`);
+    expectStatus(one, 200);
+    assert.deepEqual(one.body, deleted);
+    const served = await content(deleted.id);
+    assert.equal(served.status, 200);
+    assert.equal(await served.text(), 'kept after deletion');
+    assertError(await api('GET', `/mappings/${mappingId}/files?deleted=yes`), 400, 'invalid_request');
   });
 });
