@@ -94,7 +94,10 @@ export const foldersResponse = z.object({
 
 const counts = z.object({
   files: z.number().int().describe('Files currently synced'),
-  rejections: z.number().int().describe('Files not transferred because of special characters'),
+  rejections: z
+    .number()
+    .int()
+    .describe('Files not transferred: names with special characters, or larger than MAX_FILE_BYTES'),
   skippedFolders: z.number().int().describe('Subfolders seen and not synced'),
   contents: z
     .object({

@@ -157,11 +157,11 @@ export function createRejectionsRepository(db: Db) {
     },
 
     async counts(mappingId: string): Promise<{ rejections: number; skippedFolders: number }> {
-      const [special, folders] = await Promise.all([
-        rejections.countDocuments({ mappingId, kind: 'special_characters' }),
+      const [files, folders] = await Promise.all([
+        rejections.countDocuments({ mappingId, kind: { $in: ['special_characters', 'too_large'] } }),
         rejections.countDocuments({ mappingId, kind: 'subfolder' }),
       ]);
-      return { rejections: special, skippedFolders: folders };
+      return { rejections: files, skippedFolders: folders };
     },
   };
 }

@@ -26,6 +26,7 @@ import {
 import { type ApiHarness, startApiHarness } from './harness';
 
 const NINE_MIB = 9 * 1024 * 1024;
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 describe('file contents through the API', () => {
   let h: ApiHarness;
@@ -68,7 +69,7 @@ describe('file contents through the API', () => {
   }
 
   before(async () => {
-    h = await startApiHarness({ worker: true });
+    h = await startApiHarness({ worker: true, maxFileBytes: MAX_FILE_BYTES });
     admin = await createProjectAdmin(h);
     account = dropboxAccount(h);
     const a = account.accountId;
@@ -261,5 +262,37 @@ describe('file contents through the API', () => {
     assert.equal(served.status, 200);
     assert.equal(await served.text(), 'kept after deletion');
     assertError(await api('GET', `/mappings/${mappingId}/files?deleted=yes`), 400, 'invalid_request');
+  });
+
+  it('records a file over MAX_FILE_BYTES and counts it as a rejection (too_large); its content is not copied', async () => {
+    h.emulator.addFile(account.accountId, '/Site/Tower model.ifc', { seed: 7, size: MAX_FILE_BYTES + 1 });
+    h.emulator.resetCalls();
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    const status = await eventually(async () => {
+      const res = await api('GET', `/mappings/${mappingId}`);
+      expectStatus(res, 200);
+      assert.equal(res.body.counts.rejections, 1);
+      assert.equal(res.body.counts.contents.failed, 1);
+      return res.body;
+    }, 30_000);
+    mappingResponse.parse(status);
+    const rejections = await api('GET', `/mappings/${mappingId}/rejections`);
+    expectStatus(rejections, 200);
+    assert.deepEqual(
+      rejections.body.rejections.map((r: { kind: string; name: string }) => [r.kind, r.name]),
+      [['too_large', 'Tower model.ifc']],
+    );
+    assert.match(
+      rejections.body.rejections[0].reason,
+      new RegExp(`${MAX_FILE_BYTES + 1} bytes.*MAX_FILE_BYTES`, 'u'),
+    );
+    const model = (await listFiles(mappingId)).find((f) => f.name === 'Tower model.ifc');
+    assert.ok(model);
+    assert.equal(model.contentState, 'failed');
+    const served = await content(model.id);
+    assert.equal(served.status, 409);
+    const body = (await served.json()) as { error: { code: string; details: { reason: string } } };
+    assert.deepEqual([body.error.code, body.error.details.reason], ['content_failed', 'too_large']);
+    assert.equal(h.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
   });
 });

@@ -76,6 +76,8 @@ export interface HarnessOptions {
   /** Run a worker in-process (bundling workflows takes a few seconds). */
   worker?: boolean;
   pollIntervalMs?: number;
+  /** MAX_FILE_BYTES of the worker (default the product's). */
+  maxFileBytes?: number;
 }
 
 /** MONGODB_URI with its database replaced by `name`, so every suite has a database of its own. */
@@ -142,6 +144,7 @@ async function start(
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     DROPBOX_APP_KEY: HARNESS_APP_KEY,
     DROPBOX_APP_SECRET: appSecret,
+    ...(options.maxFileBytes === undefined ? {} : { MAX_FILE_BYTES: String(options.maxFileBytes) }),
   });
 
   const repos = createRepositories(mongo.db);

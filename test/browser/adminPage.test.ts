@@ -11,6 +11,9 @@ import type { Browser, Page } from 'puppeteer-core';
 import { expectAccessible, launchBrowser, screenshot, waitForText } from './support/browser';
 import { call, expectCall, startDevStack, type DevStack } from './support/devStack';
 
+/** Small enough that a file over it is cheap for the emulator to make; the demo's files are under it. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
 describe('the admin page in Chromium', () => {
   let stack: DevStack;
   let browser: Browser;
@@ -23,7 +26,7 @@ describe('the admin page in Chromium', () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    [stack, browser] = await Promise.all([startDevStack(), launchBrowser()]);
+    [stack, browser] = await Promise.all([startDevStack({ MAX_FILE_BYTES: String(MAX_FILE_BYTES) }), launchBrowser()]);
     const api = (path: string) => `${stack.apiUrl}${path}`;
     const root = stack.rootKey;
     const org = await expectCall('POST', api('/v1/orgs'), root, { name: 'Harju Construction', features: { dropbox: true } }, 201);
@@ -42,6 +45,9 @@ describe('the admin page in Chromium', () => {
     assert.ok(demo, JSON.stringify(accounts));
     demoToken = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/tokens`, undefined, {}, 201)).token);
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/folders`, undefined, { path: '/Projects/Site #3' }, 201);
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Tower model.ifc', seed: 11, size: MAX_FILE_BYTES + 1 }, 201);
+    // Dropbox's times have whole seconds: the diary must be newer than the model, not a tie.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     // Added seconds after the demo's files (seeded before the worker started): the newest file.
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Site diary.txt', content: 'Concrete poured.' }, 201);
 
@@ -160,8 +166,9 @@ describe('the admin page in Chromium', () => {
     await click('button', 'Map /Projects/Site A');
     await waitForText(page, '#map-feedback', 'Mapped /Projects/Site A');
     await waitForText(page, '#mappings', '/Projects/Site A');
-    // Seven files pass the policy, two are rejected, Photos is skipped; the page refreshes itself.
-    await waitForText(page, '#mappings .facts', /Files7Rejected names2Skipped subfolders1/u, 60_000);
+    // Eight files pass the policy (one of them too large to copy), two names are rejected, Photos
+    // is skipped; the page refreshes itself.
+    await waitForText(page, '#mappings .facts', /Files8Rejected files3Skipped subfolders1/u, 60_000);
     await waitForText(page, '#mappings .badge', 'Active');
     const workflow = await page.$eval('#mappings a.external', (a) => a.getAttribute('href'));
     assert.match(workflow, /^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/folder-sync-[0-9a-f]+$/u);
@@ -169,12 +176,12 @@ describe('the admin page in Chromium', () => {
     await screenshot(page, '06-mappings', { from: '#map-title' });
   });
 
-  it('lists the files newest first and the two rejections with their characters marked', async () => {
+  it('lists the files newest first, the two rejected names with their characters marked and the file too large', async () => {
     await click('link', 'Files and rejections of /Projects/Site A');
     await waitForText(page, 'main h1', '/Projects/Site A');
     await waitForText(page, '#files tbody', 'Foundation plan.pdf');
     const names = await page.$$eval('#files tbody th', (els) => els.map((e) => e.textContent));
-    assert.equal(names.length, 7);
+    assert.equal(names.length, 8);
     assert.equal(names[0], 'Site diary.txt', 'the newest file first');
     assert.ok(names.includes('Kaivanto ä ö.dwg'));
     await waitForText(page, '#rejections', 'plan#2?.pdf');
@@ -183,8 +190,12 @@ describe('the admin page in Chromium', () => {
     );
     assert.deepEqual(
       marked.filter(([name]) => name !== 'Photos').sort(),
-      [['Budget 50%.xlsx', ['%']], ['plan#2?.pdf', ['#', '?']]],
+      [['Budget 50%.xlsx', ['%']], ['Tower model.ifc', []], ['plan#2?.pdf', ['#', '?']]],
     );
+    const modelRow = await page.$$eval('#files tbody tr', (rows) => rows.map((r) => r.textContent ?? '').find((t) => t.includes('Tower model.ifc')));
+    assert.match(modelRow ?? '', /Too large to store/u);
+    const tooLarge = await page.$eval('#rejections', (el) => el.textContent ?? '');
+    assert.match(tooLarge, /Files too large.*Tower model\.ifc.*Not transferred: The file is 16777217 bytes, more than the 16777216 bytes/su);
     await expectAccessible(page, 'files and rejections');
     await screenshot(page, '07-files-and-rejections');
   });

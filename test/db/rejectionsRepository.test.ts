@@ -68,12 +68,26 @@ describe('rejections repository', () => {
     assert.deepEqual(await rejections.counts(mapping.id), { rejections: 0, skippedFolders: 2 });
   });
 
-  it('counts rejected names and skipped subfolders apart, per mapping', async () => {
+  it('counts rejected files (special characters, too large) and skipped subfolders apart, per mapping', async () => {
     const mapping = newMapping();
     await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2), badFile(3)], T0);
     await rejections.recordSkippedFolders(mapping, [folder(1)], T0);
     await rejections.recordSpecialCharacters(newMapping(), [badFile(1)], T0);
     assert.deepEqual(await rejections.counts(mapping.id), { rejections: 3, skippedFolders: 1 });
+    await rejections.recordTooLarge(
+      {
+        mappingId: mapping.id,
+        projectId: mapping.projectId,
+        dropboxId: 'id:huge',
+        name: 'model.ifc',
+        path: '/Plans/model.ifc',
+        pathLower: '/plans/model.ifc',
+        size: 11,
+      },
+      10,
+      T0,
+    );
+    assert.deepEqual(await rejections.counts(mapping.id), { rejections: 4, skippedFolders: 1 });
   });
 
   it('an entry deleted or renamed away loses its rejection; a file renamed to a good name too', async () => {

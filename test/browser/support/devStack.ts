@@ -21,10 +21,11 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-export async function startDevStack(): Promise<DevStack> {
+/** `npm run dev`'s stack on free ports and a data directory of its own; `settings` add to its environment. */
+export async function startDevStack(settings: Record<string, string> = {}): Promise<DevStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dfs-browser-'));
   const rootKey = `root-${randomBytes(24).toString('hex')}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ROOT_API_KEY: rootKey };
+  const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ROOT_API_KEY: rootKey, ...settings };
   for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'DROPBOX_API_URL', 'TOKEN_ENCRYPTION_KEY', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET']) {
     delete env[name];
   }

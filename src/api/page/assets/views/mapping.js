@@ -67,7 +67,13 @@ export function renderMapping(context, projectId, mappingId) {
       h('td', {}, time(f.serverModified)),
       h('td', {}, content && f.contentState === 'stored'
         ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name) }, 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`))
-        : h('span', { className: 'muted' }, f.contentState === 'pending' ? 'Not stored yet' : f.contentState === 'failed' ? 'Could not be stored' : '—')));
+        : h('span', { className: 'muted' }, contentNote(f))));
+  }
+
+  function contentNote(f) {
+    if (f.contentState === 'pending') return 'Not stored yet';
+    if (f.contentState !== 'failed') return '—';
+    return f.contentError?.reason === 'too_large' ? 'Too large to store' : 'Could not be stored';
   }
 
   function rejectionItem(r) {
@@ -80,6 +86,10 @@ export function renderMapping(context, projectId, mappingId) {
         characters.length
           ? h('span', { className: 'why error-text' }, `Not mappable: ${describeCharacters(characters)} ${characters.length === 1 ? 'is' : 'are'} not transferred. Rename it in Dropbox to map it.`)
           : h('div', { className: 'actions' }, h('button', { type: 'button', className: 'secondary', 'aria-label': `Map this folder: ${r.path}`, onclick: () => void mapSubfolder(r) }, 'Map this folder')));
+    }
+    if (r.kind === 'too_large') {
+      return h('li', { className: 'rejection' }, markedName(r.name, []),
+        h('span', { className: 'why' }, `Not transferred: ${r.reason}. Its details are listed; its content is not copied.`));
     }
     return h('li', { className: 'rejection' }, markedName(r.name, r.characters ?? []),
       h('span', { className: 'why' }, `Not transferred: ${describeCharacters(r.characters ?? [])} ${(r.characters ?? []).length === 1 ? 'is' : 'are'} not allowed in names. Rename the file in Dropbox and it syncs.`));
@@ -94,7 +104,7 @@ export function renderMapping(context, projectId, mappingId) {
       heading.textContent = m.dropboxPath;
       document.title = `${m.dropboxPath} · Dropbox folder sync`;
       replaceChildren(status, h('p', {}, stateBadge(m.state), ' Last sync ', time(m.lastSyncAt, 'not yet'), ' · ',
-        [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected name'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
+        [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected file'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
       m.lastError ? h('p', { className: 'error-text' }, `Last error: ${m.lastError}`) : null,
       h('p', {}, workflowLink(context.me.temporalUi, m)));
     }
@@ -104,11 +114,13 @@ export function renderMapping(context, projectId, mappingId) {
         h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, view.files.map(fileRow))));
     moreButton.hidden = !view.next;
-    const names = view.rejections.filter((r) => r.kind !== 'subfolder');
+    const names = view.rejections.filter((r) => r.kind === 'special_characters');
+    const large = view.rejections.filter((r) => r.kind === 'too_large');
     const folders = view.rejections.filter((r) => r.kind === 'subfolder');
     replaceChildren(rejectionsBody,
       view.rejections.length === 0 ? h('p', { className: 'muted' }, 'Nothing rejected.') : null,
       names.length ? [h('h3', {}, 'Names with special characters'), h('ul', { className: 'rejections' }, names.map(rejectionItem))] : null,
+      large.length ? [h('h3', {}, 'Files too large'), h('ul', { className: 'rejections' }, large.map(rejectionItem))] : null,
       folders.length ? [h('h3', {}, 'Skipped subfolders'), h('ul', { className: 'rejections' }, folders.map(rejectionItem))] : null);
   }
 

@@ -66,7 +66,7 @@ export function renderMappings(tab) {
         row('Last sync', time(m.lastSyncAt, 'Not yet')),
         row('Next sync', live ? time(m.nextSyncAt, m.state === 'active' ? 'Soon' : 'Not scheduled') : h('span', { className: 'muted' }, '—')),
         row('Files', String(counts.files)),
-        row('Rejected names', String(counts.rejections)),
+        row('Rejected files', String(counts.rejections)),
         row('Skipped subfolders', String(counts.skippedFolders)),
         m.lastError ? row('Last error', h('span', { className: 'error-text' }, m.lastError)) : []),
       h('div', { className: 'actions' },
