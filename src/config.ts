@@ -19,7 +19,7 @@ const duration = (fallback: string) =>
     .transform((v, ctx) => {
       const ms = parseDuration(v);
       if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration such as 30s, 5m or 1h` });
+        ctx.addIssue({ code: 'custom', message: 'is not a duration such as 30s, 5m or 1h' });
         return z.NEVER;
       }
       return ms;
