@@ -4,7 +4,7 @@ import { callerOf } from './auth';
 import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
-import { projectOf } from './projectAccess';
+import { adminProject, projectOf } from './projectAccess';
 import { noQuery, oauthCallbackQuery, oauthStartBody } from './schemas';
 import { validate } from './validate';
 
@@ -78,8 +78,8 @@ export function oauthCallbackRouter(deps: Deps): Router {
       return backToAdminPage(res, { error: query.error === 'access_denied' ? 'access_denied' : 'dropbox_error' });
     }
     try {
-      const membership = await deps.repos.memberships.get(round.projectId, round.userId);
-      if (membership?.role !== 'admin') throw new ApiError(403, 'forbidden', 'The admin who started this round no longer is one');
+      // Still the help page's rule at the end of the round: an admin, and the feature on.
+      await adminProject(deps.repos, round.projectId, round.userId);
       const app = appOf(deps);
       const grant = await deps.dropbox.exchangeCode({
         code: query.code,

@@ -17,28 +17,33 @@ function forbidden(): ApiError {
   );
 }
 
+type AccessRepositories = Pick<ApiRepositories, 'projects' | 'memberships' | 'orgs'>;
+
 /**
- * The help page's rule for every Dropbox route: the caller is an admin of this project, and the
+ * The help page's rule for every Dropbox action: the user is an admin of this project, and the
  * project's organization has the Dropbox feature. An unknown project answers like a project the
  * caller may not see, so ids cannot be probed; the feature is only revealed to the project's admins.
  */
-export function requireProjectAdmin(deps: {
-  repos: Pick<ApiRepositories, 'projects' | 'memberships' | 'orgs'>;
-}): RequestHandler {
+export async function adminProject(repos: AccessRepositories, projectId: string, userId: string): Promise<Project> {
+  const [project, membership] = await Promise.all([
+    repos.projects.get(projectId),
+    repos.memberships.get(projectId, userId),
+  ]);
+  if (!project || membership?.role !== 'admin') throw forbidden();
+  const org = await repos.orgs.get(project.orgId);
+  if (!org) throw forbidden();
+  if (!org.features.dropbox) throw new ApiError(403, 'feature_disabled', FEATURE_DISABLED_MESSAGE);
+  return project;
+}
+
+/** `adminProject` for every Dropbox route, the caller's. */
+export function requireProjectAdmin(deps: { repos: AccessRepositories }): RequestHandler {
   return async (req, res, next) => {
     const caller = callerOf(res);
     // Only the project id is checked here: the route's own params are validated by its handler.
     const { projectId } = validate('params', projectParams, { projectId: req.params.projectId });
     if (caller.kind !== 'user') throw forbidden();
-    const [project, membership] = await Promise.all([
-      deps.repos.projects.get(projectId),
-      deps.repos.memberships.get(projectId, caller.user._id),
-    ]);
-    if (!project || membership?.role !== 'admin') throw forbidden();
-    const org = await deps.repos.orgs.get(project.orgId);
-    if (!org) throw forbidden();
-    if (!org.features.dropbox) throw new ApiError(403, 'feature_disabled', FEATURE_DISABLED_MESSAGE);
-    res.locals.project = project;
+    res.locals.project = await adminProject(deps.repos, projectId, caller.user._id);
     next();
   };
 }

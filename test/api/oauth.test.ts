@@ -154,6 +154,23 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.deepEqual(await connections(other), []);
   });
 
+  it('refuses the callback with feature_disabled when the organization lost the feature during the round, and stores nothing', async () => {
+    const other = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const started = await start(account.email, other);
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId });
+    const setFeature = async (dropbox: boolean) =>
+      expectStatus(await h.call('PATCH', `/v1/orgs/${other.orgId}`, { key: h.rootKey, body: { features: { dropbox } } }), 200);
+    await setFeature(false);
+    h.emulator.resetTokenCalls();
+    const back = redirectedTo(await callback(location));
+    assert.equal(back.searchParams.get('error'), 'feature_disabled');
+    assert.equal(back.searchParams.get('connection'), null);
+    assert.equal(h.emulator.tokenCalls().total, 0, 'the code was never exchanged');
+    await setFeature(true);
+    assert.deepEqual(await connections(other), []);
+  });
+
   it('sends a Cancel on the consent page back with error=access_denied', async () => {
     const account = dropboxAccount(h);
     const started = await start(account.email);
