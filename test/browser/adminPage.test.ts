@@ -248,6 +248,29 @@ describe('the admin page in Chromium', () => {
     assert.equal(new URL(page.url()).search, '');
   });
 
+  it('shows a hundred rejections, then the rest on asking', async () => {
+    const accounts = (await call('GET', `${stack.emulatorUrl}/_control/accounts`, undefined)).body as unknown as { accountId: string; email: string }[];
+    const demo = accounts.find((a) => a.email === 'demo@example.com');
+    assert.ok(demo);
+    for (let i = 0; i < 105; i += 1) {
+      await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: `/Projects/Scans/scan #${String(i).padStart(3, '0')}.pdf`, content: 'scan' }, 201);
+    }
+    const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    const connections = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { id: string }[];
+    const mapping = await expectCall('POST', api('/mappings'), admin.apiKey, { connectionId: connections[0]?.id, dropboxPath: '/Projects/Scans' }, 201);
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}/mappings/${String(mapping.id)}`);
+    await waitForText(page, '#mapping-status', /105 rejected files/u, 60_000);
+    const shownNames = () => page.$$eval('#rejections li', (items) => items.length);
+    await page.waitForFunction('document.querySelectorAll("#rejections li").length === 100');
+    await click('button', 'Show more rejections');
+    await page.waitForFunction('document.querySelectorAll("#rejections li").length === 105');
+    assert.equal(await shownNames(), 105);
+    assert.equal(await page.$eval('#rejections', (el) => el.parentElement?.querySelector('button[hidden]')?.textContent), 'Show more rejections');
+    // Its next refresh (every 2 s) keeps the pages the admin opened.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    assert.equal(await shownNames(), 105);
+  });
+
   it('shows a member no Dropbox connection tab', async () => {
     await click('button', 'Sign out');
     await page.locator('#api-key').wait();

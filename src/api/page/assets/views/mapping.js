@@ -5,6 +5,7 @@ import { breadcrumb } from './project.js';
 import { stateBadge, workflowLink } from './mappingState.js';
 
 const PAGE_SIZE = 50;
+const REJECTIONS_PAGE_SIZE = 100;
 
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const REFRESH_MS = 2000;
@@ -41,7 +42,11 @@ export function renderMapping(context, projectId, mappingId) {
     h('span', { 'aria-current': 'page' }, 'Files and rejections'),
   );
   const moreButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show older files');
-  const view = { mapping: null, files: [], next: null, extraPages: false, rejections: [], error: null, seen: null };
+  const moreRejectionsButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show more rejections');
+  const view = {
+    mapping: null, files: [], next: null, extraPages: false,
+    rejections: [], rejectionsNext: null, extraRejectionPages: false, error: null, seen: null,
+  };
   let timer;
   let left = false;
   let shown = '';
@@ -96,7 +101,7 @@ export function renderMapping(context, projectId, mappingId) {
   }
 
   function draw() {
-    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.error]);
+    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.rejectionsNext, view.error]);
     if (key === shown) return;
     shown = key;
     const m = view.mapping;
@@ -114,6 +119,7 @@ export function renderMapping(context, projectId, mappingId) {
         h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, view.files.map(fileRow))));
     moreButton.hidden = !view.next;
+    moreRejectionsButton.hidden = !view.rejectionsNext;
     const names = view.rejections.filter((r) => r.kind === 'special_characters');
     const large = view.rejections.filter((r) => r.kind === 'too_large');
     const folders = view.rejections.filter((r) => r.kind === 'subfolder');
@@ -134,13 +140,16 @@ export function renderMapping(context, projectId, mappingId) {
       if (changed !== view.seen) {
         const [files, rejections] = await Promise.all([
           view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
-          api('GET', `${base}/rejections?limit=100`),
+          view.extraRejectionPages ? null : api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}`),
         ]);
         if (files) {
           view.files = files.files;
           view.next = files.next;
         }
-        view.rejections = rejections.rejections;
+        if (rejections) {
+          view.rejections = rejections.rejections;
+          view.rejectionsNext = rejections.next;
+        }
         view.seen = changed;
       }
       view.mapping = mapping;
@@ -162,9 +171,18 @@ export function renderMapping(context, projectId, mappingId) {
     announce(`${page.files.length} more files shown.`);
   });
 
+  moreRejectionsButton.addEventListener('click', async () => {
+    const page = await api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}&after=${encodeURIComponent(view.rejectionsNext)}`);
+    view.extraRejectionPages = true;
+    view.rejections = [...view.rejections, ...page.rejections];
+    view.rejectionsNext = page.next;
+    draw();
+    announce(`${page.rejections.length} more rejections shown.`);
+  });
+
   void refresh();
   const element = h('section', {}, crumbs, heading, status,
     h('section', { 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), filesBody, moreButton),
-    h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody));
+    h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody, moreRejectionsButton));
   return { element, leave: () => { left = true; clearTimeout(timer); } };
 }
