@@ -35,14 +35,23 @@ export interface ActivityRepositories {
     markDeletedByPaths(mappingId: string, pathLowers: string[], now: Date): Promise<number>;
     markReplacedAtPaths(mappingId: string, listed: { id: string; pathLower: string }[], now: Date): Promise<number>;
     sweepUnseen(mappingId: string, listingGeneration: number, now: Date): Promise<number>;
+    liveIds(mappingId: string, dropboxIds: string[]): Promise<string[]>;
   };
   rejections: {
     recordSpecialCharacters(
       mapping: { id: string; projectId: string },
       entries: { id: string; name: string; pathDisplay: string; pathLower: string; characters: string[] }[],
+      listingGeneration: number,
       now: Date,
     ): Promise<unknown>;
-    recordSkippedFolders(mapping: { id: string; projectId: string }, folders: ListedFolder[], now: Date): Promise<unknown>;
+    recordSkippedFolders(
+      mapping: { id: string; projectId: string },
+      folders: ListedFolder[],
+      listingGeneration: number,
+      now: Date,
+    ): Promise<unknown>;
+    sweepUnseen(mappingId: string, listingGeneration: number): Promise<number>;
+    tooLargeIds(mappingId: string): Promise<string[]>;
     /** `seenBefore`: only rejections last seen before that time. */
     removeByPaths(mappingId: string, pathLowers: string[], seenBefore?: Date): Promise<unknown>;
     removeByIds(mappingId: string, dropboxIds: string[], seenBefore?: Date): Promise<unknown>;

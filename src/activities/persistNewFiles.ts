@@ -101,7 +101,23 @@ export function createPersistNewFiles(deps: ActivityDeps) {
     if (listed.length > 0 && !input.firstListing) {
       await rejections.removeByIds(input.mappingId, listed.map((f) => f.id), listedAt);
     }
-    if (input.sweep) deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
+    if (input.sweep) {
+      deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
+      await sweepRejections(input.mappingId, input.listingGeneration);
+    }
     return { ...counts, deleted };
+  }
+
+  /** Rejections the full listing did not see go, and a too-large file's with its file. */
+  async function sweepRejections(mappingId: string, listingGeneration: number): Promise<void> {
+    const { files, rejections } = deps.repos;
+    await rejections.sweepUnseen(mappingId, listingGeneration);
+    const tooLarge = await rejections.tooLargeIds(mappingId);
+    if (tooLarge.length === 0) return;
+    const live = new Set(await files.liveIds(mappingId, tooLarge));
+    await rejections.removeByIds(
+      mappingId,
+      tooLarge.filter((id) => !live.has(id)),
+    );
   }
 }

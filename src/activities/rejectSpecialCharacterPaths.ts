@@ -9,6 +9,8 @@ export interface RejectInput {
   projectId: string;
   /** The page `listFolder` kept. */
   page: ListingPageRef;
+  /** The listing's generation, stamped on what it refuses (see `persistNewFiles`' sweep). */
+  listingGeneration: number;
 }
 
 export interface RejectResult {
@@ -39,9 +41,11 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
         characters: deps.pathPolicy.offendingCharacters(name),
       }))
       .filter((f) => f.characters.length > 0);
-    if (rejected.length > 0) await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, now);
+    if (rejected.length > 0)
+      await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, input.listingGeneration, now);
     filesRejected.inc({ reason: 'special_characters' }, rejected.length);
-    if (folders.length > 0) await deps.repos.rejections.recordSkippedFolders(mapping, folders, now);
+    if (folders.length > 0)
+      await deps.repos.rejections.recordSkippedFolders(mapping, folders, input.listingGeneration, now);
     return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: folders.length };
   }
 }

@@ -279,6 +279,16 @@ export function createFilesRepository(db: Db) {
       };
     },
 
+    /** Of these Dropbox ids, those whose record in the mapping is live. */
+    async liveIds(mappingId: string, dropboxIds: string[]): Promise<string[]> {
+      const found = await findByIds(
+        files,
+        dropboxIds.map((id) => fileRecordId(mappingId, id)),
+        { dropboxId: 1, deletedAt: 1 },
+      );
+      return found.filter((f) => f.deletedAt === null).map((f) => f.dropboxId);
+    },
+
     async countLive(mappingId: string): Promise<number> {
       return files.countDocuments(live(mappingId));
     },

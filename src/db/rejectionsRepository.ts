@@ -56,12 +56,14 @@ export function createRejectionsRepository(db: Db) {
     async recordSpecialCharacters(
       mapping: { id: string; projectId: string },
       entries: SpecialCharacterEntry[],
+      listingGeneration: number,
       now: Date,
     ): Promise<void> {
       await record(
         entries.map((e) => ({
           mappingId: mapping.id,
           projectId: mapping.projectId,
+          listingGeneration,
           dropboxId: e.id,
           kind: 'special_characters',
           name: e.name,
@@ -77,12 +79,14 @@ export function createRejectionsRepository(db: Db) {
     async recordSkippedFolders(
       mapping: { id: string; projectId: string },
       folders: ListedFolder[],
+      listingGeneration: number,
       now: Date,
     ): Promise<void> {
       await record(
         folders.map((f) => ({
           mappingId: mapping.id,
           projectId: mapping.projectId,
+          listingGeneration,
           dropboxId: f.id,
           kind: 'subfolder',
           name: f.name,
@@ -145,6 +149,27 @@ export function createRejectionsRepository(db: Db) {
       const ids = [...new Set(dropboxIds)].map((id) => rejectionId(mappingId, id));
       const result = await rejections.deleteMany({ _id: { $in: ids }, ...lastSeenBefore(seenBefore) });
       return result.deletedCount;
+    },
+
+    /**
+     * After a full listing: removes the refused names and skipped subfolders it did not see (gone
+     * from Dropbox while the mapping's cursor was reset). Any other generation, as for files.
+     */
+    async sweepUnseen(mappingId: string, listingGeneration: number): Promise<number> {
+      const result = await rejections.deleteMany({
+        mappingId,
+        kind: { $in: ['special_characters', 'subfolder'] },
+        listingGeneration: { $ne: listingGeneration },
+      });
+      return result.deletedCount;
+    },
+
+    /** Dropbox ids of the mapping's files rejected as too large. */
+    async tooLargeIds(mappingId: string): Promise<string[]> {
+      const found = await rejections
+        .find({ mappingId, kind: 'too_large' }, { projection: { dropboxId: 1 } })
+        .toArray();
+      return found.map((r) => r.dropboxId);
     },
 
     async list(

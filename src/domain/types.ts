@@ -261,6 +261,11 @@ export interface RejectionRecord {
   reason: string;
   /** For `subfolder`: what the admin can do about it. */
   hint?: string;
+  /**
+   * The listing that last saw a refused name or a subfolder (their sweep after a full listing
+   * removes the ones it did not see). Absent on `too_large`, which the copy records.
+   */
+  listingGeneration?: number;
   firstSeenAt: Date;
   lastSeenAt: Date;
 }

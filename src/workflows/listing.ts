@@ -107,7 +107,12 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
 
   /** Records the page's rejections and skipped subfolders; the ids of the files not to record. */
   async function rejectionsOf(page: ListingPageRef): Promise<string[]> {
-    const rejection = await records.rejectSpecialCharacterPaths({ mappingId, projectId, page });
+    const rejection = await records.rejectSpecialCharacterPaths({
+      mappingId,
+      projectId,
+      page,
+      listingGeneration: s.listingGeneration,
+    });
     s.counters.rejections += rejection.rejectedFileIds.length;
     s.counters.skippedFolders += rejection.skippedFolders;
     changed = true;

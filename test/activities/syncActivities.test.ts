@@ -120,6 +120,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
       mappingId: mapping._id,
       projectId: mapping.projectId,
       page: page!.ref!,
+      listingGeneration: 1,
     });
     const bad = page!.files.find((f) => f.name === 'plan#2?.pdf')!;
     assert.deepEqual(result, { rejectedFileIds: [bad.id], skippedFolders: 1 });
@@ -163,7 +164,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     const page = summary.page!;
     // Checked by another worker: it has no copy of the page and reads MongoDB's.
     const otherWorker = createActivities({ ...fx.deps, repos: createRepositories(fx.testDb.db) });
-    const checked = await otherWorker.rejectSpecialCharacterPaths({ mappingId: mapping._id, projectId: mapping.projectId, page });
+    const checked = await otherWorker.rejectSpecialCharacterPaths({ mappingId: mapping._id, projectId: mapping.projectId, page, listingGeneration: 1 });
     assert.equal(checked.rejectedFileIds.length, 1);
     assert.equal(checked.skippedFolders, 1);
     const persist = {
@@ -200,7 +201,7 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     const first = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
     const second = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
     const base = { mappingId: mapping._id, projectId: mapping.projectId };
-    const refused = await failureOf(activities.rejectSpecialCharacterPaths({ ...base, page: first.page! }));
+    const refused = await failureOf(activities.rejectSpecialCharacterPaths({ ...base, page: first.page!, listingGeneration: 1 }));
     assert.equal(refused.type, FailureTypes.listingPageMissing);
     assert.equal(refused.nonRetryable, true);
     const notRecorded = await failureOf(

@@ -39,8 +39,8 @@ describe('rejections repository', () => {
 
   it('rejects a file named "plan#1?.pdf" and records the characters, once however often it is seen', async () => {
     const mapping = newMapping();
-    await rejections.recordSpecialCharacters(mapping, [badFile(1)], T0);
-    await rejections.recordSpecialCharacters(mapping, [badFile(1)], T1);
+    await rejections.recordSpecialCharacters(mapping, [badFile(1)], 1, T0);
+    await rejections.recordSpecialCharacters(mapping, [badFile(1)], 1, T1);
     const { rejections: all } = await rejections.list(mapping.id, { limit: 10 });
     assert.equal(all.length, 1);
     const [r] = all;
@@ -56,8 +56,8 @@ describe('rejections repository', () => {
 
   it('records each skipped subfolder with the hint to map it, idempotently', async () => {
     const mapping = newMapping();
-    await rejections.recordSkippedFolders(mapping, [folder(1), folder(2)], T0);
-    await rejections.recordSkippedFolders(mapping, [folder(1), folder(2)], T1);
+    await rejections.recordSkippedFolders(mapping, [folder(1), folder(2)], 1, T0);
+    await rejections.recordSkippedFolders(mapping, [folder(1), folder(2)], 1, T1);
     const { rejections: all } = await rejections.list(mapping.id, { limit: 10, kind: 'subfolder' });
     assert.equal(all.length, 2);
     for (const r of all) {
@@ -70,9 +70,9 @@ describe('rejections repository', () => {
 
   it('counts rejected files (special characters, too large) and skipped subfolders apart, per mapping', async () => {
     const mapping = newMapping();
-    await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2), badFile(3)], T0);
-    await rejections.recordSkippedFolders(mapping, [folder(1)], T0);
-    await rejections.recordSpecialCharacters(newMapping(), [badFile(1)], T0);
+    await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2), badFile(3)], 1, T0);
+    await rejections.recordSkippedFolders(mapping, [folder(1)], 1, T0);
+    await rejections.recordSpecialCharacters(newMapping(), [badFile(1)], 1, T0);
     assert.deepEqual(await rejections.counts(mapping.id), { rejections: 3, skippedFolders: 1 });
     await rejections.recordTooLarge(
       {
@@ -90,10 +90,28 @@ describe('rejections repository', () => {
     assert.deepEqual(await rejections.counts(mapping.id), { rejections: 4, skippedFolders: 1 });
   });
 
+  it('after a full listing, removes the refused names and subfolders it did not see; too_large stays for its file', async () => {
+    const mapping = newMapping();
+    await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2)], 1, T0);
+    await rejections.recordSkippedFolders(mapping, [folder(1), folder(2)], 1, T0);
+    const huge = { mappingId: mapping.id, projectId: mapping.projectId, dropboxId: 'id:huge', name: 'm.ifc', path: '/Plans/m.ifc', pathLower: '/plans/m.ifc', size: 11 };
+    await rejections.recordTooLarge(huge, 10, T0);
+    const other = newMapping();
+    await rejections.recordSpecialCharacters(other, [badFile(3)], 1, T0);
+    // The next full listing (generation 2) sees one name and one subfolder again.
+    await rejections.recordSpecialCharacters(mapping, [badFile(1)], 2, T1);
+    await rejections.recordSkippedFolders(mapping, [folder(2)], 2, T1);
+    assert.equal(await rejections.sweepUnseen(mapping.id, 2), 2);
+    const { rejections: left } = await rejections.list(mapping.id, { limit: 10 });
+    assert.deepEqual(left.map((r) => r.dropboxId).sort(), [badFile(1).id, folder(2).id, 'id:huge'].sort());
+    assert.deepEqual(await rejections.tooLargeIds(mapping.id), ['id:huge']);
+    assert.deepEqual(await rejections.counts(other.id), { rejections: 1, skippedFolders: 0 }, 'other mappings untouched');
+  });
+
   it('an entry deleted or renamed away loses its rejection; a file renamed to a good name too', async () => {
     const mapping = newMapping();
-    await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2), badFile(3)], T0);
-    await rejections.recordSkippedFolders(mapping, [folder(1)], T0);
+    await rejections.recordSpecialCharacters(mapping, [badFile(1), badFile(2), badFile(3)], 1, T0);
+    await rejections.recordSkippedFolders(mapping, [folder(1)], 1, T0);
     assert.equal(
       await rejections.removeByPaths(mapping.id, [badFile(1).pathLower, folder(1).pathLower, '/plans/x']),
       2,
@@ -113,9 +131,10 @@ describe('rejections repository', () => {
     await rejections.recordSpecialCharacters(
       mapping,
       Array.from({ length: 5 }, (_, i) => badFile(i)),
+      1,
       T0,
     );
-    await rejections.recordSkippedFolders(mapping, [folder(1)], T0);
+    await rejections.recordSkippedFolders(mapping, [folder(1)], 1, T0);
     const first = await rejections.list(mapping.id, { limit: 3, kind: 'special_characters' });
     assert.equal(first.rejections.length, 3);
     assert.ok(first.next);
@@ -133,8 +152,8 @@ describe('rejections repository', () => {
   it('re-records more entries than one write command may carry on FerretDB', async () => {
     const mapping = newMapping();
     const many = Array.from({ length: 120 }, (_, i) => badFile(i));
-    await rejections.recordSpecialCharacters(mapping, many, T0);
-    await rejections.recordSpecialCharacters(mapping, many, T1);
+    await rejections.recordSpecialCharacters(mapping, many, 1, T0);
+    await rejections.recordSpecialCharacters(mapping, many, 1, T1);
     assert.deepEqual(await rejections.counts(mapping.id), { rejections: 120, skippedFolders: 0 });
     assert.equal(
       await collections(t.db).rejections.countDocuments({ mappingId: mapping.id, lastSeenAt: T1 }),

@@ -129,13 +129,22 @@ describe('Dropbox faults during a sync', () => {
     );
   });
 
-  it('relists the whole folder after Dropbox resets the cursor, without duplicates, removing files deleted meanwhile', async (t) => {
+  it('relists the whole folder after Dropbox resets the cursor, without duplicates, removing files and rejections deleted meanwhile', async (t) => {
     const FILES = 1_000;
     const started = Date.now();
     const path = '/Projects/Bridge';
-    const folder = await h.mapFolder(path, (accountId) => h.emulator.bulkAddFiles(accountId, path, FILES));
+    const folder = await h.mapFolder(path, (accountId) => {
+      h.emulator.bulkAddFiles(accountId, path, FILES);
+      for (const name of ['bad #1.pdf', 'bad #2.pdf']) h.emulator.addFile(accountId, `${path}/${name}`);
+      for (const name of ['Sub A', 'Sub B']) h.emulator.addFolder(accountId, `${path}/${name}`);
+    });
     mapped.push(folder);
     await folder.waitForCycles(1, 120_000);
+    const rejected = async () =>
+      (await collections(h.db).rejections.find({ mappingId: folder.mapping._id }).toArray())
+        .map((r) => `${r.kind}:${r.name}`)
+        .sort();
+    assert.deepEqual(await rejected(), ['special_characters:bad #1.pdf', 'special_characters:bad #2.pdf', 'subfolder:Sub A', 'subfolder:Sub B']);
     const initialSync = secondsSince(started);
     const resetAt = Date.now();
     const fullListings = callsBy(h, folder.token, 'files/list_folder');
@@ -151,6 +160,8 @@ describe('Dropbox faults during a sync', () => {
     h.emulator.bulkAddFiles(folder.accountId, path, 10, { startAt: FILES + 1 });
     for (let n = 100; n < 105; n += 1)
       h.emulator.modifyFile(folder.accountId, `${path}/file-${String(n).padStart(4, '0')}.pdf`);
+    h.emulator.remove(folder.accountId, `${path}/bad #1.pdf`);
+    h.emulator.remove(folder.accountId, `${path}/Sub A`);
     h.emulator.forceCursorReset(folder.accountId, path);
     await folder.signal('syncNow');
     await folder.waitForCycles(2, 120_000);
@@ -168,6 +179,7 @@ describe('Dropbox faults during a sync', () => {
       .toArray();
     assert.equal(records.length, 25);
     assert.ok(records.every((r) => r.deletedAt !== null));
+    assert.deepEqual(await rejected(), ['special_characters:bad #2.pdf', 'subfolder:Sub B'], 'what the relisting did not see is no rejection');
     t.diagnostic(
       `cursor reset after 25 deletions, 10 additions, 5 edits: ${callsBy(h, folder.token)} Dropbox calls, ` +
         `full listings ${fullListings} -> ${fullListings + 1}; files checked: ${check.filesInFolder}, ` +

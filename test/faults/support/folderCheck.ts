@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Db } from 'mongodb';
 import { collections } from '../../../src/db/collections';
 import { createDropboxClient } from '../../../src/dropbox/client';
+import { createPathPolicy } from '../../../src/domain/pathPolicy';
 import type { ListedFile } from '../../../src/domain/types';
 
 export interface FolderCheck {
@@ -10,9 +11,13 @@ export interface FolderCheck {
   deletedRecords: number;
 }
 
-/** What Dropbox (the emulator, faults cleared) says is directly in the folder now. */
+/**
+ * What Dropbox (the emulator, faults cleared) says is directly in the folder now, less the names
+ * the default special-character policy refuses (those are rejections, not records).
+ */
 export async function listFolderTruth(apiUrl: string, token: string, path: string): Promise<ListedFile[]> {
   const dropbox = createDropboxClient({ apiUrl });
+  const policy = createPathPolicy();
   const files: ListedFile[] = [];
   let cursor: string | undefined;
   for (;;) {
@@ -20,7 +25,7 @@ export async function listFolderTruth(apiUrl: string, token: string, path: strin
       { token },
       { path, limit: 2000, ...(cursor ? { cursor } : {}) },
     );
-    files.push(...page.files);
+    files.push(...page.files.filter((f) => policy.offendingCharacters(f.name).length === 0));
     cursor = page.cursor;
     if (!page.hasMore) return files;
   }
