@@ -5,6 +5,7 @@ import { credentialsOf, findConnection } from './connectionAccess';
 import { checkCredentials, createConnection, replaceCredentials, type Warning } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
+import { DuplicateError } from '../db/errors';
 import { ApiError } from './errors';
 import { projectOf } from './projectAccess';
 import {
@@ -40,7 +41,19 @@ export function connectionsRouter(deps: Deps): Router {
           'Generate the token while signed in to that account, or correct the client identification.',
       );
     }
-    const connection = await createConnection(deps, project._id, body.clientIdentification, checked);
+    const connection = await createConnection(deps, project._id, body.clientIdentification, checked).catch(
+      async (err: unknown) => {
+        if (!(err instanceof DuplicateError)) throw err;
+        const existing = await repos.connections.findByAccount(project._id, checked.account.accountId);
+        throw new ApiError(
+          409,
+          'already_connected',
+          `The Dropbox account ${body.clientIdentification} is already connected to this project` +
+            (existing ? ` (connection ${existing._id}): replace its token instead (PUT .../connections/${existing._id}/token).` : '.'),
+          existing ? { connectionId: existing._id } : undefined,
+        );
+      },
+    );
     res.status(201).json(withWarnings(connectionView(connection), checked.warnings));
   });
 

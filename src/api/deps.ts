@@ -31,6 +31,7 @@ export interface ApiRepositories {
     | 'create'
     | 'get'
     | 'getById'
+    | 'findByAccount'
     | 'listByProject'
     | 'replaceToken'
     | 'delete'

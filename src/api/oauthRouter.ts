@@ -3,6 +3,7 @@ import { Router, type Response } from 'express';
 import { callerOf } from './auth';
 import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
 import type { AppDeps } from './deps';
+import { DuplicateError } from '../db/errors';
 import { ApiError } from './errors';
 import { adminProject, projectOf } from './projectAccess';
 import { noQuery, oauthCallbackQuery, oauthStartBody } from './schemas';
@@ -93,12 +94,18 @@ export function oauthCallbackRouter(deps: Deps): Router {
       if (checked.account.email.toLowerCase() !== round.clientIdentification.toLowerCase()) {
         throw new ApiError(422, 'identity_mismatch', 'Dropbox signed in another account than the client identification');
       }
-      const existing = (await deps.repos.connections.listByProject(round.projectId)).find(
-        (c) => c.accountId === checked.account.accountId,
-      );
+      // The account connected already (or by a request that won the race): new credentials for it.
+      const connected = () => deps.repos.connections.findByAccount(round.projectId, checked.account.accountId);
+      const existing = await connected();
       const connection = existing
         ? await replaceCredentials(deps, existing, checked)
-        : await createConnection(deps, round.projectId, round.clientIdentification, checked);
+        : await createConnection(deps, round.projectId, round.clientIdentification, checked).catch(
+            async (err: unknown) => {
+              const winner = err instanceof DuplicateError ? await connected() : null;
+              if (!winner) throw err;
+              return replaceCredentials(deps, winner, checked);
+            },
+          );
       return backToAdminPage(res, { connection: connection._id });
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'dropbox_unavailable';

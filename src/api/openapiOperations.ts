@@ -244,7 +244,7 @@ export const OPERATIONS: Operation[] = [
       description: 'Connected (with warnings, e.g. missing_content_scope)',
       schema: 'ConnectionSaved',
     },
-    errors: { 422: [...TOKEN_ERRORS, 'identity_mismatch'], ...DROPBOX_DOWN },
+    errors: { 409: ['already_connected'], 422: [...TOKEN_ERRORS, 'identity_mismatch'], ...DROPBOX_DOWN },
   },
   {
     method: 'get',

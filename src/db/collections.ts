@@ -70,7 +70,9 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { userId: 1 }, name: 'userId' },
   ],
   connections: [
-    { key: { projectId: 1 }, name: 'projectId' },
+    // One connection per Dropbox account and project: a second one would let the same folder be
+    // mapped twice (a mapping is unique per connection and folder).
+    { key: { projectId: 1, accountId: 1 }, name: 'projectId_accountId_unique', unique: true },
     // A webhook notification names Dropbox accounts; their mappings are found through this.
     { key: { accountId: 1 }, name: 'accountId' },
     // A notification to /v1/dropbox/webhook/:appKey is verified with that app's secret.

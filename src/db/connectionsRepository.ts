@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Connection, SealedToken } from '../domain/types';
 import { collections } from './collections';
 import { definedOnly } from './definedOnly';
-import { NotFoundError } from './errors';
+import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
 import { newId } from './ids';
 
 /** What Dropbox said about the account when the token was validated. */
@@ -54,8 +54,19 @@ export function createConnectionsRepository(db: Db) {
         updatedAt: now,
         tokenUpdatedAt: now,
       });
-      await connections.insertOne(connection);
+      try {
+        await connections.insertOne(connection);
+      } catch (err) {
+        if (isDuplicateKeyError(err))
+          throw new DuplicateError('connection', 'This Dropbox account is already connected to this project');
+        throw err;
+      }
       return connection;
+    },
+
+    /** The project's connection to this Dropbox account, if it has one. */
+    async findByAccount(projectId: string, accountId: string): Promise<Connection | null> {
+      return connections.findOne({ projectId, accountId });
     },
 
     /** Scoped by project: an id from another project finds nothing. */

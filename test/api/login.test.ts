@@ -121,4 +121,36 @@ describe('login (POST .../dropbox/connections)', () => {
       204,
     );
   });
+
+  it('refuses a second connection to an account already connected with 409 already_connected, also when two logins race', async () => {
+    const account = dropboxAccount(h);
+    const [a, b] = await Promise.all([login(account.email, account.token), login(account.email, account.token)]);
+    const statuses = [a.status, b.status].sort();
+    assert.deepEqual(statuses, [201, 409], `${a.text} ${b.text}`);
+    const [created, refused] = a.status === 201 ? [a, b] : [b, a];
+    assertError(refused, 409, 'already_connected');
+    assert.equal(refused.body.error.details.connectionId, created.body.id);
+    assert.match(refused.body.error.message, /PUT .*\/token/u);
+    assert.ok(!refused.text.includes(account.token), 'no token in the answer');
+    const again = await login(account.email, account.token);
+    assertError(again, 409, 'already_connected');
+    const list = await h.call('GET', `${dropboxBase(admin)}/connections`, { key: admin.key });
+    assert.deepEqual(
+      list.body.connections.map((c: { id: string }) => c.id),
+      [created.body.id],
+    );
+    // Another project may connect the same account.
+    const other = await createProjectAdmin(h);
+    expectStatus(
+      await h.call('POST', `${dropboxBase(other)}/connections`, {
+        key: other.key,
+        body: { clientIdentification: account.email, accessToken: account.token },
+      }),
+      201,
+    );
+    expectStatus(
+      await h.call('DELETE', `${dropboxBase(admin)}/connections/${created.body.id as string}`, { key: admin.key }),
+      204,
+    );
+  });
 });

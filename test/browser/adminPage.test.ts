@@ -65,6 +65,12 @@ describe('the admin page in Chromium', () => {
   });
 
   const byName = (role: string, name: string) => `::-p-aria([name="${name}"][role="${role}"])`;
+  const demoAccountId = async () => {
+    const accounts = (await call('GET', `${stack.emulatorUrl}/_control/accounts`, undefined)).body as unknown as { accountId: string; email: string }[];
+    const demo = accounts.find((a) => a.email === 'demo@example.com');
+    assert.ok(demo, JSON.stringify(accounts));
+    return demo.accountId;
+  };
   const click = async (role: string, name: string) => page.locator(byName(role, name)).click();
   const clearField = async (selector: string) =>
     page.$eval(selector, (el) => {
@@ -142,6 +148,17 @@ describe('the admin page in Chromium', () => {
     await waitForText(page, '#connections', 'demo@example.com');
     await waitForText(page, '#connections', 'Access token');
     assert.equal(await page.$eval('#access-token', (el) => (el as unknown as { value: string }).value), '', 'the token is cleared from the form');
+
+    // Logging in again to the same account replaces its token: still one connection.
+    const demo = await demoAccountId();
+    const fresh = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/tokens`, undefined, {}, 201)).token);
+    await page.type('#client-identification', 'demo@example.com');
+    await page.type('#access-token', fresh);
+    await click('button', 'Login');
+    await waitForText(page, '#new-connection-notice', 'Replaced the token of the Dropbox account demo@example.com');
+    const listed = (await expectCall('GET', `${stack.apiUrl}/v1/projects/${projectId}/dropbox/connections`, admin.apiKey, undefined, 200)).connections as { tokenUpdatedAt: string; createdAt: string }[];
+    assert.equal(listed.length, 1, 'one connection for the account');
+    assert.ok(Date.parse(listed[0]!.tokenUpdatedAt) > Date.parse(listed[0]!.createdAt), 'its token was replaced');
   });
 
   it('browses one level at a time and marks a folder with special characters as not mappable', async () => {
@@ -249,11 +266,9 @@ describe('the admin page in Chromium', () => {
   });
 
   it('shows a hundred rejections, then the rest on asking', async () => {
-    const accounts = (await call('GET', `${stack.emulatorUrl}/_control/accounts`, undefined)).body as unknown as { accountId: string; email: string }[];
-    const demo = accounts.find((a) => a.email === 'demo@example.com');
-    assert.ok(demo);
+    const demo = await demoAccountId();
     for (let i = 0; i < 105; i += 1) {
-      await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: `/Projects/Scans/scan #${String(i).padStart(3, '0')}.pdf`, content: 'scan' }, 201);
+      await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/files`, undefined, { path: `/Projects/Scans/scan #${String(i).padStart(3, '0')}.pdf`, content: 'scan' }, 201);
     }
     const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
     const connections = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { id: string }[];

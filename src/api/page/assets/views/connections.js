@@ -105,9 +105,11 @@ export function renderConnections(tab) {
     if (!body.clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account.');
     if (!body.accessToken) return setFieldError(tokenInput, tokenError, 'Paste the access token from the Dropbox App Console.');
     try {
-      const connection = await api('POST', dropboxPath(project.id, 'connections'), body);
+      const { connection, replaced } = await saveConnection(body);
       form.reset();
-      const text = `Connected the Dropbox account ${connection.account.email}.`;
+      const text = replaced
+        ? `Replaced the token of the Dropbox account ${connection.account.email}; its mappings carry on with it.`
+        : `Connected the Dropbox account ${connection.account.email}.`;
       replaceChildren(formNotice, h('p', { className: 'notice success' }, text),
         (connection.warnings ?? []).map((w) => h('p', { className: 'notice warning' }, w.message)));
       announce(text);
@@ -117,6 +119,18 @@ export function renderConnections(tab) {
       showError(err);
     }
   });
+
+  /** Logging in again to an account already connected gives that connection the new token. */
+  async function saveConnection(body) {
+    try {
+      return { connection: await api('POST', dropboxPath(project.id, 'connections'), body), replaced: false };
+    } catch (err) {
+      const connectionId = err instanceof ApiFailure && err.code === 'already_connected' ? err.details.connectionId : undefined;
+      if (!connectionId) throw err;
+      const path = `${dropboxPath(project.id, 'connections', connectionId)}/token`;
+      return { connection: await api('PUT', path, { accessToken: body.accessToken }), replaced: true };
+    }
+  }
 
   function update() {
     // Redrawn only when something changed: a redraw would lose the reader's place.
