@@ -65,6 +65,17 @@ export function mappingsRouter(deps: Deps): Router {
         { field: 'dropboxPath', characters },
       );
     }
+    // The same policy for the project's side: the folder the files go to.
+    const targetCharacters = pathPolicy.offendingPathCharacters(body.targetFolder ?? '');
+    if (targetCharacters.length > 0) {
+      throw new ApiError(
+        400,
+        'special_characters',
+        `The target folder contains characters that are not transferred: ${describeCharacters(targetCharacters)}. ` +
+          'Choose a target folder name without them.',
+        { field: 'targetFolder', characters: targetCharacters },
+      );
+    }
     const connection = await findConnection(repos, project._id, body.connectionId);
     const folder = await dropbox
       .getFolder(await credentialsOf(connection, credentials), path)

@@ -156,6 +156,12 @@ describe('request targets: ids, queries, paths, routes', () => {
     assertError(special, 400, 'special_characters');
     assert.deepEqual(special.body.error.details.characters, ['#', '?']);
     assert.match(special.body.error.message, /"#", "\?"/u);
+    const target = await h.call('POST', `${b}/mappings`, {
+      key: admin.key,
+      body: { connectionId, dropboxPath: '/Site 1', targetFolder: 'Drawings/Plans #2?' },
+    });
+    assertError(target, 400, 'special_characters');
+    assert.deepEqual(target.body.error.details, { field: 'targetFolder', characters: ['#', '?'] });
     const control = await h.call('POST', `${b}/mappings`, {
       key: admin.key,
       body: { connectionId, dropboxPath: '/Site\u0007' },
