@@ -67,7 +67,11 @@ describe('Dropbox webhooks', () => {
    * A connected account with one mapped folder holding `first.pdf`, synced, and the number of
    * cycles it ran (a notification of the setup's own writes may have run one more).
    */
-  async function mappedFolder(): Promise<{
+  async function mappedFolder(
+    credentials: (account: DropboxTestAccount) => Record<string, string> = (account) => ({
+      accessToken: account.token,
+    }),
+  ): Promise<{
     account: DropboxTestAccount;
     connectionId: string;
     mappingId: string;
@@ -77,7 +81,7 @@ describe('Dropbox webhooks', () => {
     h.emulator.addFile(account.accountId, `${FOLDER}/first.pdf`);
     const connection = await h.call('POST', `${dropboxBase(admin)}/connections`, {
       key: admin.key,
-      body: { clientIdentification: account.email, accessToken: account.token },
+      body: { clientIdentification: account.email, ...credentials(account) },
     });
     expectStatus(connection, 201);
     const mapping = await h.call('POST', `${dropboxBase(admin)}/mappings`, {
@@ -157,6 +161,27 @@ describe('Dropbox webhooks', () => {
     const accepted = await notify(body, sign(body), `/v1/dropbox/webhook/${HARNESS_APP_KEY}`);
     assert.equal(accepted.status, 200);
     await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'waiting.pdf']));
+    assert.equal(await cycles(mappingId), ran + 1);
+  });
+
+  // Also before any webhook is registered: what syncs came through the admin's own app's route.
+  it("verifies a notification to an admin's own app's route with the secret kept on its connection, and syncs", async () => {
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const { account, mappingId, ran } = await mappedFolder((a) => ({
+      refreshToken: h.emulator.grantOffline(own.appKey, a.accountId),
+      appKey: own.appKey,
+      appSecret: own.appSecret,
+    }));
+    h.emulator.addFile(account.accountId, `${FOLDER}/own-app.pdf`);
+    const body = notification(account.accountId);
+    const path = `/v1/dropbox/webhook/${own.appKey}`;
+    const withServiceSecret = await notify(body, sign(body), path);
+    assert.equal(withServiceSecret.status, 403, "the service's secret does not sign for the admin's app");
+    await sleep(1_000);
+    assert.equal(await cycles(mappingId), ran, 'no cycle');
+    const accepted = await notify(body, sign(body, own.appSecret), path);
+    assert.equal(accepted.status, 200, accepted.text);
+    await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'own-app.pdf']), 10_000);
     assert.equal(await cycles(mappingId), ran + 1);
   });
 
