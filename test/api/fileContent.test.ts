@@ -128,6 +128,25 @@ describe('file contents through the API', () => {
     assertError(unknown, 404, 'file_not_found');
   });
 
+  it('pages through the files by next and after, in record order and newest first', async () => {
+    for (const order of ['', '&order=newest']) {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const query = `limit=3${order}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+        const res = await api('GET', `/mappings/${mappingId}/files?${query}`);
+        expectStatus(res, 200);
+        filesResponse.parse(res.body);
+        assert.ok(res.body.files.length <= 3);
+        seen.push(...(res.body.files as { id: string }[]).map((f) => f.id));
+        after = res.body.next as string | null;
+        if (!after) break;
+      }
+      assert.deepEqual([...seen].sort(), files.map((f) => f.id).sort(), `every file once${order}`);
+      assert.equal(new Set(seen).size, seen.length);
+    }
+  });
+
   it('answers a Range request with 206 and exactly that slice, and 416 for a range past the end', async () => {
     const nine = files.find((f) => f.name === 'nine.bin');
     assert.ok(nine);
