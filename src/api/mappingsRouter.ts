@@ -55,25 +55,20 @@ export function mappingsRouter(deps: Deps): Router {
     const problem = dropboxPathProblem(path);
     if (problem)
       throw new ApiError(400, 'invalid_path', `Field "dropboxPath" ${problem}`, { field: 'dropboxPath' });
-    const characters = pathPolicy.offendingPathCharacters(path);
-    if (characters.length > 0) {
+    // One policy for both sides: the Dropbox folder, and the project's folder the files go to.
+    const refused = [
+      { field: 'dropboxPath', path, what: 'The folder path', fix: 'Rename the folder in Dropbox, or map another folder.' },
+      { field: 'targetFolder', path: body.targetFolder ?? '', what: 'The target folder', fix: 'Choose a target folder name without them.' },
+    ]
+      .map((target) => ({ ...target, characters: pathPolicy.offendingPathCharacters(target.path) }))
+      .find((target) => target.characters.length > 0);
+    if (refused) {
+      const { field, what, fix, characters } = refused;
       throw new ApiError(
         400,
         'special_characters',
-        `The folder path contains characters that are not transferred: ${describeCharacters(characters)}. ` +
-          'Rename the folder in Dropbox, or map another folder.',
-        { field: 'dropboxPath', characters },
-      );
-    }
-    // The same policy for the project's side: the folder the files go to.
-    const targetCharacters = pathPolicy.offendingPathCharacters(body.targetFolder ?? '');
-    if (targetCharacters.length > 0) {
-      throw new ApiError(
-        400,
-        'special_characters',
-        `The target folder contains characters that are not transferred: ${describeCharacters(targetCharacters)}. ` +
-          'Choose a target folder name without them.',
-        { field: 'targetFolder', characters: targetCharacters },
+        `${what} contains characters that are not transferred: ${describeCharacters(characters)}. ${fix}`,
+        { field, characters },
       );
     }
     const connection = await findConnection(repos, project._id, body.connectionId);

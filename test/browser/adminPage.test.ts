@@ -286,6 +286,26 @@ describe('the admin page in Chromium', () => {
     assert.equal(await shownNames(), 105);
   });
 
+  it('disconnects an account once its folders are unmapped, after a confirmation', async () => {
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}`);
+    await waitForText(page, '#connections', 'demo@example.com');
+    const disconnect = async () => {
+      await click('button', 'Disconnect demo@example.com');
+      await page.locator('dialog[open]').wait();
+      await page.locator('dialog ::-p-aria([name="Disconnect"][role="button"])').click();
+    };
+    await disconnect();
+    await waitForText(page, '#connection-feedback', /still has 2 mappings; unmap them first/u);
+    await waitForText(page, '#connections', 'demo@example.com');
+    const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    const { mappings } = (await expectCall('GET', api('/mappings'), admin.apiKey, undefined, 200)) as { mappings: { id: string; state: string }[] };
+    for (const m of mappings.filter((x) => x.state !== 'unmapped')) await expectCall('DELETE', api(`/mappings/${m.id}`), admin.apiKey, undefined, 202);
+    await disconnect();
+    await waitForText(page, '#connection-feedback', 'Disconnected the Dropbox account demo@example.com.');
+    await waitForText(page, '#connections', 'No Dropbox account is connected yet');
+    await expectAccessible(page, 'after a disconnection');
+  });
+
   it('shows a member no Dropbox connection tab', async () => {
     await click('button', 'Sign out');
     await page.locator('#api-key').wait();

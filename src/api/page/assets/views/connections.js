@@ -1,7 +1,7 @@
 import { api, ApiFailure, dropboxPath } from '../api.js';
 import { h, replaceChildren, time } from '../dom.js';
 import { announce } from '../notices.js';
-import { clearFieldError, fieldError, setFieldError } from './forms.js';
+import { actWithFeedback, clearFieldError, confirmAction, fieldError, setFieldError } from './forms.js';
 
 const CREDENTIAL_WORDS = { access_token: 'Access token', refresh_token: 'Refresh token (renewed automatically)' };
 
@@ -43,7 +43,26 @@ function connectionState(connection, mappings) {
 export function renderConnections(tab) {
   const { project, me, state } = tab;
   const table = h('div', { id: 'connections' });
+  const feedback = h('div', { id: 'connection-feedback' });
   let shown = '';
+
+  async function disconnect(connection) {
+    replaceChildren(feedback);
+    const email = connection.account.email;
+    const confirmed = await confirmAction({
+      id: 'disconnect',
+      title: `Disconnect ${email}?`,
+      text: 'The service forgets this account’s credentials and revokes them at Dropbox. A connection with mapped folders cannot be disconnected: unmap them first.',
+      action: 'Disconnect',
+    });
+    if (!confirmed) return;
+    const done = await actWithFeedback(
+      feedback,
+      () => api('DELETE', dropboxPath(project.id, 'connections', connection.id)),
+      `Disconnected the Dropbox account ${email}.`,
+    );
+    if (done) tab.changed();
+  }
 
   const clientInput = h('input', { id: 'client-identification', name: 'clientIdentification', type: 'email', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'client-identification-help client-identification-error' });
   const tokenInput = h('input', { id: 'access-token', name: 'accessToken', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'access-token-help access-token-error' });
@@ -142,13 +161,14 @@ export function renderConnections(tab) {
       return replaceChildren(table, h('p', {}, 'No Dropbox account is connected yet. Log in with the form below.'));
     }
     replaceChildren(table, h('table', {},
-      h('thead', {}, h('tr', {}, ['Account', 'Credential', 'Expires', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Account', 'Credential', 'Expires', 'State', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, state.connections.map((c) => h('tr', {},
         h('th', { scope: 'row' }, c.account.email, c.account.name ? h('span', { className: 'muted' }, ` (${c.account.name})`) : null),
         h('td', {}, CREDENTIAL_WORDS[c.credentialKind ?? 'access_token']),
         h('td', {}, c.accessTokenExpiresAt ? time(c.accessTokenExpiresAt) : h('span', { className: 'muted' }, 'Not known'),
           c.lastRefreshAt ? h('span', { className: 'muted' }, ' · renewed ', time(c.lastRefreshAt)) : null),
         h('td', {}, connectionState(c, state.mappings)),
+        h('td', {}, h('button', { type: 'button', className: 'danger', 'aria-label': `Disconnect ${c.account.email}`, onclick: () => void disconnect(c) }, 'Disconnect')),
       ))),
     ));
   }
@@ -156,7 +176,7 @@ export function renderConnections(tab) {
   update();
   return {
     element: [
-      h('section', { 'aria-labelledby': 'connections-title' }, h('h2', { id: 'connections-title' }, 'Connections'), table),
+      h('section', { 'aria-labelledby': 'connections-title' }, h('h2', { id: 'connections-title' }, 'Connections'), feedback, table),
       h('section', { 'aria-labelledby': 'new-connection-title' }, h('h2', { id: 'new-connection-title' }, 'New connection'), form),
     ],
     update,

@@ -1,27 +1,16 @@
-import { api, ApiFailure, dropboxPath } from '../api.js';
+import { api, dropboxPath } from '../api.js';
 import { h, replaceChildren, time } from '../dom.js';
-import { announce } from '../notices.js';
+import { actWithFeedback, confirmAction } from './forms.js';
 import { STATE_WORDS, stateBadge, workflowLink } from './mappingState.js';
 
 const COMMAND_DONE = { pause: 'Paused', resume: 'Resumed', sync: 'Started a sync of' };
 
-/** The unmap confirmation: a modal dialog; Cancel (or Escape) changes nothing. */
-function confirmUnmap(mapping) {
-  return new Promise((resolve) => {
-    const dialog = h('dialog', { 'aria-labelledby': 'unmap-title', 'aria-describedby': 'unmap-text', className: 'card' },
-      h('h2', { id: 'unmap-title' }, `Unmap ${mapping.dropboxPath}?`),
-      h('p', { id: 'unmap-text' }, 'The folder stops syncing. Files already synced stay in the project; you can map the folder again later.'),
-      h('div', { className: 'actions' },
-        h('button', { type: 'button', className: 'danger', onclick: () => dialog.close('unmap') }, 'Unmap'),
-        h('button', { type: 'button', className: 'secondary', autofocus: true, onclick: () => dialog.close('cancel') }, 'Cancel')));
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(dialog.returnValue === 'unmap');
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-  });
-}
+const confirmUnmap = (mapping) => confirmAction({
+  id: 'unmap',
+  title: `Unmap ${mapping.dropboxPath}?`,
+  text: 'The folder stops syncing. Files already synced stay in the project; you can map the folder again later.',
+  action: 'Unmap',
+});
 
 /** The project's mappings: state, times, counts, last error, and the admin's commands. */
 export function renderMappings(tab) {
@@ -32,21 +21,15 @@ export function renderMappings(tab) {
 
   async function command(mapping, action) {
     replaceChildren(feedback);
-    try {
-      if (action === 'unmap') {
-        if (!(await confirmUnmap(mapping))) return;
-        await api('DELETE', dropboxPath(project.id, 'mappings', mapping.id));
-      } else {
-        await api('POST', dropboxPath(project.id, 'mappings', mapping.id, action));
-      }
-      const text = action === 'unmap' ? `Unmapped ${mapping.dropboxPath}.` : `${COMMAND_DONE[action]} ${mapping.dropboxPath}.`;
-      replaceChildren(feedback, h('p', { className: 'notice success' }, text));
-      announce(text);
-      tab.changed();
-    } catch (err) {
-      if (!(err instanceof ApiFailure)) throw err;
-      replaceChildren(feedback, h('p', { className: 'field-error', role: 'alert' }, err.message));
-    }
+    if (action === 'unmap' && !(await confirmUnmap(mapping))) return;
+    const done = await actWithFeedback(
+      feedback,
+      () => action === 'unmap'
+        ? api('DELETE', dropboxPath(project.id, 'mappings', mapping.id))
+        : api('POST', dropboxPath(project.id, 'mappings', mapping.id, action)),
+      action === 'unmap' ? `Unmapped ${mapping.dropboxPath}.` : `${COMMAND_DONE[action]} ${mapping.dropboxPath}.`,
+    );
+    if (done) tab.changed();
   }
 
   function button(mapping, action, label) {
