@@ -133,8 +133,11 @@ describe('organizations, projects, users, memberships and connections', () => {
         token: sealed('c'),
       };
       const a = await repos.connections.create({ ...base, projectId });
-      const b = await repos.connections.create({ ...base, projectId });
+      const b = await repos.connections.create({ ...base, projectId, accountId: 'dbid:3b' });
       await repos.connections.create({ ...base, projectId: newId() });
+      // One connection per account and project: the same account again is refused.
+      await assert.rejects(repos.connections.create({ ...base, projectId }), DuplicateError);
+      assert.equal((await repos.connections.findByAccount(projectId, 'dbid:3'))?._id, a._id);
       assert.equal((await repos.connections.get(projectId, a._id))?._id, a._id);
       assert.equal(await repos.connections.get(newId(), a._id), null);
       assert.deepEqual(

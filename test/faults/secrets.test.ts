@@ -368,7 +368,9 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
 
     // The admin's own app, with a secret; a wrong secret first. Its tokens live three seconds.
     const own = h.emulator.registerApp({ redirectUris: [], accessTokenLifetimeSeconds: 3 });
-    const ownRefresh = h.emulator.grantOffline(own.appKey, account.accountId);
+    // Another account: the project has one connection per Dropbox account, and this one is connected.
+    const ownAccount = h.emulator.addAccount({ email: 'canary.ownapp@example.com' });
+    const ownRefresh = h.emulator.grantOffline(own.appKey, ownAccount.accountId);
     const wrongSecret = `wrong-${randomBytes(12).toString('hex')}`;
     canaries.push(
       { label: 'app secret', token: own.appSecret },
@@ -376,12 +378,12 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
       { label: "own app's refresh token", token: ownRefresh },
     );
     const ownLogin = (appSecret: string) =>
-      api('POST', '/connections', { clientIdentification: account.email, refreshToken: ownRefresh, appKey: own.appKey, appSecret });
+      api('POST', '/connections', { clientIdentification: ownAccount.email, refreshToken: ownRefresh, appKey: own.appKey, appSecret });
     assertError(await ownLogin(wrongSecret), 422, 'invalid_app_credentials');
     const ownConnection = await ownLogin(own.appSecret);
     expectStatus(ownConnection, 201);
     const ownConnectionId = ownConnection.body.id as string;
-    h.emulator.addFile(account.accountId, '/Projects/Site C/site-c.dwg', { content: 'c' });
+    h.emulator.addFile(ownAccount.accountId, '/Projects/Site C/site-c.dwg', { content: 'c' });
     const ownMapping = await api('POST', '/mappings', { connectionId: ownConnectionId, dropboxPath: '/Projects/Site C' });
     expectStatus(ownMapping, 201);
     const ownMappingId = ownMapping.body.id as string;
@@ -389,7 +391,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     // Past a lifetime: the worker refreshes, with the secret, and syncs on.
     await new Promise((r) => setTimeout(r, 3_500));
     const refreshesBefore = h.emulator.tokenCalls().byRefreshToken[ownRefresh] ?? 0;
-    h.emulator.addFile(account.accountId, '/Projects/Site C/after-refresh.dwg', { content: 'r' });
+    h.emulator.addFile(ownAccount.accountId, '/Projects/Site C/after-refresh.dwg', { content: 'r' });
     expectStatus(await api('POST', `/mappings/${ownMappingId}/sync`), 202);
     await eventually(async () => assert.deepEqual(await fileNames(ownMappingId), ['after-refresh.dwg', 'site-c.dwg']), 20_000);
     assert.ok((h.emulator.tokenCalls().byRefreshToken[ownRefresh] ?? 0) > refreshesBefore, 'the worker refreshed');
