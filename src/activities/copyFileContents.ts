@@ -9,6 +9,7 @@ import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/c
 import { listedAhead } from '../domain/contentRevs';
 import type { ContentSlots } from './contentSlots';
 import type { ActivityDeps } from './deps';
+import { filesRejected } from '../metrics';
 import { toActivityFailure } from './failures';
 import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
 
@@ -174,6 +175,7 @@ export function createCopyFileContents(
     }
     if (file.size > maxFileBytes) {
       await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
+      filesRejected.inc({ reason: 'too_large' });
       await contents.markFailed(
         content._id,
         'too_large',

@@ -33,7 +33,7 @@ const SHORT_LIVED_WARNING: Warning = {
   message:
     'This is a short-lived access token: Dropbox ends it four hours after it was generated, and the mappings then wait ' +
     'for new credentials. Connect with Dropbox instead, or give a refresh token with your app key ' +
-    '({clientIdentification, refreshToken, appKey, appSecret?}) through PUT .../connections/{connectionId}/token.',
+    '({refreshToken, appKey, appSecret?}) through PUT .../connections/{connectionId}/token.',
 };
 
 /**

@@ -12,6 +12,7 @@ import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
 import { CONTENT_BUCKET } from '../../src/db/fileContentsRepository';
 import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
+import { filesRejected } from '../../src/metrics';
 import { failureOf } from '../support/failures';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
 
@@ -208,8 +209,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       );
     });
     fx.emulator.resetCalls();
+    const tooLargeCount = async () =>
+      (await filesRejected.get()).values.find((v) => v.labels.reason === 'too_large')?.value ?? 0;
+    const countedBefore = await tooLargeCount();
     const result = await activities.copyFileContents({ mappingId: mapping._id });
     assert.equal(result.failed, 1);
+    assert.equal(await tooLargeCount(), countedBefore + 1, 'counted in dropbox_sync_files_rejected_total');
     assert.equal(fx.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.state, 'failed');

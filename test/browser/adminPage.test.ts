@@ -159,6 +159,7 @@ describe('the admin page in Chromium', () => {
     const listed = (await expectCall('GET', `${stack.apiUrl}/v1/projects/${projectId}/dropbox/connections`, admin.apiKey, undefined, 200)).connections as { tokenUpdatedAt: string; createdAt: string }[];
     assert.equal(listed.length, 1, 'one connection for the account');
     assert.ok(Date.parse(listed[0]!.tokenUpdatedAt) > Date.parse(listed[0]!.createdAt), 'its token was replaced');
+    demoToken = fresh;
   });
 
   it('browses one level at a time and marks a folder with special characters as not mappable', async () => {
@@ -284,6 +285,40 @@ describe('the admin page in Chromium', () => {
     // Its next refresh (every 2 s) keeps the pages the admin opened.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     assert.equal(await shownNames(), 105);
+  });
+
+  it('says how to give a connection new credentials, and never trades a refresh token for an access token', async () => {
+    const demo = await demoAccountId();
+    const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    await expectCall('POST', `${stack.emulatorUrl}/_control/tokens/expire`, undefined, { token: demoToken }, 204);
+    const { mappings } = (await expectCall('GET', api('/mappings'), admin.apiKey, undefined, 200)) as { mappings: { id: string; state: string }[] };
+    const live = mappings.find((m) => m.state === 'active');
+    assert.ok(live);
+    await expectCall('POST', api(`/mappings/${live.id}/sync`), admin.apiKey, undefined, 202);
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}`);
+    await waitForText(page, '#connections', /Needs new credentials\s*Log in again below with a new token/u, 60_000);
+    const fresh = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/tokens`, undefined, {}, 201)).token);
+    await page.type('#client-identification', 'demo@example.com');
+    await page.type('#access-token', fresh);
+    await click('button', 'Login');
+    await waitForText(page, '#new-connection-notice', 'Replaced the token of the Dropbox account demo@example.com');
+    await waitForText(page, '#connections', 'Connected', 60_000);
+
+    // Connected with a refresh token (here the admin's own app, through the API), a login with an
+    // access token is refused rather than put in its place.
+    const app = (await expectCall('POST', `${stack.emulatorUrl}/_control/apps`, undefined, { redirectUris: [] }, 201)) as { appKey: string; appSecret: string };
+    const { refreshToken } = (await expectCall('POST', `${stack.emulatorUrl}/_control/apps/${app.appKey}/grants`, undefined, { accountId: demo }, 201)) as { refreshToken: string };
+    const [connection] = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { id: string }[];
+    await expectCall('PUT', api(`/connections/${connection!.id}/token`), admin.apiKey, { refreshToken, appKey: app.appKey, appSecret: app.appSecret }, 200);
+    await page.reload();
+    await waitForText(page, '#connections', 'Refresh token (renewed automatically)');
+    const another = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/tokens`, undefined, {}, 201)).token);
+    await page.type('#client-identification', 'demo@example.com');
+    await page.type('#access-token', another);
+    await click('button', 'Login');
+    await waitForText(page, '#client-identification-error', 'already connected with a refresh token, which renews itself');
+    const after = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { credentialKind: string }[];
+    assert.deepEqual(after.map((c) => c.credentialKind), ['refresh_token']);
   });
 
   it('disconnects an account once its folders are unmapped, after a confirmation', async () => {

@@ -19,6 +19,8 @@ function loginError(err, clientIdentification) {
       return { field: 'token', text: 'Dropbox refused access with this token. Check that the app and the account are allowed to use Dropbox, then generate a new token.' };
     case 'identity_mismatch':
       return { field: 'client', text: `This token belongs to another Dropbox account than ${clientIdentification}. Enter the email of the account the token was generated in, or generate the token while signed in to ${clientIdentification}.` };
+    case 'already_connected':
+      return { field: 'client', text: err.message };
     case 'dropbox_unavailable':
       return { field: null, text: 'Dropbox did not answer, so nothing was saved. Try Login again in a minute.' };
     case 'invalid_request': {
@@ -34,7 +36,8 @@ function loginError(err, clientIdentification) {
 function connectionState(connection, mappings) {
   const expires = connection.accessTokenExpiresAt ? Date.parse(connection.accessTokenExpiresAt) : undefined;
   if (mappings.some((m) => m.connectionId === connection.id && m.state === 'needs_credentials'))
-    return h('span', { className: 'badge state-needs_credentials' }, 'Needs new credentials');
+    return [h('span', { className: 'badge state-needs_credentials' }, 'Needs new credentials'),
+      h('span', { className: 'muted' }, ' Log in again below with a new token, or use Connect with Dropbox: its mappings resume.')];
   if (connection.credentialKind !== 'refresh_token' && expires !== undefined && expires < Date.now())
     return h('span', { className: 'badge state-failed' }, 'Token expired');
   return h('span', { className: 'badge state-active' }, 'Connected');
@@ -146,6 +149,13 @@ export function renderConnections(tab) {
     } catch (err) {
       const connectionId = err instanceof ApiFailure && err.code === 'already_connected' ? err.details.connectionId : undefined;
       if (!connectionId) throw err;
+      // A refresh token renews itself; an access token in its place would end in four hours.
+      if (state.connections.find((c) => c.id === connectionId)?.credentialKind === 'refresh_token') {
+        throw new ApiFailure(409, {
+          code: 'already_connected',
+          message: `${body.clientIdentification} is already connected with a refresh token, which renews itself: there is no token to replace. To reconnect it, use Connect with Dropbox.`,
+        });
+      }
       const path = `${dropboxPath(project.id, 'connections', connectionId)}/token`;
       return { connection: await api('PUT', path, { accessToken: body.accessToken }), replaced: true };
     }

@@ -11,12 +11,18 @@ const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const REFRESH_MS = 2000;
 
 
-/** Fetches a file's stored content with the key in a header, then hands it to the browser as a download. */
-async function download(event, url, name) {
+/**
+ * Fetches a file's stored content with the key in a header, then hands it to the browser as a
+ * download; `failed` shows why it could not.
+ */
+async function download(event, url, name, failed) {
   event.preventDefault();
   try {
     const res = await fetch(url, { headers: { authorization: `Bearer ${session.key()}` } });
-    if (!res.ok) throw new Error(`The download failed (${res.status}).`);
+    if (!res.ok) {
+      const answer = await res.json().catch(() => null);
+      throw new Error(`${name} could not be downloaded: ${answer?.error?.message ?? `the server answered ${res.status}`}`);
+    }
     const blobUrl = URL.createObjectURL(await res.blob());
     const a = h('a', { href: blobUrl, download: name });
     document.body.append(a);
@@ -24,7 +30,7 @@ async function download(event, url, name) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
   } catch (err) {
-    announce(err.message);
+    failed(err.message);
   }
 }
 
@@ -33,6 +39,7 @@ export function renderMapping(context, projectId, mappingId) {
   const project = context.me.projects.find((p) => p.id === projectId);
   const base = dropboxPath(projectId, 'mappings', mappingId);
   const status = h('div', { id: 'mapping-status' });
+  const actionError = h('div', { id: 'mapping-action-error' });
   const filesBody = h('div', { id: 'files' });
   const rejectionsBody = h('div', { id: 'rejections' });
   const feedback = h('div', { id: 'rejection-feedback' });
@@ -71,7 +78,7 @@ export function renderMapping(context, projectId, mappingId) {
       h('td', { className: 'number' }, formatSize(f.size)),
       h('td', {}, time(f.serverModified)),
       h('td', {}, content && f.contentState === 'stored'
-        ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name) }, 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`))
+        ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name, showError) }, 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`))
         : h('span', { className: 'muted' }, contentNote(f))));
   }
 
@@ -162,26 +169,45 @@ export function renderMapping(context, projectId, mappingId) {
     if (view.mapping?.state !== 'unmapped') timer = setTimeout(() => void refresh(), REFRESH_MS);
   }
 
-  moreButton.addEventListener('click', async () => {
+  /** What an action of the admin's on this page could not do; kept until the next one. */
+  function showError(message) {
+    replaceChildren(actionError, h('p', { className: 'field-error', role: 'alert' }, message));
+  }
+
+  /** A "show more" button: one request at a time, and a failure said rather than swallowed. */
+  function showMore(button, load) {
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      replaceChildren(actionError);
+      try {
+        announce(await load());
+        draw();
+      } catch (err) {
+        showError(err.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  showMore(moreButton, async () => {
     const page = await api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}&after=${encodeURIComponent(view.next)}`);
     view.extraPages = true;
     view.files = [...view.files, ...page.files];
     view.next = page.next;
-    draw();
-    announce(`${page.files.length} more files shown.`);
+    return `${page.files.length} more files shown.`;
   });
 
-  moreRejectionsButton.addEventListener('click', async () => {
+  showMore(moreRejectionsButton, async () => {
     const page = await api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}&after=${encodeURIComponent(view.rejectionsNext)}`);
     view.extraRejectionPages = true;
     view.rejections = [...view.rejections, ...page.rejections];
     view.rejectionsNext = page.next;
-    draw();
-    announce(`${page.rejections.length} more rejections shown.`);
+    return `${page.rejections.length} more rejections shown.`;
   });
 
   void refresh();
-  const element = h('section', {}, crumbs, heading, status,
+  const element = h('section', {}, crumbs, heading, status, actionError,
     h('section', { 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), filesBody, moreButton),
     h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody, moreRejectionsButton));
   return { element, leave: () => { left = true; clearTimeout(timer); } };
