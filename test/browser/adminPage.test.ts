@@ -287,6 +287,22 @@ describe('the admin page in Chromium', () => {
     assert.equal(await shownNames(), 105);
   });
 
+  it('says when a token cannot copy contents, and which permission it lacks', async () => {
+    const control = (path: string, body: unknown) => expectCall('POST', `${stack.emulatorUrl}/_control${path}`, undefined, body, 201);
+    const limited = (await control('/accounts', { email: 'limited@harju.example' })) as { accountId: string };
+    await control(`/accounts/${limited.accountId}/files`, { path: '/Limited/report.pdf', content: 'report' });
+    const { token } = (await control(`/accounts/${limited.accountId}/tokens`, { scopes: ['account_info.read', 'files.metadata.read'] })) as { token: string };
+    const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    const connection = await expectCall('POST', api('/connections'), admin.apiKey, { clientIdentification: 'limited@harju.example', accessToken: token }, 201);
+    const mapping = await expectCall('POST', api('/mappings'), admin.apiKey, { connectionId: connection.id, dropboxPath: '/Limited' }, 201);
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}/mappings/${String(mapping.id)}`);
+    await waitForText(page, '#files tbody', /report\.pdf.*Needs the files\.content\.read permission/su, 60_000);
+    await waitForText(page, '#mapping-status', /add the "files\.content\.read" scope/u);
+    // Gone again: the tests after this one know one connection.
+    await expectCall('DELETE', api(`/mappings/${String(mapping.id)}`), admin.apiKey, undefined, 202);
+    await expectCall('DELETE', api(`/connections/${String(connection.id)}`), admin.apiKey, undefined, 204);
+  });
+
   it('says how to give a connection new credentials, and never trades a refresh token for an access token', async () => {
     const demo = await demoAccountId();
     const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;

@@ -6,6 +6,13 @@ import { stateBadge, workflowLink } from './mappingState.js';
 
 const PAGE_SIZE = 50;
 const REJECTIONS_PAGE_SIZE = 100;
+/** Why a file's content is not stored, by the API's `contentError.reason`. */
+const CONTENT_FAILURES = {
+  too_large: 'Too large to store',
+  missing_scope: 'Needs the files.content.read permission',
+  hash_mismatch: 'Did not match Dropbox’s checksum',
+  not_found: 'No longer in Dropbox',
+};
 
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const REFRESH_MS = 2000;
@@ -85,7 +92,7 @@ export function renderMapping(context, projectId, mappingId) {
   function contentNote(f) {
     if (f.contentState === 'pending') return 'Not stored yet';
     if (f.contentState !== 'failed') return '—';
-    return f.contentError?.reason === 'too_large' ? 'Too large to store' : 'Could not be stored';
+    return CONTENT_FAILURES[f.contentError?.reason] ?? 'Could not be stored';
   }
 
   function rejectionItem(r) {
@@ -118,6 +125,7 @@ export function renderMapping(context, projectId, mappingId) {
       replaceChildren(status, h('p', {}, stateBadge(m.state), ' Last sync ', time(m.lastSyncAt, 'not yet'), ' · ',
         [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected file'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
       m.lastError ? h('p', { className: 'error-text' }, `Last error: ${m.lastError}`) : null,
+      m.contentProblem ? h('p', { className: 'error-text' }, `${m.contentProblem.message} (log in again with it on the project’s Dropbox connection tab).`) : null,
       h('p', {}, workflowLink(context.me.temporalUi, m)));
     }
     if (view.error) replaceChildren(status, h('p', { className: 'field-error', role: 'alert' }, view.error));
