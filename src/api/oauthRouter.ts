@@ -4,6 +4,8 @@ import { callerOf } from './auth';
 import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { DuplicateError } from '../db/errors';
+import { DropboxUnavailableError } from '../dropbox/errors';
+import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import { ApiError } from './errors';
 import { adminProject, projectOf } from './projectAccess';
 import { noQuery, oauthCallbackQuery, oauthStartBody } from './schemas';
@@ -108,12 +110,20 @@ export function oauthCallbackRouter(deps: Deps): Router {
           );
       return backToAdminPage(res, { connection: connection._id });
     } catch (err) {
-      const code = err instanceof ApiError ? err.code : 'dropbox_unavailable';
+      const code = callbackFailure(err);
       deps.log.warn('dropbox oauth callback failed', { projectId: round.projectId, code, error: err as Error });
       return backToAdminPage(res, { error: code });
     }
   });
   return router;
+}
+
+/** The code the admin page is sent back with: what went wrong, not a guess that Dropbox was down. */
+function callbackFailure(err: unknown): string {
+  if (err instanceof ApiError) return err.code;
+  if (err instanceof DropboxGrantError) return 'oauth_code_refused';
+  if (err instanceof DropboxUnavailableError) return 'dropbox_unavailable';
+  return 'internal_error';
 }
 
 function backToAdminPage(res: Response, params: Record<string, string>): void {

@@ -171,6 +171,17 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.deepEqual(await connections(other), []);
   });
 
+  it('sends the browser back with oauth_code_refused when Dropbox refuses the code, and stores nothing', async () => {
+    const other = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const started = await start(account.email, other);
+    const location = new URL(await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId }));
+    location.searchParams.set('code', 'not-a-code-dropbox-issued');
+    const back = redirectedTo(await callback(location.toString()));
+    assert.equal(back.searchParams.get('error'), 'oauth_code_refused');
+    assert.deepEqual(await connections(other), []);
+  });
+
   it('sends a Cancel on the consent page back with error=access_denied', async () => {
     const account = dropboxAccount(h);
     const started = await start(account.email);

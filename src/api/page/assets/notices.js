@@ -19,6 +19,10 @@ const OAUTH_ERRORS = {
     'Dropbox was not connected: the app was not granted the permission it needs (files.metadata.read). Try again and allow it.',
   invalid_oauth_state: 'Dropbox was not connected: the sign-in took too long or was already used. Start again.',
   dropbox_unavailable: 'Dropbox was not connected: Dropbox did not answer. Try again in a minute.',
+  oauth_code_refused: 'Dropbox was not connected: Dropbox refused the sign-in code (it works once, for a few minutes). Start Connect with Dropbox again.',
+  feature_disabled: 'Dropbox was not connected: Dropbox integration is not enabled for this project’s organization. Contact your account contact to get the feature enabled.',
+  forbidden: 'Dropbox was not connected: only the project’s admins may connect Dropbox accounts.',
+  internal_error: 'Dropbox was not connected: something went wrong on our side and nothing was saved. Try again; if it happens again, tell your administrator.',
 };
 
 let pending = readReturn();
