@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../log';
 import type { SealedToken } from '../domain/types';
-import type { TokenCipher } from '../security/tokenCipher';
+import { TokenDecryptionError, TokenKeyMismatchError, type TokenCipher } from '../security/tokenCipher';
 import { isDropboxSignature } from '../security/webhookSignature';
 import type { ChangeNotifications } from './changeNotifications';
 import { ApiError } from './errors';
@@ -78,7 +78,16 @@ export function webhookRouter(deps: WebhookDeps): Router {
 
   const receive = (secretOf: (req: Request) => Promise<string | undefined>, missing: string) =>
     async (req: Request, res: Response) => {
-      const secret = await secretOf(req);
+      const secret = await secretOf(req).catch((err: unknown) => {
+        if (!(err instanceof TokenKeyMismatchError || err instanceof TokenDecryptionError)) throw err;
+        // Not a 500: Dropbox would retry a notification nobody can verify until TOKEN_ENCRYPTION_KEY is back.
+        deps.log.warn('webhook notification refused', {
+          reason:
+            "the app secret kept on this app's connection cannot be decrypted with TOKEN_ENCRYPTION_KEY; " +
+            'restore that key or save the connection again',
+        });
+        throw forbidden();
+      });
       if (secret === undefined) {
         deps.log.warn('webhook notification refused', { reason: missing });
         throw forbidden();

@@ -4,7 +4,7 @@
  * minutes, so whatever arrives within seconds arrived because of a notification.
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { folderSyncWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
@@ -17,6 +17,7 @@ import {
   type ProjectAdmin,
 } from './fixtures';
 import { dropboxAppSecrets } from '../../src/api/webhookRouter';
+import { createTokenCipher } from '../../src/security/tokenCipher';
 import { type ApiHarness, HARNESS_APP_KEY, startApiHarness } from './harness';
 
 const FOLDER = '/Projects/Site A';
@@ -183,6 +184,24 @@ describe('Dropbox webhooks', () => {
     assert.equal(accepted.status, 200, accepted.text);
     await eventually(async () => assert.deepEqual(await fileNames(mappingId), ['first.pdf', 'own-app.pdf']), 10_000);
     assert.equal(await cycles(mappingId), ran + 1);
+
+    // Under another TOKEN_ENCRYPTION_KEY the kept secret cannot be opened: refused and said, not a 500.
+    const otherKey = h.serve({
+      ...h.deps,
+      dropboxApps: dropboxAppSecrets({
+        config: { dropbox: { appKey: HARNESS_APP_KEY, appSecret: h.appSecret } },
+        connections: h.deps.repos.connections,
+        cipher: createTokenCipher(randomBytes(32)),
+      }),
+    });
+    const linesBefore = h.logLines.length;
+    const refused = await h.call('POST', path, {
+      baseUrl: await otherKey,
+      rawBody: body,
+      headers: { 'content-type': 'application/json', 'x-dropbox-signature': sign(body, own.appSecret) },
+    });
+    assert.equal(refused.status, 403, refused.text);
+    assert.ok(h.logLines.slice(linesBefore).some((l) => l.includes('cannot be decrypted with TOKEN_ENCRYPTION_KEY')));
   });
 
   it('makes a file added in Dropbox readable through the API within seconds of the emulator notifying', async () => {
