@@ -78,7 +78,7 @@ export function oauthCallbackRouter(deps: Deps): Router {
       );
     }
     if (query.error !== undefined || query.code === undefined) {
-      return backToAdminPage(res, { error: query.error === 'access_denied' ? 'access_denied' : 'dropbox_error' });
+      return backToAdminPage(res, round.projectId, { error: query.error === 'access_denied' ? 'access_denied' : 'dropbox_error' });
     }
     try {
       // Still the help page's rule at the end of the round: an admin, and the feature on.
@@ -108,11 +108,11 @@ export function oauthCallbackRouter(deps: Deps): Router {
               return replaceCredentials(deps, winner, checked);
             },
           );
-      return backToAdminPage(res, { connection: connection._id });
+      return backToAdminPage(res, round.projectId, { connection: connection._id });
     } catch (err) {
       const code = callbackFailure(err);
       deps.log.warn('dropbox oauth callback failed', { projectId: round.projectId, code, error: err as Error });
-      return backToAdminPage(res, { error: code });
+      return backToAdminPage(res, round.projectId, { error: code });
     }
   });
   return router;
@@ -126,8 +126,10 @@ function callbackFailure(err: unknown): string {
   return 'internal_error';
 }
 
-function backToAdminPage(res: Response, params: Record<string, string>): void {
-  res.redirect(303, `${ADMIN_PAGE}?${new URLSearchParams(params).toString()}`);
+/** To the admin page, on the project the round started from, with what happened. */
+function backToAdminPage(res: Response, projectId: string, params: Record<string, string>): void {
+  const project = `#/projects/${encodeURIComponent(projectId)}`;
+  res.redirect(303, `${ADMIN_PAGE}?${new URLSearchParams(params).toString()}${project}`);
 }
 
 function appOf(deps: Deps): { appKey: string; oauthUrl: string; redirectUri: string } {

@@ -114,17 +114,18 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
       await page.goto(started.body.authorizeUrl as string);
       assert.match(await page.title(), /Dropbox/u);
       const [arrived] = await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
-      // The callback redirected to the page with `?connection=<id>`; the page reads it once, shows
-      // its notice and puts the address back to plain `/` (a reload must not show the notice again).
+      // The callback redirected to the page with `?connection=<id>`, on the round's project; the page
+      // reads it once, shows its notice and drops it from the address (a reload must not show it again).
       const callback = arrived?.request().redirectChain().at(-1)?.response();
       const redirectedTo = new URL(callback?.headers().location ?? '', h.url);
       assert.equal(`${redirectedTo.origin}${redirectedTo.pathname}`, `${h.url}/`);
       const [shown] = await connections(who);
       assert.equal(redirectedTo.searchParams.get('connection'), shown?.id);
+      assert.equal(redirectedTo.hash, `#/projects/${who.projectId}`);
       assert.equal(shown?.credentialKind, 'refresh_token');
       await page.waitForSelector('#return-notice.success');
       assert.match(await page.$eval('#return-notice', (el) => el.textContent ?? ''), /Dropbox is connected/u);
-      assert.equal(page.url(), `${h.url}/`);
+      assert.equal(page.url(), `${h.url}/#/projects/${who.projectId}`);
     } finally {
       await browser.close();
     }
