@@ -7,14 +7,15 @@ import { noQuery } from './schemas';
 import { validate } from './validate';
 
 export const OAUTH_NOT_CONFIGURED =
-  'The service has no Dropbox app of its own (DROPBOX_APP_KEY and DROPBOX_APP_SECRET are not set): ' +
+  'The service has no Dropbox app of its own (DROPBOX_APP_KEY is not set): ' +
   'connect with a client identification and an access token instead.';
 
-/** "Connect with Dropbox" is offered only where the service's own Dropbox app is configured. */
+/**
+ * "Connect with Dropbox" is offered where the service's own Dropbox app is configured: its key is
+ * enough, as for `oauth/start` (PKCE needs no secret; the secret verifies webhooks).
+ */
 export function dropboxOAuthOf(config: AppDeps['config']): { enabled: boolean; reason?: string } {
-  return config.dropbox?.appKey && config.dropbox.appSecret
-    ? { enabled: true }
-    : { enabled: false, reason: OAUTH_NOT_CONFIGURED };
+  return config.dropbox?.appKey ? { enabled: true } : { enabled: false, reason: OAUTH_NOT_CONFIGURED };
 }
 
 function projectEntry(membership: Membership, project: Project, org: Organization | null) {

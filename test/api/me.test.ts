@@ -67,11 +67,16 @@ describe('GET /v1/me and the admin page', () => {
     assert.deepEqual(res.body.projects, []);
     assert.deepEqual(res.body.specialCharacters, Array.from(DEFAULT_SPECIAL_CHARACTERS));
     assert.equal(res.body.dropboxOAuth.enabled, false);
-    assert.match(res.body.dropboxOAuth.reason, /DROPBOX_APP_KEY and DROPBOX_APP_SECRET/u);
+    assert.match(res.body.dropboxOAuth.reason, /DROPBOX_APP_KEY is not set/u);
     assert.equal(res.body.temporalUi, null);
   });
 
-  it('turns "Connect with Dropbox" on when the app key and secret are set, and names the Temporal Web UI', async () => {
+  it('turns "Connect with Dropbox" on when the app key is set (PKCE needs no secret), and names the Temporal Web UI', async () => {
+    const keyOnly = await h.serve({ ...h.deps, config: { ...h.deps.config, dropbox: { appKey: 'app-key', oauthUrl: 'http://127.0.0.1:9' } } });
+    const asked = await createUser(h);
+    const keyOnlyAnswer = await h.call('GET', '/v1/me', { key: asked.key, baseUrl: keyOnly });
+    expectStatus(keyOnlyAnswer, 200);
+    assert.deepEqual(keyOnlyAnswer.body.dropboxOAuth, { enabled: true });
     const url = await h.serve({
       ...h.deps,
       config: {
