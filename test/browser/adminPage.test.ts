@@ -214,6 +214,17 @@ describe('the admin page in Chromium', () => {
     assert.match(modelRow ?? '', /Too large to store/u);
     const tooLarge = await page.$eval('#rejections', (el) => el.textContent ?? '');
     assert.match(tooLarge, /Files too large.*Tower model\.ifc.*Not transferred: The file is 16777217 bytes, more than the 16777216 bytes/su);
+
+    // Deleted in Dropbox: kept, under its own heading, its content still downloadable.
+    assert.equal(await page.$eval('#deleted-files', (el) => el.hasAttribute('hidden')), true, 'nothing deleted yet');
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${await demoAccountId()}/delete`, undefined, { path: '/Projects/Site A/Safety plan.docx' }, 204);
+    const dropboxApi = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    const siteA = ((await expectCall('GET', dropboxApi('/mappings'), admin.apiKey, undefined, 200)).mappings as { id: string; dropboxPath: string }[]).find((m) => m.dropboxPath === '/Projects/Site A');
+    assert.ok(siteA);
+    await expectCall('POST', dropboxApi(`/mappings/${siteA.id}/sync`), admin.apiKey, undefined, 202);
+    await waitForText(page, '#deleted-files', /Deleted in Dropbox.*Safety plan\.docx.*Download/su, 60_000);
+    const liveNames = await page.$$eval('#files tbody th', (els) => els.map((e) => e.textContent));
+    assert.ok(!liveNames.includes('Safety plan.docx'), 'not among the files in the folder');
     await expectAccessible(page, 'files and rejections');
     await screenshot(page, '07-files-and-rejections');
   });

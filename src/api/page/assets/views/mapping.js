@@ -48,6 +48,7 @@ export function renderMapping(context, projectId, mappingId) {
   const status = h('div', { id: 'mapping-status' });
   const actionError = h('div', { id: 'mapping-action-error' });
   const filesBody = h('div', { id: 'files' });
+  const deletedBody = h('section', { id: 'deleted-files', 'aria-labelledby': 'deleted-title', hidden: true });
   const rejectionsBody = h('div', { id: 'rejections' });
   const feedback = h('div', { id: 'rejection-feedback' });
   const heading = h('h1', {}, 'Mapping');
@@ -59,7 +60,7 @@ export function renderMapping(context, projectId, mappingId) {
   const moreRejectionsButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show more rejections');
   const view = {
     mapping: null, files: [], next: null, extraPages: false,
-    rejections: [], rejectionsNext: null, extraRejectionPages: false, error: null, seen: null,
+    rejections: [], rejectionsNext: null, extraRejectionPages: false, deleted: [], deletedMore: false, error: null, seen: null,
   };
   let timer;
   let left = false;
@@ -115,7 +116,7 @@ export function renderMapping(context, projectId, mappingId) {
   }
 
   function draw() {
-    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.rejectionsNext, view.error]);
+    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.rejectionsNext, view.deleted, view.error]);
     if (key === shown) return;
     shown = key;
     const m = view.mapping;
@@ -134,6 +135,13 @@ export function renderMapping(context, projectId, mappingId) {
         h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, view.files.map(fileRow))));
     moreButton.hidden = !view.next;
+    deletedBody.hidden = view.deleted.length === 0;
+    replaceChildren(deletedBody, h('h2', { id: 'deleted-title' }, 'Deleted in Dropbox'),
+      h('p', { className: 'help' }, 'Deleted or moved away in Dropbox since they were synced: their records and stored contents are kept.',
+        view.deletedMore ? ` The ${PAGE_SIZE} most recently modified are shown; the API lists them all (files?deleted=true).` : ''),
+      h('table', {}, h('caption', { className: 'visually-hidden' }, 'Files deleted in Dropbox, newest first'),
+        h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, view.deleted.map(fileRow))));
     moreRejectionsButton.hidden = !view.rejectionsNext;
     const names = view.rejections.filter((r) => r.kind === 'special_characters');
     const large = view.rejections.filter((r) => r.kind === 'too_large');
@@ -153,10 +161,13 @@ export function renderMapping(context, projectId, mappingId) {
       // mapping's newest-first listing is not free. Pages the admin opened stay as they are.
       const changed = JSON.stringify([mapping.counts, mapping.lastSyncAt]);
       if (changed !== view.seen) {
-        const [files, rejections] = await Promise.all([
+        const [files, rejections, deleted] = await Promise.all([
           view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
           view.extraRejectionPages ? null : api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}`),
+          api('GET', `${base}/files?deleted=true&order=newest&limit=${PAGE_SIZE}`),
         ]);
+        view.deleted = deleted.files;
+        view.deletedMore = deleted.next !== null;
         if (files) {
           view.files = files.files;
           view.next = files.next;
@@ -217,6 +228,7 @@ export function renderMapping(context, projectId, mappingId) {
   void refresh();
   const element = h('section', {}, crumbs, heading, status, actionError,
     h('section', { 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), filesBody, moreButton),
+    deletedBody,
     h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody, moreRejectionsButton));
   return { element, leave: () => { left = true; clearTimeout(timer); } };
 }
