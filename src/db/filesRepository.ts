@@ -25,7 +25,7 @@ const MAX_ROUNDS = 3;
 
 /**
  * A whole listing page (Dropbox lists at most 2,000 entries a page) in one command: FerretDB spends
- * less on a page sent whole than in parts of 500, measured over 45 pairs of runs (BENCHMARKS.md).
+ * less on a page sent whole than in parts of 500, measured over 45 pairs of runs (git log -p -- BENCHMARKS.md).
  */
 const INSERTS_PER_COMMAND = 2_000;
 
@@ -43,7 +43,7 @@ export function createFilesRepository(db: Db) {
    * Inserts new records; returns the files already recorded (before, or by another writer
    * meanwhile). Two pages of one mapping recorded at once insert in turn, so the second waits
    * here rather than in the database: on FerretDB they contend for SQLite's one writer, which
-   * measured slower than taking turns (BENCHMARKS.md).
+   * measured slower than taking turns (git log -p -- BENCHMARKS.md).
    */
   function insertNew(
     mappingId: string,

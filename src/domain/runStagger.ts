@@ -2,7 +2,7 @@
  * How many cycles early a mapping's run ends, once, so that mappings created together do not all
  * continue as new in the same poll interval: each continue-as-new adds a workflow task (the new
  * run starting its timer), and 5,000 of them made one interval's 5,000 tasks 8,000 to 9,900
- * (BENCHMARKS.md). Chosen by the mapping id, so it is the same on every replay and spreads
+ * (git log -p -- BENCHMARKS.md). Chosen by the mapping id, so it is the same on every replay and spreads
  * mappings evenly over `cyclesPerRun` intervals: 0 to cyclesPerRun - 1.
  */
 export function runShortening(mappingId: string, cyclesPerRun: number): number {

@@ -228,7 +228,7 @@ export interface ContentRecord {
   /*
    * The fields below are absent until the copy sets them: the listing writes one record per new
    * file, and FerretDB stores a type beside every field, so a record of 7 fields rather than 13
-   * is about a third cheaper to insert and to read (BENCHMARKS.md, "Initial sync").
+   * is about a third cheaper to insert and to read (git log -p -- BENCHMARKS.md).
    */
   error?: { reason: ContentFailureReason; message: string } | null;
   /** Downloads of this rev that did not match its content hash. */
