@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Connection, SealedToken } from '../domain/types';
 import { collections } from './collections';
 import { definedOnly } from './definedOnly';
-import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
+import { NotFoundError, insertUnique } from './errors';
 import { newId } from './ids';
 
 /** What Dropbox said about the account when the token was validated. */
@@ -39,7 +39,14 @@ function credentialFields(refresh: RefreshCredentials | undefined, now: Date) {
   };
 }
 
-const REFRESH_FIELDS = ['refreshToken', 'appKey', 'appSecret', 'accessTokenExpiresAt', 'lastRefreshAt', 'refreshRefused'];
+const REFRESH_FIELDS = [
+  'refreshToken',
+  'appKey',
+  'appSecret',
+  'accessTokenExpiresAt',
+  'lastRefreshAt',
+  'refreshRefused',
+];
 
 export function createConnectionsRepository(db: Db) {
   const { connections } = collections(db);
@@ -54,13 +61,12 @@ export function createConnectionsRepository(db: Db) {
         updatedAt: now,
         tokenUpdatedAt: now,
       });
-      try {
-        await connections.insertOne(connection);
-      } catch (err) {
-        if (isDuplicateKeyError(err))
-          throw new DuplicateError('connection', 'This Dropbox account is already connected to this project');
-        throw err;
-      }
+      await insertUnique(
+        connections,
+        connection,
+        'connection',
+        'This Dropbox account is already connected to this project',
+      );
       return connection;
     },
 

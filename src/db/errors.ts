@@ -1,4 +1,10 @@
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
+import {
+  type Collection,
+  type Document,
+  MongoBulkWriteError,
+  MongoServerError,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 
 /** A unique rule refused the write: the same email, the same live folder mapping, and so on. */
 export class DuplicateError extends Error {
@@ -31,4 +37,19 @@ export function isDuplicateKeyError(err: unknown): boolean {
     return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY);
   }
   return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+}
+
+/** Inserts `doc`; a unique rule that refuses it is a DuplicateError saying `message`. */
+export async function insertUnique<T extends Document>(
+  collection: Collection<T>,
+  doc: OptionalUnlessRequiredId<T>,
+  entity: string,
+  message: string,
+): Promise<void> {
+  try {
+    await collection.insertOne(doc);
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new DuplicateError(entity, message);
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@ import {
 } from '../domain/mappingState';
 import type { Mapping } from '../domain/types';
 import { collections } from './collections';
-import { DuplicateError, NotFoundError, isDuplicateKeyError } from './errors';
+import { NotFoundError, insertUnique } from './errors';
 import { newId } from './ids';
 
 export interface NewMapping {
@@ -74,17 +74,12 @@ export function createMappingsRepository(db: Db) {
         updatedAt: now,
       };
       if (mapping.state === 'unmapped') mapping.liveKey = unmappedKey(id);
-      try {
-        await mappings.insertOne(mapping);
-      } catch (err) {
-        if (isDuplicateKeyError(err)) {
-          throw new DuplicateError(
-            'mapping',
-            `The folder "${dropboxPath || '/'}" is already mapped in this project`,
-          );
-        }
-        throw err;
-      }
+      await insertUnique(
+        mappings,
+        mapping,
+        'mapping',
+        `The folder "${dropboxPath || '/'}" is already mapped in this project`,
+      );
       return mapping;
     },
 

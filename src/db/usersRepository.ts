@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { User } from '../domain/types';
 import { generateApiKey, hashApiKey, hashesEqual } from '../security/apiKeys';
 import { collections } from './collections';
-import { DuplicateError, isDuplicateKeyError } from './errors';
+import { insertUnique } from './errors';
 import { newId } from './ids';
 
 /** Emails compare case-insensitively in practice; storing them folded lets the unique index agree. */
@@ -22,13 +22,7 @@ export function createUsersRepository(db: Db) {
         apiKeyHash: hashApiKey(apiKey),
         createdAt: now,
       };
-      try {
-        await users.insertOne(user);
-      } catch (err) {
-        if (isDuplicateKeyError(err))
-          throw new DuplicateError('user', 'A user with this email already exists');
-        throw err;
-      }
+      await insertUnique(users, user, 'user', 'A user with this email already exists');
       return { user, apiKey };
     },
 

@@ -90,6 +90,12 @@ export function renderMapping(context, projectId, mappingId) {
         : h('span', { className: 'muted' }, contentNote(f))));
   }
 
+  function filesTable(caption, files) {
+    return h('table', {}, h('caption', { className: 'visually-hidden' }, caption),
+      h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, files.map(fileRow)));
+  }
+
   function contentNote(f) {
     if (f.contentState === 'pending') return 'Not stored yet';
     if (f.contentState !== 'failed') return '—';
@@ -131,17 +137,13 @@ export function renderMapping(context, projectId, mappingId) {
     }
     if (view.error) replaceChildren(status, h('p', { className: 'field-error', role: 'alert' }, view.error));
     replaceChildren(filesBody, view.files.length === 0 ? h('p', { className: 'muted' }, 'No files synced yet.') :
-      h('table', {}, h('caption', { className: 'visually-hidden' }, 'Synced files, newest first'),
-        h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, view.files.map(fileRow))));
+      filesTable('Synced files, newest first', view.files));
     moreButton.hidden = !view.next;
     deletedBody.hidden = view.deleted.length === 0;
     replaceChildren(deletedBody, h('h2', { id: 'deleted-title' }, 'Deleted in Dropbox'),
       h('p', { className: 'help' }, 'Deleted or moved away in Dropbox since they were synced: their records and stored contents are kept.',
         view.deletedMore ? ` The ${PAGE_SIZE} most recently modified are shown; the API lists them all (files?deleted=true).` : ''),
-      h('table', {}, h('caption', { className: 'visually-hidden' }, 'Files deleted in Dropbox, newest first'),
-        h('thead', {}, h('tr', {}, ['Name', 'Size', 'Modified in Dropbox', 'Content'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, view.deleted.map(fileRow))));
+      filesTable('Files deleted in Dropbox, newest first', view.deleted));
     moreRejectionsButton.hidden = !view.rejectionsNext;
     const names = view.rejections.filter((r) => r.kind === 'special_characters');
     const large = view.rejections.filter((r) => r.kind === 'too_large');
