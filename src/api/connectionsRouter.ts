@@ -69,6 +69,17 @@ export function connectionsRouter(deps: Deps): Router {
     validate('query', noQuery, req.query);
     const body = validate('body', replaceTokenBody, req.body);
     const connection = await findConnection(repos, projectId, connectionId);
+    if (body.accessToken !== undefined && holdsWorkingRefreshToken(connection)) {
+      // Dropping it would leave a live grant at Dropbox that nothing revokes, and the mappings
+      // would stop within four hours. One the refresh refused is dead: an access token may take its place.
+      throw new ApiError(
+        409,
+        'refresh_token_held',
+        `The connection to ${connection.accountEmail} holds a refresh token, which renews its access itself: an access token ` +
+          'in its place would stop syncing within four hours. To reconnect it, use Connect with Dropbox or give a refresh token ' +
+          '({refreshToken, appKey, appSecret?}); to use an access token instead, delete the connection and log in again.',
+      );
+    }
     const checked = await checkCredentials(dropbox, body);
     if (checked.account.accountId !== connection.accountId) {
       throw new ApiError(
@@ -142,6 +153,10 @@ export function connectionsRouter(deps: Deps): Router {
   }
 
   return router;
+}
+
+function holdsWorkingRefreshToken(connection: Connection): boolean {
+  return connection.credentialKind === 'refresh_token' && !connection.refreshRefused;
 }
 
 function withWarnings<T extends object>(view: T, warnings: Warning[]): T & { warnings?: Warning[] } {

@@ -263,7 +263,8 @@ export const OPERATIONS: Operation[] = [
     tag: 'Connections',
     auth: 'admin',
     description:
-      "Either credential shape, validated as at login; it must belong to the connection's Dropbox account. Mappings waiting for credentials retry at once.",
+      "Either credential shape, validated as at login; it must belong to the connection's Dropbox account. Mappings waiting for credentials retry at once. " +
+      'An access token does not replace a refresh token Dropbox still accepts (409 refresh_token_held).',
     params: req.connectionParams,
     query: req.noQuery,
     body: req.replaceTokenBody,
@@ -272,7 +273,12 @@ export const OPERATIONS: Operation[] = [
       description: 'Replaced (with warnings, e.g. missing_content_scope)',
       schema: 'ConnectionSaved',
     },
-    errors: { 404: ['connection_not_found'], 422: [...TOKEN_ERRORS, 'identity_mismatch'], ...DROPBOX_DOWN },
+    errors: {
+      404: ['connection_not_found'],
+      409: ['refresh_token_held'],
+      422: [...TOKEN_ERRORS, 'identity_mismatch'],
+      ...DROPBOX_DOWN,
+    },
   },
   {
     method: 'delete',

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import puppeteer from 'puppeteer-core';
 import { collections } from '../../src/db/collections';
+import { createConnectionsRepository } from '../../src/db/connectionsRepository';
 import { clickConsent } from '../support/consent';
+import { launchBrowser } from '../browser/support/browser';
 import {
   assertError,
   assertInvalid,
@@ -104,11 +105,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const account = dropboxAccount(h);
     const started = await start(account.email, who);
     expectStatus(started, 200);
-    const browser = await puppeteer.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       await page.goto(started.body.authorizeUrl as string);
@@ -201,7 +198,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.match(res.body.error.message, /DROPBOX_APP_KEY/u);
   });
 
-  it("accepts a refresh token of the admin's own app, and refuses a wrong secret or a revoked token", async () => {
+  it("accepts a refresh token of the admin's own app, refuses a wrong secret or a revoked token, and keeps it from an access token", async () => {
     const who = await createProjectAdmin(h);
     const account = dropboxAccount(h);
     const own = h.emulator.registerApp({ redirectUris: [] });
@@ -225,11 +222,23 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     h.emulator.revokeGrant(revoked);
     assertError(await post({ refreshToken: revoked, appKey: own.appKey, appSecret: own.appSecret }), 422, 'invalid_refresh_token');
 
-    // A short-lived access token is still accepted, with a warning that says what to do instead.
-    const withAccessToken = await h.call('PUT', `${dropboxBase(who)}/connections/${created.body.id as string}/token`, {
-      key: who.key,
-      body: { accessToken: account.token },
-    });
+    // An access token does not replace a refresh token Dropbox still accepts: nothing changes.
+    const connectionId = created.body.id as string;
+    const putAccessToken = () =>
+      h.call('PUT', `${dropboxBase(who)}/connections/${connectionId}/token`, { key: who.key, body: { accessToken: account.token } });
+    const held = await putAccessToken();
+    assertError(held, 409, 'refresh_token_held');
+    assert.match(held.body.error.message, /Connect with Dropbox/u);
+    assert.ok(!held.text.includes(refreshToken) && !held.text.includes(account.token));
+    const kept = await h.deps.repos.connections.getById(connectionId);
+    assert.equal(kept?.credentialKind, 'refresh_token');
+
+    // Once Dropbox refused the refresh token (as a refresh records it), a short-lived access token
+    // is accepted, with a warning that says what to do instead.
+    h.emulator.revokeGrant(refreshToken);
+    assert.ok(kept?.refreshToken);
+    await createConnectionsRepository(h.db).markRefreshRefused(connectionId, kept.refreshToken, 'invalid_grant');
+    const withAccessToken = await putAccessToken();
     expectStatus(withAccessToken, 200);
     assert.equal(withAccessToken.body.credentialKind, 'access_token');
     assert.equal(withAccessToken.body.accessTokenExpiresAt, null);

@@ -343,7 +343,7 @@ describe('the admin page in Chromium', () => {
     await page.type('#client-identification', 'demo@example.com');
     await page.type('#access-token', another);
     await click('button', 'Login');
-    await waitForText(page, '#client-identification-error', 'already connected with a refresh token, which renews itself');
+    await waitForText(page, '#client-identification-error', 'holds a refresh token, which renews its access itself');
     const after = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { credentialKind: string }[];
     assert.deepEqual(after.map((c) => c.credentialKind), ['refresh_token']);
   });

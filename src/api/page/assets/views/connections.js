@@ -20,6 +20,7 @@ function loginError(err, clientIdentification) {
     case 'identity_mismatch':
       return { field: 'client', text: `This token belongs to another Dropbox account than ${clientIdentification}. Enter the email of the account the token was generated in, or generate the token while signed in to ${clientIdentification}.` };
     case 'already_connected':
+    case 'refresh_token_held':
       return { field: 'client', text: err.message };
     case 'dropbox_unavailable':
       return { field: null, text: 'Dropbox did not answer, so nothing was saved. Try Login again in a minute.' };
@@ -149,13 +150,7 @@ export function renderConnections(tab) {
     } catch (err) {
       const connectionId = err instanceof ApiFailure && err.code === 'already_connected' ? err.details.connectionId : undefined;
       if (!connectionId) throw err;
-      // A refresh token renews itself; an access token in its place would end in four hours.
-      if (state.connections.find((c) => c.id === connectionId)?.credentialKind === 'refresh_token') {
-        throw new ApiFailure(409, {
-          code: 'already_connected',
-          message: `${body.clientIdentification} is already connected with a refresh token, which renews itself: there is no token to replace. To reconnect it, use Connect with Dropbox.`,
-        });
-      }
+      // The service refuses (409 refresh_token_held) to put an access token in a working refresh token's place.
       const path = `${dropboxPath(project.id, 'connections', connectionId)}/token`;
       return { connection: await api('PUT', path, { accessToken: body.accessToken }), replaced: true };
     }
