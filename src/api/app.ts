@@ -3,7 +3,7 @@ import { authenticate } from './auth';
 import { connectionsRouter } from './connectionsRouter';
 import type { AppDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
-import { fileContentRouter } from './fileContentRouter';
+import { contentLinkRouter, fileContentRouter } from './fileContentRouter';
 import { healthRouter } from './health';
 import { managementRouter } from './managementRouter';
 import { mappingRecordsRouter } from './mappingRecordsRouter';
@@ -39,6 +39,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(oauthCallbackRouter(deps));
   // Dropbox signs its notifications instead of sending a key, over the raw body: before both.
   app.use(webhookRouter({ ...deps, changeNotifications: createChangeNotifications(deps) }));
+  // A download link's signature authenticates it: the browser navigates there with no API key.
+  app.use(contentLinkRouter(deps));
   app.use(pageRouter());
   app.use(metricsRouter(deps));
   // A keyless route asked with a method it does not take is told so without a key (405, not 401).

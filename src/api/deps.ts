@@ -12,6 +12,7 @@ import type { ProjectsRepository } from '../db/projectsRepository';
 import type { RejectionsRepository } from '../db/rejectionsRepository';
 import type { UsersRepository } from '../db/usersRepository';
 import type { SealedToken } from '../domain/types';
+import type { ContentLinks } from '../security/contentLinks';
 import type { Logger } from '../log';
 import type { ReadinessCheck } from './health';
 import type { SyncWorkflows } from './syncWorkflows';
@@ -85,4 +86,6 @@ export interface AppDeps {
   readiness: ReadinessCheck;
   /** Verifies Dropbox's webhook notifications. */
   dropboxApps: DropboxAppSecrets;
+  /** Signed, expiring download links for the admin page. */
+  contentLinks: ContentLinks;
 }

@@ -1,21 +1,27 @@
 import { pipeline } from 'node:stream/promises';
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
+import type { FileContent } from '../db/fileContentsRepository';
+import type { FileRecord, Mapping } from '../domain/types';
 import { shownContent } from '../domain/contentScope';
 import { attachmentDisposition, byteRange, contentTypeOf } from '../domain/contentTypes';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { findFile, findMapping } from './mappingAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
-import { fileParams, noQuery } from './schemas';
+import { contentLinkParams, fileParams, noQuery } from './schemas';
 import { validate } from './validate';
+
+/** The path a content link is served on; its token authenticates it, no API key. */
+export const CONTENT_LINKS_PATH = '/v1/content-links';
 
 /**
  * A synced file's bytes, streamed from GridFS: the verified content of its stored rev (while a
  * new rev is copied, the previous one), with `ETag` (Dropbox's content hash), `Range` requests and
- * its original name. A file of another project's mapping is not found.
+ * its original name. A file of another project's mapping is not found. A content link serves the
+ * same bytes to a browser's plain navigation, which streams them to disk.
  */
-export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router {
-  const { repos, log } = deps;
+export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'contentLinks'>): Router {
+  const { repos, contentLinks } = deps;
   const router = Router();
 
   router.get(`${MAPPINGS_PATH}/:mappingId/files/:fileId/content`, async (req, res) => {
@@ -23,65 +29,93 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router 
     validate('query', noQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
     const file = await findFile(repos, mapping, fileId);
-    const { current, stored } = await repos.contents.contentOfFile(file);
-    if (!stored?.storedFileId || typeof stored.storedSize !== 'number') {
-      const shown = shownContent(current, mapping.contentScopeMissing === true);
-      if (shown.contentState === 'failed') {
-        throw new ApiError(
-          409,
-          'content_failed',
-          `The file's content could not be copied: ${shown.contentError?.message ?? 'unknown reason'}`,
-          {
-            fileId,
-            reason: shown.contentError?.reason ?? null,
-          },
-        );
-      }
-      throw new ApiError(
-        409,
-        'content_pending',
-        'The file is recorded; its content is still being copied. Try again shortly.',
-        {
-          fileId,
-        },
-      );
-    }
-    const size = stored.storedSize;
-    const etag = `"${stored.storedHash ?? ''}"`;
-    if (req.headers['if-none-match'] === etag) return void res.status(304).set('ETag', etag).end();
-    const range = byteRange(req.headers.range, size);
-    if (range === 'unsatisfiable') {
-      res.set('Content-Range', `bytes */${size}`);
-      throw new ApiError(
-        416,
-        'range_not_satisfiable',
-        `The range cannot be served from a file of ${size} bytes`,
-        {
-          size,
-        },
-      );
-    }
-    res.set({
-      'Content-Type': contentTypeOf(file.name),
-      'Content-Disposition': attachmentDisposition(file.name),
-      ETag: etag,
-      'Accept-Ranges': 'bytes',
-      'Cache-Control': 'private, no-cache',
-    });
-    const [start, end] = range ?? [0, size];
-    res.status(range ? 206 : 200).set('Content-Length', String(end - start));
-    if (range) res.set('Content-Range', `bytes ${start}-${end - 1}/${size}`);
-    if (end === start || req.method === 'HEAD') return void res.end();
-    try {
-      await pipeline(repos.contents.openDownload(stored.storedFileId, { start, end }), res);
-    } catch (err) {
-      // A client that leaves mid-file is no error of ours; anything else after the headers went
-      // can only end the connection.
-      if (!res.writableFinished && !req.destroyed)
-        log.warn('file content stream failed', { mappingId, fileId, error: err });
-      res.destroy();
-    }
+    await serveStoredContent(deps, req, res, mapping, file);
+  });
+
+  router.post(`${MAPPINGS_PATH}/:mappingId/files/:fileId/content-link`, async (req, res) => {
+    const { projectId, mappingId, fileId } = validate('params', fileParams, { ...req.params });
+    validate('query', noQuery, req.query);
+    const mapping = await findMapping(repos, projectId, mappingId);
+    const file = await findFile(repos, mapping, fileId);
+    // Refused now, as the content route would, rather than after the browser left the page.
+    storedOrRefused(await repos.contents.contentOfFile(file), mapping, fileId);
+    const { token, expiresAt } = contentLinks.create({ projectId, mappingId, fileId });
+    res.status(201).json({ url: `${CONTENT_LINKS_PATH}/${token}`, expiresAt: expiresAt.toISOString() });
   });
 
   return router;
+}
+
+/** Content links, mounted before the API key is asked for: the link's signature is the credential. */
+export function contentLinkRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'contentLinks'>): Router {
+  const { repos, contentLinks } = deps;
+  const router = Router();
+
+  router.get(`${CONTENT_LINKS_PATH}/:token`, async (req, res) => {
+    const { token } = validate('params', contentLinkParams, { ...req.params });
+    validate('query', noQuery, req.query);
+    const checked = contentLinks.check(token);
+    if (!checked.ok && checked.problem === 'expired') {
+      throw new ApiError(410, 'content_link_expired', 'This download link has expired: download the file again from the admin page.');
+    }
+    if (!checked.ok) throw new ApiError(404, 'content_link_not_found', 'No download link has this address.');
+    const { projectId, mappingId, fileId } = checked.target;
+    const mapping = await findMapping(repos, projectId, mappingId);
+    const file = await findFile(repos, mapping, fileId);
+    await serveStoredContent(deps, req, res, mapping, file);
+  });
+
+  return router;
+}
+
+function storedOrRefused({ current, stored }: FileContent, mapping: Mapping, fileId: string) {
+  if (stored?.storedFileId && typeof stored.storedSize === 'number') {
+    return { storedFileId: stored.storedFileId, size: stored.storedSize, hash: stored.storedHash };
+  }
+  const shown = shownContent(current, mapping.contentScopeMissing === true);
+  if (shown.contentState === 'failed') {
+    throw new ApiError(409, 'content_failed', `The file's content could not be copied: ${shown.contentError?.message ?? 'unknown reason'}`, {
+      fileId,
+      reason: shown.contentError?.reason ?? null,
+    });
+  }
+  throw new ApiError(409, 'content_pending', 'The file is recorded; its content is still being copied. Try again shortly.', { fileId });
+}
+
+async function serveStoredContent(
+  { repos, log }: Pick<AppDeps, 'repos' | 'log'>,
+  req: Request,
+  res: Response,
+  mapping: Mapping,
+  file: FileRecord,
+): Promise<void> {
+  const fileId = file.dropboxId;
+  const { storedFileId, size, hash } = storedOrRefused(await repos.contents.contentOfFile(file), mapping, fileId);
+  const etag = `"${hash ?? ''}"`;
+  if (req.headers['if-none-match'] === etag) return void res.status(304).set('ETag', etag).end();
+  const range = byteRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    res.set('Content-Range', `bytes */${size}`);
+    throw new ApiError(416, 'range_not_satisfiable', `The range cannot be served from a file of ${size} bytes`, { size });
+  }
+  res.set({
+    'Content-Type': contentTypeOf(file.name),
+    'Content-Disposition': attachmentDisposition(file.name),
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'private, no-cache',
+  });
+  const [start, end] = range ?? [0, size];
+  res.status(range ? 206 : 200).set('Content-Length', String(end - start));
+  if (range) res.set('Content-Range', `bytes ${start}-${end - 1}/${size}`);
+  if (end === start || req.method === 'HEAD') return void res.end();
+  try {
+    await pipeline(repos.contents.openDownload(storedFileId, { start, end }), res);
+  } catch (err) {
+    // A client that leaves mid-file is no error of ours; anything else after the headers went
+    // can only end the connection.
+    if (!res.writableFinished && !req.destroyed)
+      log.warn('file content stream failed', { mappingId: mapping._id, fileId, error: err });
+    res.destroy();
+  }
 }

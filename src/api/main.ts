@@ -9,6 +9,7 @@ import { createDropboxClient } from '../dropbox/client';
 import { createCredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import { createLogger, type Logger } from '../log';
 import { createTokenCipher } from '../security/tokenCipher';
+import { createContentLinks } from '../security/contentLinks';
 import { answerClientErrors } from './clientErrors';
 import { createApp } from './app';
 import { readinessOf } from './readiness';
@@ -92,6 +93,7 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
     log,
     readiness: readinessOf(mongo.db, client),
     dropboxApps: dropboxAppSecrets({ config, connections: repos.connections, cipher }),
+    contentLinks: createContentLinks(config.tokenEncryptionKey),
   });
 
   const server = createServer(app);

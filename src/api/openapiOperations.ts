@@ -36,6 +36,7 @@ export const RESPONSES = {
   ConnectionSaved: res.connectionSavedResponse,
   ConnectionList: res.connectionListResponse,
   OAuthStart: res.oauthStartResponse,
+  ContentLink: res.contentLinkResponse,
   Folders: res.foldersResponse,
   Mapping: res.mappingResponse,
   MappingList: res.mappingListResponse,
@@ -437,6 +438,43 @@ export const OPERATIONS: Operation[] = [
     errors: {
       404: ['mapping_not_found', 'file_not_found'],
       409: ['content_pending', 'content_failed'],
+      416: ['range_not_satisfiable'],
+    },
+  },
+  {
+    method: 'post',
+    path: `${P}/mappings/:mappingId/files/:fileId/content-link`,
+    summary: "A download link to a synced file's content",
+    tag: 'Mappings',
+    auth: 'admin',
+    description:
+      'A link that serves what GET …/content serves, without the API key, for five minutes: a browser navigating there ' +
+      'streams the file to disk. Refused as the content route would refuse it (409 while not stored).',
+    params: req.fileParams,
+    query: req.noQuery,
+    success: { status: 201, description: 'The link', schema: 'ContentLink' },
+    errors: {
+      404: ['mapping_not_found', 'file_not_found'],
+      409: ['content_pending', 'content_failed'],
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/content-links/:token',
+    summary: "A synced file's content, by a download link",
+    tag: 'Mappings',
+    auth: 'none',
+    description:
+      'No API key: the signed token authenticates the request until it expires. Answers as GET …/files/{fileId}/content ' +
+      '(Range, ETag, Content-Disposition); an expired link is 410, an unknown or altered one 404.',
+    params: req.contentLinkParams,
+    query: req.noQuery,
+    success: { status: 200, description: 'The bytes (206 for a Range request)', binary: true },
+    errors: {
+      400: ['invalid_request'],
+      404: ['content_link_not_found', 'mapping_not_found', 'file_not_found'],
+      409: ['content_pending', 'content_failed'],
+      410: ['content_link_expired'],
       416: ['range_not_satisfiable'],
     },
   },

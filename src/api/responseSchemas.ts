@@ -74,6 +74,11 @@ export const oauthStartResponse = z.object({
   expiresAt: timestamp.describe('The round (its single-use state) ends ten minutes after it started'),
 });
 
+export const contentLinkResponse = z.object({
+  url: z.string().describe("The file's content at a path of this service that needs no API key: navigate the browser there"),
+  expiresAt: timestamp.describe('The link answers requests started in the next five minutes'),
+});
+
 export const connectionSavedResponse = connectionResponse
   .extend({
     warnings: z

@@ -72,6 +72,10 @@ export const fileParams = mappingParams.extend({
     .describe("The file's id, as `id` in the mapping's file list"),
 });
 
+export const contentLinkParams = z.strictObject({
+  token: z.string().max(2048).describe('The signed token of a link from POST …/files/{fileId}/content-link'),
+});
+
 // --- management bodies -----------------------------------------------------------------------
 
 const features = z.strictObject({

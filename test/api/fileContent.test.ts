@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   connectionSavedResponse,
+  contentLinkResponse,
   fileResponse,
   filesResponse,
   mappingResponse,
@@ -164,6 +165,52 @@ describe('file contents through the API', () => {
     assert.equal(((await past.json()) as { error: { code: string } }).error.code, 'range_not_satisfiable');
   });
 
+  it('makes a download link that serves the same bytes with no API key, for five minutes, and for that file only', async () => {
+    const nine = files.find((f) => f.name === 'nine.bin');
+    const dwg = files.find((f) => f.name === 'Kaivanto ä ö.dwg');
+    assert.ok(nine && dwg);
+    const link = await api('POST', `/mappings/${mappingId}/files/${encodeURIComponent(nine.id)}/content-link`);
+    expectStatus(link, 201);
+    contentLinkResponse.parse(link.body);
+    const url = link.body.url as string;
+    assert.match(url, /^\/v1\/content-links\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/u);
+    const ttl = Date.parse(link.body.expiresAt as string) - Date.now();
+    assert.ok(ttl > 4 * 60_000 && ttl <= 5 * 60_000 + 1_000, `expires in ${ttl} ms`);
+
+    const whole = await dropboxBytes('/Site/nine.bin');
+    const served = await fetch(`${h.url}${url}`);
+    assert.equal(served.status, 200);
+    assert.ok(Buffer.from(await served.arrayBuffer()).equals(whole));
+    assert.equal(served.headers.get('etag'), `"${nine.contentHash}"`);
+    assert.match(served.headers.get('content-disposition') ?? '', /^attachment; filename="nine\.bin"/u);
+    const slice = await fetch(`${h.url}${url}`, { headers: { range: 'bytes=10-19' } });
+    assert.equal(slice.status, 206);
+    assert.ok(Buffer.from(await slice.arrayBuffer()).equals(whole.subarray(10, 20)));
+
+    // Altered: another file's id under the same signature, or a signature cut short.
+    const [payload, signature] = url.slice('/v1/content-links/'.length).split('.') as [string, string];
+    const claim = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
+    claim[2] = dwg.id;
+    const swapped = `${Buffer.from(JSON.stringify(claim)).toString('base64url')}.${signature}`;
+    for (const token of [swapped, `${payload}.${signature.slice(0, -2)}`, payload, 'x.y.z']) {
+      const res = await h.call('GET', `/v1/content-links/${token}`);
+      assertError(res, 404, 'content_link_not_found');
+    }
+    const expired = h.deps.contentLinks.create(
+      { projectId: admin.projectId, mappingId, fileId: nine.id },
+      new Date(Date.now() - 6 * 60_000),
+    );
+    const gone = await h.call('GET', `/v1/content-links/${expired.token}`);
+    assertError(gone, 410, 'content_link_expired');
+    assert.ok(!gone.text.includes(nine.name), 'nothing of the file leaks');
+    // A link is only ever made for a project's admin.
+    const stranger = await createProjectAdmin(h);
+    const refused = await h.call('POST', `${dropboxBase(admin)}/mappings/${mappingId}/files/${encodeURIComponent(nine.id)}/content-link`, {
+      key: stranger.key,
+    });
+    assert.equal(refused.status, 403);
+  });
+
   it('answers 409 content_pending while a file is recorded and its content not yet stored', async () => {
     h.emulator.failNext({ status: 503, route: 'files/download' }, 1_000);
     try {
@@ -178,6 +225,7 @@ describe('file contents through the API', () => {
       const res = await content(later.id);
       assert.equal(res.status, 409);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'content_pending');
+      assertError(await api('POST', `/mappings/${mappingId}/files/${encodeURIComponent(later.id)}/content-link`), 409, 'content_pending');
     } finally {
       h.emulator.clearFaults();
     }

@@ -23,6 +23,7 @@ import { createCredentialsProvider } from '../../src/dropbox/credentials/credent
 import { OAUTH_CALLBACK_PATH } from '../../src/api/oauthRouter';
 import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/tokenCipher';
+import { createContentLinks } from '../../src/security/contentLinks';
 import { connectTemporalWorker, createActivityDeps, createSyncWorker } from '../../src/worker';
 import { makeVersionCurrent } from '../../src/workerDeployment';
 import { type DropboxEmulator, startDropboxEmulator } from '../../src/dev/dropboxEmulator/index';
@@ -163,6 +164,7 @@ async function start(
     log,
     readiness: readinessOf(mongo.db, temporal.client),
     dropboxApps: dropboxAppSecrets({ config, connections: repos.connections, cipher }),
+    contentLinks: createContentLinks(config.tokenEncryptionKey),
   };
 
   if (options.worker) {

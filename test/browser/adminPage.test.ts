@@ -6,9 +6,13 @@
  * page's message. Every view passes axe-core and is photographed into test-output/screenshots.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { expectAccessible, launchBrowser, screenshot, waitForText } from './support/browser';
+import { eventually } from '../support/eventually';
 import { call, expectCall, startDevStack, type DevStack } from './support/devStack';
 
 /** Small enough that a file over it is cheap for the emulator to make; the demo's files are under it. */
@@ -214,6 +218,15 @@ describe('the admin page in Chromium', () => {
     assert.match(modelRow ?? '', /Too large to store/u);
     const tooLarge = await page.$eval('#rejections', (el) => el.textContent ?? '');
     assert.match(tooLarge, /Files too large.*Tower model\.ifc.*Not transferred: The file is 16777217 bytes, more than the 16777216 bytes/su);
+
+    // A download goes to disk through the browser's own download, by a link that needs no key.
+    const downloads = await mkdtemp(join(tmpdir(), 'dfs-downloads-'));
+    const cdp = await browser.target().createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
+    await click('link', 'Download Site diary.txt');
+    await eventually(async () => assert.equal(await readFile(join(downloads, 'Site diary.txt'), 'utf8'), 'Concrete poured.'), 30_000);
+    assert.ok(requestedUrls.some((u) => /\/files\/[^/]+\/content-link$/u.test(u)), 'asked for a link');
+    await cdp.detach();
 
     // Deleted in Dropbox: kept, under its own heading, its content still downloadable.
     assert.equal(await page.$eval('#deleted-files', (el) => el.hasAttribute('hidden')), true, 'nothing deleted yet');

@@ -1,4 +1,4 @@
-import { api, ApiFailure, dropboxPath, session } from '../api.js';
+import { api, ApiFailure, dropboxPath } from '../api.js';
 import { describeCharacters, formatSize, h, markedName, offendingCharacters, replaceChildren, time } from '../dom.js';
 import { announce } from '../notices.js';
 import { breadcrumb } from './project.js';
@@ -19,25 +19,21 @@ const REFRESH_MS = 2000;
 
 
 /**
- * Fetches a file's stored content with the key in a header, then hands it to the browser as a
- * download; `failed` shows why it could not.
+ * Asks for a download link (the key stays in the header), then lets the browser fetch it as a
+ * plain download: the bytes stream to disk with the browser's own progress, however large the
+ * file; `failed` shows why it could not.
  */
-async function download(event, url, name, failed) {
+async function download(event, contentPath, name, failed) {
   event.preventDefault();
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${session.key()}` } });
-    if (!res.ok) {
-      const answer = await res.json().catch(() => null);
-      throw new Error(`${name} could not be downloaded: ${answer?.error?.message ?? `the server answered ${res.status}`}`);
-    }
-    const blobUrl = URL.createObjectURL(await res.blob());
-    const a = h('a', { href: blobUrl, download: name });
+    const { url } = await api('POST', `${contentPath}-link`);
+    const a = h('a', { href: url, download: name });
     document.body.append(a);
     a.click();
     a.remove();
-    setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
   } catch (err) {
-    failed(err.message);
+    if (!(err instanceof ApiFailure)) throw err;
+    failed(`${name} could not be downloaded: ${err.message}`);
   }
 }
 
