@@ -128,6 +128,15 @@ describe('the admin page in Chromium', () => {
     // The dev stack registers its demo app as the service's own, so "Connect with Dropbox" is offered.
     await waitForText(page, '#connect-with-dropbox', 'Connect with Dropbox');
 
+    // Refused by the service's validation: said beside the field it names.
+    await page.type('#client-identification', 'not-an-email');
+    await page.type('#access-token', 'sl.this-token-is-wrong');
+    await click('button', 'Login');
+    await waitForText(page, '#client-identification-error', /email/iu);
+    assert.equal(await page.$eval('#client-identification', (el) => el.getAttribute('aria-invalid')), 'true');
+    await clearField('#client-identification');
+    await clearField('#access-token');
+
     await page.type('#client-identification', 'demo@example.com');
     await page.type('#access-token', 'sl.this-token-is-wrong');
     await click('button', 'Login');

@@ -23,6 +23,10 @@ const OAUTH_ERRORS = {
   feature_disabled: 'Dropbox was not connected: Dropbox integration is not enabled for this project’s organization. Contact your account contact to get the feature enabled.',
   forbidden: 'Dropbox was not connected: only the project’s admins may connect Dropbox accounts.',
   internal_error: 'Dropbox was not connected: something went wrong on our side and nothing was saved. Try again; if it happens again, tell your administrator.',
+  dropbox_error: 'Dropbox was not connected: Dropbox ended the sign-in without a usable answer. Start Connect with Dropbox again.',
+  invalid_refresh_token: 'Dropbox was not connected: Dropbox would not renew the access it had just given. Start Connect with Dropbox again.',
+  invalid_app_credentials: 'Dropbox was not connected: Dropbox refused the service’s app key. Tell your administrator (DROPBOX_APP_KEY); meanwhile log in with an access token.',
+  oauth_not_configured: 'Dropbox was not connected: this service has no Dropbox app of its own any more. Log in with an access token instead.',
 };
 
 let pending = readReturn();

@@ -25,7 +25,7 @@ function loginError(err, clientIdentification) {
     case 'dropbox_unavailable':
       return { field: null, text: 'Dropbox did not answer, so nothing was saved. Try Login again in a minute.' };
     case 'invalid_request': {
-      const fields = Object.keys(err.details?.fields ?? {});
+      const fields = (err.details?.fields ?? []).map((f) => f.field);
       return { field: fields.includes('clientIdentification') ? 'client' : fields.includes('accessToken') ? 'token' : null, text: err.message };
     }
     default:
