@@ -24,7 +24,7 @@ type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'sync
 
 /** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
 export function connectionsRouter(deps: Deps): Router {
-  const { repos, dropbox, credentials, log } = deps;
+  const { repos, dropbox, credentials, cipher, log } = deps;
   const router = Router();
 
   router.post(CONNECTIONS_PATH, async (req, res) => {
@@ -141,6 +141,11 @@ export function connectionsRouter(deps: Deps): Router {
    * deleted all the same; the admin can still unlink the app in their Dropbox settings.
    */
   async function revokeAtDropbox(connection: Connection): Promise<void> {
+    // Revoking ends the token's whole grant: another project given the same token or refresh token would stop syncing.
+    if (await credentialsShared(connection)) {
+      log.info('dropbox token revocation skipped: another connection holds the same credentials', { connectionId: connection._id });
+      return;
+    }
     try {
       const { token } = await credentials.forConnection(connection);
       await dropbox.revokeToken(token);
@@ -150,6 +155,31 @@ export function connectionsRouter(deps: Deps): Router {
         error: err as Error,
       });
     }
+  }
+
+  async function credentialsShared(connection: Connection): Promise<boolean> {
+    const others = (await repos.connections.listByAccount(connection.accountId)).filter((c) => c._id !== connection._id);
+    if (others.length === 0) return false;
+    const mine = openedCredentials(connection);
+    return others.some((other) => {
+      const theirs = openedCredentials(other);
+      return (
+        (mine.token !== undefined && mine.token === theirs.token) ||
+        (mine.refreshToken !== undefined && mine.refreshToken === theirs.refreshToken)
+      );
+    });
+  }
+
+  /** A token sealed under another key is nobody's to compare. */
+  function openedCredentials(connection: Connection): { token?: string; refreshToken?: string } {
+    const open = (sealed: Connection['token'] | undefined) => {
+      try {
+        return sealed ? cipher.open(sealed) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    return { token: open(connection.token), refreshToken: open(connection.refreshToken) };
   }
 
   return router;

@@ -33,6 +33,7 @@ export interface ApiRepositories {
     | 'get'
     | 'getById'
     | 'findByAccount'
+    | 'listByAccount'
     | 'listByProject'
     | 'replaceToken'
     | 'delete'

@@ -75,6 +75,11 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ projectId, accountId });
     },
 
+    /** Every project's connection to this Dropbox account. */
+    async listByAccount(accountId: string): Promise<Connection[]> {
+      return connections.find({ accountId }).toArray();
+    },
+
     /** Scoped by project: an id from another project finds nothing. */
     async get(projectId: string, connectionId: string): Promise<Connection | null> {
       return connections.findOne({ _id: connectionId, projectId });

@@ -249,6 +249,34 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.match((withAccessToken.body.warnings as { message: string }[])[0]?.message ?? '', /refresh token/u);
   });
 
+  it('does not revoke a token or refresh token that another project still uses when one connection to it is deleted', async () => {
+    const account = dropboxAccount(h);
+    h.emulator.addFolder(account.accountId, '/Shared');
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const refreshToken = h.emulator.grantOffline(own.appKey, account.accountId, { pkce: true });
+    const [a, b, c, d] = [await createProjectAdmin(h), await createProjectAdmin(h), await createProjectAdmin(h), await createProjectAdmin(h)];
+    const post = async (who: typeof a, body: Record<string, unknown>) => {
+      const res = await h.call('POST', `${dropboxBase(who)}/connections`, { key: who.key, body: { clientIdentification: account.email, ...body } });
+      expectStatus(res, 201);
+      return res.body.id as string;
+    };
+    // One pasted access token in two projects; one refresh token in two others.
+    const pasted = [await post(a, { accessToken: account.token }), await post(b, { accessToken: account.token })];
+    const granted = [await post(c, { refreshToken, appKey: own.appKey }), await post(d, { refreshToken, appKey: own.appKey })];
+    const browse = (who: typeof a, id: string) => h.call('GET', `${dropboxBase(who)}/connections/${id}/folders`, { key: who.key });
+    expectStatus(await h.call('DELETE', `${dropboxBase(a)}/connections/${pasted[0] as string}`, { key: a.key }), 204);
+    expectStatus(await h.call('DELETE', `${dropboxBase(c)}/connections/${granted[0] as string}`, { key: c.key }), 204);
+    expectStatus(await browse(b, pasted[1] as string), 200);
+    expectStatus(await browse(d, granted[1] as string), 200);
+    // The last connection to hold them revokes them.
+    expectStatus(await h.call('DELETE', `${dropboxBase(b)}/connections/${pasted[1] as string}`, { key: b.key }), 204);
+    const check = await fetch(`${h.emulator.url}/2/users/get_current_account`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${account.token}` },
+    });
+    assert.equal(check.status, 401);
+  });
+
   it('revokes the tokens at Dropbox when a connection is deleted', async () => {
     const who = await createProjectAdmin(h);
     const account = dropboxAccount(h);
