@@ -143,8 +143,8 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
     };
   }
 
-  async function fanOut(accountId: string): Promise<FanOutResult> {
-    const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId);
+  async function fanOut(accountId: string, appKey: string | undefined): Promise<FanOutResult> {
+    const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId, appKey);
     const byConnection = new Map<string, Mapping[]>();
     for (const mapping of mappings) {
       const group = byConnection.get(mapping.connectionId);
@@ -154,32 +154,36 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
     return sum(await Promise.all([...byConnection].map(([id, group]) => connectionChanged(id, group))));
   }
 
-  async function accountChanged(accountId: string): Promise<FanOutResult> {
+  async function accountChanged(accountId: string, appKey: string | undefined): Promise<FanOutResult> {
     let total = NO_RESULT;
-    const current = running.get(accountId);
+    const key = appKey === undefined ? accountId : `${appKey}\u0000${accountId}`;
+    const current = running.get(key);
     if (current) {
       current.again = true;
       return { ...total, joined: 1 };
     }
     const entry = { again: true };
-    running.set(accountId, entry);
+    running.set(key, entry);
     try {
       while (entry.again) {
         entry.again = false;
-        total = sum([total, await fanOut(accountId)]);
+        total = sum([total, await fanOut(accountId, appKey)]);
       }
     } finally {
-      running.delete(accountId);
+      running.delete(key);
     }
     return total;
   }
 
   return {
-    /** Resolves once every named account's mappings were signalled (or their fan-out was joined). */
-    async accountsChanged(accountIds: readonly string[]): Promise<FanOutResult> {
+    /**
+     * Resolves once every named account's mappings were signalled (or their fan-out was joined).
+     * `appKey`: only the connections made with that app (a notification of an admin's own app).
+     */
+    async accountsChanged(accountIds: readonly string[], appKey?: string): Promise<FanOutResult> {
       const results = await Promise.all(
         [...new Set(accountIds)].map((id) =>
-          accountChanged(id).catch((err: unknown) => {
+          accountChanged(id, appKey).catch((err: unknown) => {
             deps.log.warn('mappings of a changed Dropbox account could not be read', {
               error: (err as Error).message,
             });

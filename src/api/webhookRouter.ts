@@ -13,6 +13,8 @@ export const WEBHOOK_PATH = '/v1/dropbox/webhook';
 export interface DropboxAppSecrets {
   /** The service's own app (`DROPBOX_APP_SECRET`), for `/v1/dropbox/webhook`; none when unset. */
   ownAppSecret: string | undefined;
+  /** The service's own app's key (`DROPBOX_APP_KEY`): its notifications may come to either route. */
+  ownAppKey: string | undefined;
   /** An admin's own app by its key, for `/v1/dropbox/webhook/:appKey`; undefined when unknown. */
   appSecretFor(appKey: string): Promise<string | undefined>;
 }
@@ -34,6 +36,7 @@ export function dropboxAppSecrets(deps: {
   const { appKey, appSecret } = deps.config.dropbox ?? {};
   return {
     ownAppSecret: appSecret,
+    ownAppKey: appKey,
     appSecretFor: async (key) => {
       if (appKey !== undefined && key === appKey) return appSecret;
       const sealed = await deps.connections.findAppSecret(key);
@@ -76,7 +79,15 @@ export function webhookRouter(deps: WebhookDeps): Router {
     res.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(parsed.data.challenge);
   };
 
-  const receive = (secretOf: (req: Request) => Promise<string | undefined>, missing: string) =>
+  /**
+   * `appOf`: the admin's own app the route is for. Its notifications reach only the connections made
+   * with it: whoever holds that app's secret could otherwise make any tenant's mappings sync.
+   */
+  const receive = (
+    secretOf: (req: Request) => Promise<string | undefined>,
+    missing: string,
+    appOf: (req: Request) => string | undefined = () => undefined,
+  ) =>
     async (req: Request, res: Response) => {
       const secret = await secretOf(req).catch((err: unknown) => {
         if (!(err instanceof TokenKeyMismatchError || err instanceof TokenDecryptionError)) throw err;
@@ -100,7 +111,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
       const accounts = parseAccounts(body);
       res.status(200).end();
       const started = Date.now();
-      const result = await deps.changeNotifications.accountsChanged(accounts);
+      const result = await deps.changeNotifications.accountsChanged(accounts, appOf(req));
       deps.log.info('webhook notification handled', {
         accounts: accounts.length,
         ...result,
@@ -118,7 +129,11 @@ export function webhookRouter(deps: WebhookDeps): Router {
   router.post(
     `${WEBHOOK_PATH}/:appKey`,
     rawBody,
-    receive((req) => deps.dropboxApps.appSecretFor(String(req.params['appKey'])), 'no app with that key'),
+    receive(
+      (req) => deps.dropboxApps.appSecretFor(String(req.params['appKey'])),
+      'no app with that key',
+      (req) => (req.params['appKey'] === deps.dropboxApps.ownAppKey ? undefined : String(req.params['appKey'])),
+    ),
   );
   return router;
 }

@@ -85,11 +85,14 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ _id: connectionId, projectId });
     },
 
-    /** The sealed secret of an admin's own app, from any connection made with it. */
+    /**
+     * The sealed secret of an admin's own app, from the connection that saved it last and whose
+     * app Dropbox did not refuse: after a rotation of the secret, the new one.
+     */
     async findAppSecret(appKey: string): Promise<Connection['appSecret']> {
       const found = await connections.findOne(
-        { appKey, appSecret: { $exists: true } },
-        { projection: { appSecret: 1 } },
+        { appKey, appSecret: { $exists: true }, 'refreshRefused.problem': { $ne: 'invalid_client' } },
+        { projection: { appSecret: 1 }, sort: { tokenUpdatedAt: -1 } },
       );
       return found?.appSecret;
     },

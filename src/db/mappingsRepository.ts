@@ -110,9 +110,10 @@ export function createMappingsRepository(db: Db) {
      * The mappings a change in the Dropbox account should sync now (SYNC_ON_CHANGE_STATES), over
      * every connection to it: two index lookups (connections by account, mappings by connection).
      */
-    async listSyncOnChangeByAccount(accountId: string): Promise<Mapping[]> {
+    /** `appKey`: only the connections made with that Dropbox app. */
+    async listSyncOnChangeByAccount(accountId: string, appKey?: string): Promise<Mapping[]> {
       const connectionIds = await connections
-        .find({ accountId }, { projection: { _id: 1 } })
+        .find({ accountId, ...(appKey === undefined ? {} : { appKey }) }, { projection: { _id: 1 } })
         .map((c) => c._id)
         .toArray();
       if (connectionIds.length === 0) return [];

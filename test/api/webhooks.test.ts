@@ -204,6 +204,26 @@ describe('Dropbox webhooks', () => {
     assert.ok(h.logLines.slice(linesBefore).some((l) => l.includes('cannot be decrypted with TOKEN_ENCRYPTION_KEY')));
   });
 
+  it("syncs only the connections made with an admin's own app on that app's notification, never another tenant's", async () => {
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const ownApp = await mappedFolder((a) => ({
+      refreshToken: h.emulator.grantOffline(own.appKey, a.accountId),
+      appKey: own.appKey,
+      appSecret: own.appSecret,
+    }));
+    // Another project's account, connected with a pasted token: nothing of the admin's app.
+    const pasted = await mappedFolder();
+    h.emulator.addFile(pasted.account.accountId, `${FOLDER}/not-yours.pdf`);
+    h.emulator.addFile(ownApp.account.accountId, `${FOLDER}/yours.pdf`);
+    const body = notification(pasted.account.accountId, ownApp.account.accountId);
+    const accepted = await notify(body, sign(body, own.appSecret), `/v1/dropbox/webhook/${own.appKey}`);
+    assert.equal(accepted.status, 200, accepted.text);
+    await eventually(async () => assert.deepEqual(await fileNames(ownApp.mappingId), ['first.pdf', 'yours.pdf']), 10_000);
+    await sleep(1_000);
+    assert.equal(await cycles(pasted.mappingId), pasted.ran, "the other tenant's mapping ran no cycle");
+    assert.deepEqual(await fileNames(pasted.mappingId), ['first.pdf']);
+  });
+
   it('makes a file added in Dropbox readable through the API within seconds of the emulator notifying', async () => {
     const { account, mappingId, ran } = await mappedFolder();
     await h.emulator.registerWebhook({

@@ -50,4 +50,41 @@ describe('mappings of a Dropbox account, for webhook notifications', () => {
     assert.equal(wanted.length, 4);
     assert.deepEqual(await mappings.listSyncOnChangeByAccount('dbid:AAnobody'), []);
   });
+
+  it("narrows to the connections made with an admin's own app, and keeps that app's newest secret Dropbox did not refuse", async () => {
+    const connections = createConnectionsRepository(t.db);
+    const mappings = createMappingsRepository(t.db);
+    const sealed = (ciphertext: string): SealedToken => ({ ...SEALED, ciphertext });
+    const connect = (appSecret: string | undefined, at: Date) =>
+      connections.create(
+        {
+          projectId: newId(),
+          clientIdentification: 'a@example.com',
+          accountId: 'dbid:AAapp',
+          accountEmail: 'a@example.com',
+          token: SEALED,
+          ...(appSecret === undefined
+            ? {}
+            : { refresh: { refreshToken: SEALED, appKey: 'own-app', appSecret: sealed(appSecret), accessTokenExpiresAt: at } }),
+        },
+        at,
+      );
+    const old = await connect('old-secret', new Date('2026-12-01T00:00:00Z'));
+    const rotated = await connect('new-secret', new Date('2026-12-02T00:00:00Z'));
+    const pasted = await connect(undefined, new Date('2026-12-03T00:00:00Z'));
+    const ids: Record<string, string> = {};
+    for (const c of [old, rotated, pasted]) {
+      ids[c._id] = (await mappings.create({ projectId: c.projectId, connectionId: c._id, dropboxPath: '/F', targetFolder: '/', state: 'active' }))._id;
+    }
+    const byApp = await mappings.listSyncOnChangeByAccount('dbid:AAapp', 'own-app');
+    assert.deepEqual(byApp.map((m) => m._id).sort(), [ids[old._id], ids[rotated._id]].sort());
+    assert.equal((await mappings.listSyncOnChangeByAccount('dbid:AAapp')).length, 3);
+
+    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'new-secret');
+    await connections.markRefreshRefused(rotated._id, SEALED, 'invalid_client');
+    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'old-secret', 'a refused app secret is not used');
+    await connections.markRefreshRefused(old._id, SEALED, 'invalid_grant');
+    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'old-secret', 'a revoked grant says nothing of the secret');
+    assert.equal(await connections.findAppSecret('unknown-app'), undefined);
+  });
 });
