@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { DropboxCredentials } from './client';
 import { classifyDropboxError } from './errors';
+import { countDropboxCall } from '../metrics';
 
 /** What `Dropbox-API-Result` says of the file sent. */
 export interface DownloadedFile {
@@ -43,7 +44,8 @@ export async function downloadFile(
   const abort = signal ? AbortSignal.any([signal, headersDue.signal]) : headersDue.signal;
   let res: Response;
   try {
-    res = await fetch(`${origin}/2/files/download`, {
+    const url = `${origin}/2/files/download`;
+    res = await countDropboxCall(url, fetch(url, {
       method: 'POST',
       headers: {
         Authorization: `Bearer ${token}`,
@@ -51,7 +53,7 @@ export async function downloadFile(
         ...(rootNamespaceId ? { 'Dropbox-API-Path-Root': JSON.stringify({ '.tag': 'root', root: rootNamespaceId }) } : {}),
       },
       signal: abort,
-    });
+    }));
   } catch (err) {
     throw classifyDropboxError(signal?.aborted ? signal.reason : err, path);
   } finally {

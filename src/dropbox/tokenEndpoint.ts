@@ -1,4 +1,5 @@
 import { DropboxRateLimitError, DropboxUnavailableError } from './errors';
+import { countDropboxCall } from '../metrics';
 
 /**
  * Dropbox's OAuth token endpoint (`/oauth2/token`) and `/2/auth/token/revoke`, reached through
@@ -57,7 +58,8 @@ export function createTokenEndpoint(options: { apiUrl: string; requestTimeoutMs:
 
   async function post(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${base}${path}`, { ...init, method: 'POST', signal: AbortSignal.timeout(options.requestTimeoutMs) });
+      const url = `${base}${path}`;
+      return await countDropboxCall(url, fetch(url, { ...init, method: 'POST', signal: AbortSignal.timeout(options.requestTimeoutMs) }));
     } catch (err) {
       throw new DropboxUnavailableError(`Dropbox could not be reached (${(err as Error).name})`);
     }

@@ -131,6 +131,23 @@ describe('GET /metrics', () => {
     );
   });
 
+  it('counts the downloads of file contents and the calls to the token endpoint too', async () => {
+    const own = h.emulator.registerApp({ redirectUris: [] });
+    const other = await createProjectAdmin(h);
+    const refreshToken = h.emulator.grantOffline(own.appKey, account.accountId);
+    const connected = await h.call('POST', `${dropboxBase(other)}/connections`, {
+      key: other.key,
+      body: { clientIdentification: account.email, refreshToken, appKey: own.appKey, appSecret: own.appSecret },
+    });
+    expectStatus(connected, 201);
+    await eventually(async () => {
+      const s = await scrape();
+      const calls = (result: string, route: string) => value(s, 'dropbox_sync_dropbox_calls_total', { result, route });
+      assert.ok(calls('ok', '/2/files/download') >= FILES.length, 'each accepted file downloaded');
+      assert.ok(calls('ok', '/oauth2/token') >= 1, 'the refresh that checked the refresh token');
+    }, 60_000);
+  });
+
   it('has no secret, path, file name or id in any label', async () => {
     const samples = await scrape();
     const forbidden = [
