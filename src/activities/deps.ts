@@ -4,6 +4,7 @@ import type { DropboxClient } from '../dropbox/client';
 import type { PathPolicy } from '../domain/pathPolicy';
 import type {
   Connection,
+  FileRecord,
   ListedFile,
   ListedFolder,
   ListedPage,
@@ -35,7 +36,7 @@ export interface ActivityRepositories {
     markDeletedByPaths(mappingId: string, pathLowers: string[], now: Date): Promise<number>;
     markReplacedAtPaths(mappingId: string, listed: { id: string; pathLower: string }[], now: Date): Promise<number>;
     sweepUnseen(mappingId: string, listingGeneration: number, now: Date): Promise<number>;
-    liveIds(mappingId: string, dropboxIds: string[]): Promise<string[]>;
+    liveRecords(recordIds: string[]): Promise<FileRecord[]>;
   };
   rejections: {
     recordSpecialCharacters(

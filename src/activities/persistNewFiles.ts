@@ -1,6 +1,8 @@
 import type { ListedFile, ListingPageRef } from '../domain/types';
 import type { ActivityDeps } from './deps';
 import { countRecordedFiles } from '../metrics';
+import { contentRecordId } from '../db/filePlan';
+import { DEFAULT_MAX_FILE_BYTES } from '../domain/contentLimits';
 import { withHeartbeats } from './heartbeat';
 import { pageToRecord } from './listingPage';
 import { mappingLog } from './mappingLog';
@@ -39,6 +41,8 @@ export interface PersistResult {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Revs once too large whose bytes are now to copy (MAX_FILE_BYTES was raised). */
+  reopened?: number;
 }
 
 /**
@@ -101,23 +105,38 @@ export function createPersistNewFiles(deps: ActivityDeps) {
     if (listed.length > 0 && !input.firstListing) {
       await rejections.removeByIds(input.mappingId, listed.map((f) => f.id), listedAt);
     }
+    let reopened = 0;
     if (input.sweep) {
       deleted += await files.sweepUnseen(input.mappingId, input.listingGeneration, now);
-      await sweepRejections(input.mappingId, input.listingGeneration);
+      reopened = await sweepRejections(input.mappingId, input.listingGeneration);
     }
-    return { ...counts, deleted };
+    return { ...counts, deleted, ...(reopened > 0 ? { reopened } : {}) };
   }
 
-  /** Rejections the full listing did not see go, and a too-large file's with its file. */
-  async function sweepRejections(mappingId: string, listingGeneration: number): Promise<void> {
-    const { files, rejections } = deps.repos;
+  /**
+   * Rejections the full listing did not see go. Files too large are decided again from what the
+   * copy refused (a listing removes the rejection of every file it lists): a live file's current rev
+   * that still exceeds MAX_FILE_BYTES is a rejection, one that fits now (the limit was raised: a new
+   * listing policy relists) is reopened for copying, and a gone file takes its rejection with it.
+   * Returns how many revs were reopened.
+   */
+  async function sweepRejections(mappingId: string, listingGeneration: number): Promise<number> {
+    const { files, rejections, contents } = deps.repos;
     await rejections.sweepUnseen(mappingId, listingGeneration);
-    const tooLarge = await rejections.tooLargeIds(mappingId);
-    if (tooLarge.length === 0) return;
-    const live = new Set(await files.liveIds(mappingId, tooLarge));
+    const [refused, rejected] = await Promise.all([contents.tooLarge(mappingId), rejections.tooLargeIds(mappingId)]);
+    if (refused.length === 0 && rejected.length === 0) return 0;
+    const live = await files.liveRecords([...new Set(refused.map((c) => c.fileRecordId))]);
+    const refusedRevs = new Set(refused.map((c) => c._id));
+    const current = live.filter((f) => refusedRevs.has(contentRecordId(f._id, f.rev)));
+    const maxFileBytes = deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const stillTooLarge = current.filter((f) => f.size > maxFileBytes);
+    const now = (deps.now ?? (() => new Date()))();
+    for (const file of stillTooLarge) await rejections.recordTooLarge(file, maxFileBytes, now);
+    const keep = new Set(stillTooLarge.map((f) => f.dropboxId));
     await rejections.removeByIds(
       mappingId,
-      tooLarge.filter((id) => !live.has(id)),
+      rejected.filter((id) => !keep.has(id)),
     );
+    return contents.reopenTooLarge(current.filter((f) => f.size <= maxFileBytes).map((f) => contentRecordId(f._id, f.rev)));
   }
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { asActivityFailure, FailureTypes } from './failures';
+import { listingPolicyOf } from './listingPolicy';
 import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
 
 export interface ValidateTokenInput {
@@ -9,7 +10,8 @@ export interface ValidateTokenInput {
 
 /** One Dropbox call: is the mapping's token still good, and still for the connected account? */
 export function createValidateToken(deps: ActivityDeps, { mappings, checked }: CredentialSources) {
-  return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string }> {
+  /** `listingPolicy`: this worker's (see listingPolicy.ts); a mapping listed under another is listed again. */
+  return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string; listingPolicy: string }> {
     const loaded = await loadMappingCredentials(deps, mappings, mappingId);
     const { connection, credentials } = loaded;
     const account = await asActivityFailure(() => deps.dropbox.getAccount(credentials));
@@ -22,6 +24,6 @@ export function createValidateToken(deps: ActivityDeps, { mappings, checked }: C
       );
     }
     checked?.keep(mappingId, loaded);
-    return { accountId: account.accountId };
+    return { accountId: account.accountId, listingPolicy: listingPolicyOf(deps) };
   };
 }

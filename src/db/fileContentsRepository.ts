@@ -251,6 +251,24 @@ export function createFileContentsRepository(db: Db) {
       await leavePending(contentId, { state: 'failed', error: { reason, message } });
     },
 
+    /** The mapping's revs the copy refused as too large. */
+    async tooLarge(mappingId: string): Promise<Pick<ContentRecord, '_id' | 'fileRecordId' | 'rev'>[]> {
+      const failed = await contents
+        .find({ mappingId, state: 'failed' }, { projection: { fileRecordId: 1, rev: 1, error: 1 } })
+        .toArray();
+      return failed.filter((c) => c.error?.reason === 'too_large').map(({ _id, fileRecordId, rev }) => ({ _id, fileRecordId, rev }));
+    },
+
+    /** Revs refused as too large, to copy after all (MAX_FILE_BYTES was raised); how many. */
+    async reopenTooLarge(contentIds: string[]): Promise<number> {
+      if (contentIds.length === 0) return 0;
+      const result = await contents.updateMany(
+        { _id: { $in: contentIds }, state: 'failed', 'error.reason': 'too_large' },
+        { $set: { state: 'pending', error: null } },
+      );
+      return result.modifiedCount;
+    },
+
     /** Revs of the mapping still to copy. */
     countPending: (mappingId: string): Promise<number> => countInState(mappingId, 'pending'),
 

@@ -280,13 +280,9 @@ export function createFilesRepository(db: Db) {
     },
 
     /** Of these Dropbox ids, those whose record in the mapping is live. */
-    async liveIds(mappingId: string, dropboxIds: string[]): Promise<string[]> {
-      const found = await findByIds(
-        files,
-        dropboxIds.map((id) => fileRecordId(mappingId, id)),
-        { dropboxId: 1, deletedAt: 1 },
-      );
-      return found.filter((f) => f.deletedAt === null).map((f) => f.dropboxId);
+    /** The live records among these (by record id). */
+    async liveRecords(recordIds: string[]): Promise<FileRecord[]> {
+      return (await findByIds(files, recordIds)).filter((f) => f.deletedAt === null);
     },
 
     async countLive(mappingId: string): Promise<number> {

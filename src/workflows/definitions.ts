@@ -60,6 +60,8 @@ export interface CarriedState {
   runsStaggered?: boolean;
   /** Files recorded whose bytes are still to copy (see contents.ts). */
   contentsPending?: boolean;
+  /** The listing policy the mapping was last listed under (see `adoptListingPolicy`). */
+  listingPolicy?: string;
 }
 
 export interface FolderSyncInput {

@@ -27,7 +27,7 @@ import {
   syncNowSignal,
   unmapSignal,
 } from './definitions';
-import { CycleInterrupted, failureOf, listFolderPages, type ListingRun } from './listing';
+import { adoptListingPolicy, CycleInterrupted, failureOf, listFolderPages, type ListingRun } from './listing';
 
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
@@ -186,7 +186,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   async function cycle(): Promise<void> {
     phase = 'syncing';
     try {
-      await dropbox.validateToken({ mappingId });
+      const { listingPolicy } = await dropbox.validateToken({ mappingId });
+      adoptListingPolicy(s, listingPolicy);
       const { changed } = await listFolderPages(listing);
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();

@@ -41,6 +41,20 @@ function beginFullListingIfNeeded(s: CarriedState, listFrom: string | undefined)
   }
 }
 
+/**
+ * The worker's listing policy (refused characters, largest file copied), from the cycle's token
+ * check. Under another policy than the one the mapping was listed with, the folder is listed again
+ * from the start: its sweep removes the rejections the new policy no longer makes and reopens the
+ * files once too large.
+ */
+export function adoptListingPolicy(s: CarriedState, policy: string): void {
+  if (s.listingPolicy !== undefined && s.listingPolicy !== policy) {
+    s.cursor = undefined;
+    s.fullListing = false;
+  }
+  s.listingPolicy = policy;
+}
+
 /** A new mapping's first listing: nothing was recorded for it before. */
 function isFirstListing({ s, input }: ListingRun): boolean {
   return s.fullListing && input.newMapping === true && s.listingGeneration === 1;
@@ -147,7 +161,7 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       s.counters.filesAdded += counts.added;
       s.counters.filesUpdated += counts.updated;
       s.counters.filesDeleted += counts.deleted;
-      changed ||= counts.added + counts.updated + counts.deleted > 0;
+      changed ||= counts.added + counts.updated + counts.deleted + (counts.reopened ?? 0) > 0;
       await before;
       s.cursor = cursor;
     })();

@@ -320,7 +320,9 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.ok(!fx.logLines.join('\n').includes(token));
 
     await fx.replaceToken(fx.token);
-    assert.deepEqual(Object.keys(await activities.validateToken({ mappingId: mapping._id })).sort(), ['accountId']);
+    const checked = await activities.validateToken({ mappingId: mapping._id });
+    assert.deepEqual(Object.keys(checked).sort(), ['accountId', 'listingPolicy']);
+    assert.match(checked.listingPolicy, /^[0-9a-f]{16}$/u, 'a fingerprint of the policy, nothing of the token');
   });
 
   it('reads the connection once per cycle and the mapping once an hour: the listing takes what the token check loaded', async () => {

@@ -362,4 +362,30 @@ describe('file contents through the API', () => {
     assert.deepEqual([body.error.code, body.error.details.reason], ['content_failed', 'too_large']);
     assert.equal(h.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
   });
+
+  it('relists under a new policy: a name allowed now and a file that fits the raised MAX_FILE_BYTES are synced, their rejections gone', async () => {
+    h.emulator.addFile(account.accountId, '/Site/Budget 50%.xlsx', { content: 'budget' });
+    h.emulator.addFile(account.accountId, '/Site/Point cloud.e57', { seed: 8, size: 2 * MAX_FILE_BYTES + 1 });
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    const rejectedNames = async () =>
+      ((await api('GET', `/mappings/${mappingId}/rejections`)).body.rejections as { name: string }[]).map((r) => r.name).sort();
+    await eventually(async () => assert.deepEqual(await rejectedNames(), ['Budget 50%.xlsx', 'Point cloud.e57', 'Tower model.ifc']), 30_000);
+
+    await h.restartWorker({ MAX_FILE_BYTES: String(2 * MAX_FILE_BYTES), SPECIAL_CHARACTERS: '\\:*?"<>|#&{}~' });
+    expectStatus(await api('POST', `/mappings/${mappingId}/sync`), 202);
+    const synced = await eventually(async () => {
+      const found = (await listFiles(mappingId)).filter((f) => ['Budget 50%.xlsx', 'Tower model.ifc'].includes(f.name));
+      assert.deepEqual(found.map((f) => [f.name, f.contentState]).sort(), [['Budget 50%.xlsx', 'stored'], ['Tower model.ifc', 'stored']]);
+      return found;
+    }, 60_000);
+    // Listed again, and still over the raised limit: still a rejection, its bytes never downloaded.
+    await eventually(async () => assert.deepEqual(await rejectedNames(), ['Point cloud.e57']), 30_000);
+    for (const file of synced) {
+      const res = await content(file.id);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(await dropboxBytes(`/Site/${file.name}`)), file.name);
+    }
+    const status = await api('GET', `/mappings/${mappingId}`);
+    assert.equal(status.body.counts.rejections, 1);
+    assert.equal(status.body.counts.contents.failed, 1);
+  });
 });

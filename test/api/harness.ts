@@ -67,6 +67,8 @@ export interface ApiHarness {
   call(method: string, path: string, options?: CallOptions): Promise<ApiAnswer>;
   /** Serves another app (e.g. over other dependencies) until close(); returns its URL. */
   serve(deps: AppDeps): Promise<string>;
+  /** Stops the worker and starts another with these settings beside the harness's (MAX_FILE_BYTES, …). */
+  restartWorker(settings: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,7 +137,7 @@ async function start(
   await ensureIndexes(mongo.db);
   const temporal: DevServerClient = await connectDevServer();
   cleanups.push(() => temporal.close());
-  const config = readWorkerConfig({
+  const workerEnv: Record<string, string> = {
     MONGODB_URI: mongoUri,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: temporal.namespace,
@@ -146,7 +148,8 @@ async function start(
     DROPBOX_APP_KEY: HARNESS_APP_KEY,
     DROPBOX_APP_SECRET: appSecret,
     ...(options.maxFileBytes === undefined ? {} : { MAX_FILE_BYTES: String(options.maxFileBytes) }),
-  });
+  };
+  const config = readWorkerConfig(workerEnv);
 
   const repos = createRepositories(mongo.db);
   const dropbox = createDropboxClient({ apiUrl: emulator.url, requestTimeoutMs: 5_000 });
@@ -167,24 +170,36 @@ async function start(
     contentLinks: createContentLinks(config.tokenEncryptionKey),
   };
 
-  if (options.worker) {
-    const connection = await connectTemporalWorker(config);
-    cleanups.push(() => connection.close());
+  let stopWorker = async () => {};
+  const startWorker = async (env: Record<string, string>) => {
+    const workerConfig = readWorkerConfig(env);
+    const connection = await connectTemporalWorker(workerConfig);
     const worker = await createSyncWorker({
-      config,
+      config: workerConfig,
       connection,
-      deps: createActivityDeps(config, mongo.db, log),
+      deps: createActivityDeps(workerConfig, mongo.db, log),
       tuning: { shutdownGraceTime: '1s' },
     });
     const running = worker.run();
     // Awaited by the cleanup; until then a failure must not count as unhandled.
     running.catch(() => undefined);
-    cleanups.push(async () => {
+    stopWorker = async () => {
+      stopWorker = async () => {};
       worker.shutdown();
       await running;
-    });
-    await makeVersionCurrent(connection.workflowService, config.temporal.namespace, worker.version);
+      await connection.close();
+    };
+    await makeVersionCurrent(connection.workflowService, workerConfig.temporal.namespace, worker.version);
+  };
+  if (options.worker) {
+    await startWorker(workerEnv);
+    cleanups.push(() => stopWorker());
   }
+  const restartWorker = async (settings: Record<string, string>) => {
+    if (!options.worker) throw new Error('the harness runs no worker');
+    await stopWorker();
+    await startWorker({ ...workerEnv, ...settings });
+  };
   // Before the worker stops: its workflows would otherwise wait on the dev server for ever.
   cleanups.push(() => terminateRunning(temporal.client, taskQueue));
 
@@ -243,6 +258,7 @@ async function start(
     answers,
     call,
     serve,
+    restartWorker,
     close,
   };
 }

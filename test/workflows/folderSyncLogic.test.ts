@@ -47,6 +47,8 @@ class FakeFolder {
   generation = 1;
   tokenGood = true;
   resetNext = false;
+  /** The worker's listing policy, as its token check reports it. */
+  listingPolicy = 'policy-a';
   /** The next kept pages are gone before they are checked, as if a later listing had replaced them. */
   losePages = 0;
   persistDelayMs = 0;
@@ -87,7 +89,7 @@ class FakeFolder {
         if (!self.tokenGood) {
           throw ApplicationFailure.nonRetryable('The Dropbox access token has expired', FailureTypes.credentialsRejected);
         }
-        return { accountId: 'dbid:1' };
+        return { accountId: 'dbid:1', listingPolicy: self.listingPolicy };
       },
       async listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput) {
         self.calls.listFolder += 1;
@@ -458,6 +460,29 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
       assert.equal(folder.sweeps, 2, 'the relisting ended with a sweep');
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2);
+      assert.equal(folder.persisted.size, 1);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('lists the folder again from the start, and sweeps, once a worker reports another listing policy; not again under it', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 2));
+      assert.deepEqual([folder.sweeps, folder.cursorsSeen.filter((c) => c === undefined).length], [1, 1], 'same policy: from the cursor');
+      folder.listingPolicy = 'policy-b';
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 3));
+      assert.deepEqual([folder.sweeps, folder.cursorsSeen.filter((c) => c === undefined).length], [2, 2], 'new policy: from the start');
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 4));
+      assert.deepEqual([folder.sweeps, folder.cursorsSeen.filter((c) => c === undefined).length], [2, 2], 'then from the cursor again');
       assert.equal(folder.persisted.size, 1);
       await untilSettled(handle);
       await handle.signal(unmapSignal);
