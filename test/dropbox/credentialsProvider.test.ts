@@ -146,7 +146,7 @@ describe('credentials provider', () => {
     emulator.failNext({ status: 503, route: 'oauth2/token' });
     const outage = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
     assert.ok(outage instanceof DropboxUnavailableError, `retried by the activity's policy: ${String(outage)}`);
-    assert.deepEqual(await activities.validateToken({ mappingId: mapping._id }), { accountId });
+    assert.equal((await activities.validateToken({ mappingId: mapping._id })).accountId, accountId);
 
     emulator.revokeGrant(refreshToken);
     const refused = await activities.validateToken({ mappingId: mapping._id }).then(() => undefined, (err: unknown) => err);
