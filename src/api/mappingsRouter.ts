@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import pLimit from 'p-limit';
 import { DuplicateError } from '../db/errors';
 import { shownContentCounts } from '../domain/contentScope';
 import { dropboxPathKey, dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
@@ -11,7 +12,7 @@ import { ApiError } from './errors';
 import { findMapping, signalMapping, startMappingWorkflow } from './mappingAccess';
 import type { MappingCommand } from './syncWorkflows';
 import { projectOf } from './projectAccess';
-import { createMappingBody, mappingParams, noQuery } from './schemas';
+import { createMappingBody, listMappingsQuery, mappingParams, noQuery } from './schemas';
 import { validate } from './validate';
 import { mappingView, type MappingCounts } from './views';
 
@@ -25,6 +26,9 @@ const COMMANDS = [
   { action: 'resume', command: 'resume' },
   { action: 'sync', command: 'syncNow' },
 ] as const satisfies readonly { action: string; command: MappingCommand }[];
+
+/** Workflow status queries one list answer runs at once. */
+const LIVE_STATUS_CONCURRENCY = 16;
 
 /** Mappings: create (starting the workflow), list, status, pause/resume/sync, unmap. */
 export function mappingsRouter(deps: Deps): Router {
@@ -114,11 +118,18 @@ export function mappingsRouter(deps: Deps): Router {
 
   router.get(MAPPINGS_PATH, async (req, res) => {
     const project = projectOf(res);
-    validate('query', noQuery, req.query);
+    const { live } = validate('query', listMappingsQuery, req.query);
     const mappings = await repos.mappings.listByProject(project._id);
-    // MongoDB's view only: asking every workflow would make a long list as slow as its slowest.
-    const counts = await Promise.all(mappings.map((m) => countsOf(m)));
-    res.json({ mappings: mappings.map((m, i) => mappingView(m, { counts: counts[i]! })) });
+    // Asked a few at a time: a project maps each subfolder separately, so it may hold hundreds.
+    // Each answer waits at most the status deadline; an unanswered mapping shows MongoDB's view.
+    const ask = pLimit(LIVE_STATUS_CONCURRENCY);
+    const [counts, statuses] = await Promise.all([
+      Promise.all(mappings.map((m) => countsOf(m))),
+      Promise.all(
+        mappings.map((m) => (live === 'true' && m.state !== 'unmapped' ? ask(() => syncWorkflows.status(m)) : null)),
+      ),
+    ]);
+    res.json({ mappings: mappings.map((m, i) => mappingView(m, { counts: counts[i]!, status: statuses[i] ?? null })) });
   });
 
   router.get(`${MAPPINGS_PATH}/:mappingId`, async (req, res) => {

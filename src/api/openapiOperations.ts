@@ -366,9 +366,10 @@ export const OPERATIONS: Operation[] = [
     tag: 'Mappings',
     auth: 'admin',
     description:
-      'States come from MongoDB only (live: false) so the list stays fast; GET one mapping for its live status.',
+      'States come from MongoDB only (live: false) so the list stays fast; with live=true each live mapping also has what its workflow says ' +
+      '(live: true), or its MongoDB view when the workflow did not answer in time (live: false).',
     params: req.projectParams,
-    query: req.noQuery,
+    query: req.listMappingsQuery,
     success: { status: 200, description: 'The list', schema: 'MappingList' },
   },
   {

@@ -228,6 +228,16 @@ export const listFilesQuery = z.strictObject({
     ),
 });
 
+export const listMappingsQuery = z.strictObject({
+  live: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      "true: each live mapping's status from its workflow, as GET one mapping gives it, asked a few at a time in one answer; " +
+        'default: states from MongoDB only (live: false), the fastest answer',
+    ),
+});
+
 export const REJECTION_KINDS = ['special_characters', 'subfolder', 'too_large'] as const;
 export const listRejectionsQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Entries per page, 1 to 1000 (default 100)'),

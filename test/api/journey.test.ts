@@ -182,6 +182,14 @@ describe('the admin journey', () => {
       mappingListResponse.parse(list.body);
       assert.equal((list.body.mappings as { state: string }[])[0]?.state, 'paused');
     });
+    // In one answer, each mapping with what its workflow says, as GET of the mapping gives it.
+    const listed = await api('GET', '/mappings?live=true');
+    mappingListResponse.parse(listed.body);
+    const [shown] = listed.body.mappings as { id: string; state: string; live: boolean; counts: unknown }[];
+    const one = await api('GET', `/mappings/${mappingId}`);
+    assert.deepEqual([shown?.id, shown?.state, shown?.live, shown?.counts], [mappingId, 'paused', true, one.body.counts]);
+    assert.equal(((await api('GET', '/mappings')).body.mappings as { live: boolean }[])[0]?.live, false, 'MongoDB only by default');
+    assertError(await api('GET', '/mappings?live=yes'), 400, 'invalid_request');
 
     h.emulator.addFile(account.accountId, `${SITE_A}/while-paused.txt`, { content: 'later' });
     const sync = await api('POST', `/mappings/${mappingId}/sync`);
@@ -196,6 +204,11 @@ describe('the admin journey', () => {
       async () => assert.deepEqual(await fileNames(mappingId), ['new.dwg', 'plan.pdf', 'while-paused.txt']),
       20_000,
     );
+    await eventually(async () => {
+      const [active] = (await api('GET', '/mappings?live=true')).body.mappings as { state: string; live: boolean; nextSyncAt: string | null }[];
+      assert.deepEqual([active?.state, active?.live], ['active', true]);
+      assert.ok(active?.nextSyncAt, 'the next sync, which only the workflow knows');
+    });
   });
 
   it('a mapping waiting for credentials resumes when the token is replaced', async () => {

@@ -66,20 +66,13 @@ function mountDropboxTab(context, project, panel) {
   replaceChildren(panel, connections.element, browser.element, mappings.element);
 
   async function load() {
+    // One answer for every mapping, each with what its workflow says (or MongoDB's view).
     const [c, m] = await Promise.all([
       api('GET', dropboxPath(project.id, 'connections')),
-      api('GET', dropboxPath(project.id, 'mappings')),
+      api('GET', `${dropboxPath(project.id, 'mappings')}?live=true`),
     ]);
-    // The list comes from MongoDB; each live mapping's own answer adds what its workflow says.
-    const live = await Promise.all(
-      m.mappings.map((mapping) =>
-        mapping.state === 'unmapped'
-          ? mapping
-          : api('GET', dropboxPath(project.id, 'mappings', mapping.id)).catch(() => mapping),
-      ),
-    );
     state.connections = c.connections;
-    state.mappings = live;
+    state.mappings = m.mappings;
   }
 
   async function refresh() {
