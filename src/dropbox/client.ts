@@ -12,8 +12,30 @@ import {
 import { createTokenEndpoint, type TokenEndpoint } from './tokenEndpoint';
 
 const DROPBOX_API_ORIGIN = 'https://api.dropboxapi.com';
-/** The SDK's hosts; the configured origin (DROPBOX_API_URL) stands for all of them. */
+const DROPBOX_CONTENT_ORIGIN = 'https://content.dropboxapi.com';
+/** The SDK's hosts; a local origin (DROPBOX_API_URL) stands for all of them. */
 const DROPBOX_ORIGINS = /^https:\/\/(api|content|notify)\.dropboxapi\.com/u;
+
+export interface DropboxHosts {
+  /** RPC and auth calls: `api.dropboxapi.com`. */
+  api: string;
+  /** Downloads: `content.dropboxapi.com`, which alone serves them. */
+  content: string;
+  /** One origin standing for all of Dropbox's hosts (an emulator): the SDK's URLs are sent there. */
+  single: boolean;
+}
+
+/** Dropbox's own hosts for its API origin; any other origin (an emulator) stands for all of them. */
+export function dropboxHosts(apiUrl: string = DROPBOX_API_ORIGIN): DropboxHosts {
+  const base = apiUrl.replace(/\/+$/u, '');
+  if (base === DROPBOX_API_ORIGIN) return { api: base, content: DROPBOX_CONTENT_ORIGIN, single: false };
+  return { api: base, content: base, single: true };
+}
+
+/** Where a URL the SDK built goes. */
+export function routedUrl(url: string, hosts: DropboxHosts): string {
+  return hosts.single ? url.replace(DROPBOX_ORIGINS, hosts.api) : url;
+}
 
 export interface DropboxAccount {
   accountId: string;
@@ -86,12 +108,10 @@ type Fetch = typeof fetch;
 
 const CONTENT_SCOPE_PROBE = '/.dropbox-folder-sync-scope-check';
 
-/** The SDK builds Dropbox's own URLs; this sends them to the configured origin instead. */
-function fetchTo(apiUrl: string, timeoutMs: number): Fetch {
-  const base = apiUrl.replace(/\/+$/u, '');
+/** The SDK builds Dropbox's own URLs; an emulator's origin takes them all. */
+function fetchTo(hosts: DropboxHosts, timeoutMs: number): Fetch {
   return (input, init) => {
-    const url = String(input);
-    const target = url.replace(DROPBOX_ORIGINS, base);
+    const target = routedUrl(String(input), hosts);
     return countDropboxCall(target, fetch(target, { ...init, signal: AbortSignal.timeout(timeoutMs) }));
   };
 }
@@ -136,9 +156,9 @@ function toListedFolder(f: files.FolderMetadataReference | files.FolderMetadata)
 }
 
 export function createDropboxClient(options: DropboxClientOptions = {}): DropboxClient {
-  const origin = (options.apiUrl ?? DROPBOX_API_ORIGIN).replace(/\/+$/u, '');
+  const hosts = dropboxHosts(options.apiUrl);
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
-  const fetchFn = fetchTo(origin, timeoutMs);
+  const fetchFn = fetchTo(hosts, timeoutMs);
   const sdk = ({ token, rootNamespaceId }: DropboxCredentials) =>
     new Dropbox({
       accessToken: token,
@@ -171,8 +191,8 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
 
   return {
     ...createTokenEndpoint({
-      apiUrl: options.apiUrl ?? DROPBOX_API_ORIGIN,
-      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      apiUrl: hosts.api,
+      requestTimeoutMs: timeoutMs,
     }),
 
     async getAccount(credentials) {
@@ -231,14 +251,14 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
     },
 
     download(credentials, request) {
-      return downloadFile(origin, timeoutMs, credentials, request);
+      return downloadFile(hosts.content, timeoutMs, credentials, request);
     },
 
     async checkFileContentScope(credentials) {
       // Dropbox checks the scope before the path: a path that is surely absent answers 409
       // not_found to a token that may download, 401 missing_scope to one that may not.
       try {
-        const { body } = await downloadFile(origin, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE });
+        const { body } = await downloadFile(hosts.content, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE });
         body.destroy();
       } catch (err) {
         if (err instanceof DropboxPathError) return;
