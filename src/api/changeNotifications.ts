@@ -7,7 +7,7 @@ import type { CredentialsProvider } from '../dropbox/credentials/credentialsProv
 import { DropboxCursorResetError } from '../dropbox/errors';
 import type { Logger } from '../log';
 import { createSlots } from '../slots';
-import type { SyncWorkflows } from './syncWorkflows';
+import { MappingWorkflowEndedError, type SyncWorkflows } from './syncWorkflows';
 
 /**
  * Signals in flight at once, across every notification the process handles: 10,000 mappings (or
@@ -114,6 +114,8 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
           .then(
             () => true,
             (err: unknown) => {
+              // Unmapped since it was read: nothing left to tell.
+              if (err instanceof MappingWorkflowEndedError) return true;
               deps.log.warn('syncNow after a change notification failed', {
                 mappingId: mapping._id,
                 error: (err as Error).message,

@@ -2,7 +2,7 @@ import type { FileRecord, Mapping } from '../domain/types';
 import type { Logger } from '../log';
 import type { ApiRepositories } from './deps';
 import { ApiError } from './errors';
-import type { MappingCommand, SyncWorkflows } from './syncWorkflows';
+import { MappingWorkflowEndedError, type MappingCommand, type SyncWorkflows } from './syncWorkflows';
 
 /** The mapping, if it belongs to the project; another project's mapping is just not found. */
 export async function findMapping(
@@ -64,6 +64,13 @@ export async function signalMapping(
   try {
     await syncWorkflows.signal(mapping, command);
   } catch (err) {
+    if (err instanceof MappingWorkflowEndedError) {
+      // Unmapped meanwhile (or its record missed it): an unmap is done, any other command too late.
+      if (command === 'unmap') return;
+      throw new ApiError(409, 'mapping_unmapped', 'The mapping was unmapped; create a new mapping to sync the folder again', {
+        mappingId: mapping._id,
+      });
+    }
     log.error('sync workflow signal failed', { mappingId: mapping._id, command, error: err });
     throw temporalUnavailable(
       'The sync service cannot take the request right now; try again shortly',

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Mapping } from '../domain/types';
 import type { Logger } from '../log';
 import {
@@ -28,11 +28,25 @@ const SIGNALS = {
   credentialsUpdated: credentialsUpdatedSignal,
 } as const;
 
+/**
+ * The mapping's workflow has ended, which it does only once unmapped: it is never started again
+ * (a signal racing an unmap would otherwise start a fresh run that syncs an unmapped folder).
+ */
+export class MappingWorkflowEndedError extends Error {
+  constructor(mappingId: string) {
+    super(`The sync workflow of mapping ${mappingId} has ended (unmapped)`);
+    this.name = 'MappingWorkflowEndedError';
+  }
+}
+
 /** The API's side of the folder-sync workflows: start one per mapping, signal it, ask its status. */
 export interface SyncWorkflows {
   /** Starts the mapping's workflow; a retried request finds the running one instead of a second. */
   start(mapping: Mapping): Promise<void>;
-  /** Signals the mapping's workflow, starting it first if it is not running (e.g. never started). */
+  /**
+   * Signals the mapping's workflow, starting it first if it never started (or failed, or was
+   * terminated); `MappingWorkflowEndedError` once it completed, which it does only on unmap.
+   */
   signal(mapping: Mapping, command: MappingCommand): Promise<void>;
   /** The live status, or null when the workflow cannot answer in time (worker down, not found). */
   status(mapping: Mapping): Promise<FolderSyncStatus | null>;
@@ -66,6 +80,8 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
       taskQueue,
       workflowId: folderSyncWorkflowId(mapping._id),
       args: [input] as [FolderSyncInput],
+      // Completed means unmapped: no start or signal may begin a run again.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
       typedSearchAttributes: [
         { key: MappingIdKey, value: mapping._id },
         { key: ProjectIdKey, value: mapping.projectId },
@@ -86,11 +102,15 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
     },
 
     async signal(mapping, command) {
-      await client.workflow.signalWithStart(FOLDER_SYNC_WORKFLOW, {
-        ...startOptions(mapping),
-        signal: SIGNALS[command],
-        signalArgs: [],
-      });
+      try {
+        await client.workflow.signalWithStart(FOLDER_SYNC_WORKFLOW, {
+          ...startOptions(mapping),
+          signal: SIGNALS[command],
+          signalArgs: [],
+        });
+      } catch (err) {
+        throw err instanceof WorkflowExecutionAlreadyStartedError ? new MappingWorkflowEndedError(mapping._id) : err;
+      }
     },
 
     async status(mapping) {

@@ -26,6 +26,7 @@ import {
 } from './fixtures';
 import { type ApiHarness, startApiHarness } from './harness';
 import { historyText } from './histories';
+import { MappingWorkflowEndedError } from '../../src/api/syncWorkflows';
 
 const SITE_A = '/Projects/Site A';
 
@@ -261,6 +262,17 @@ describe('the admin journey', () => {
     assertError(await api('POST', `/mappings/${mappingId}/pause`), 409, 'mapping_unmapped');
     // Unmapping again changes nothing and says the same.
     expectStatus(await api('DELETE', `/mappings/${mappingId}`), 202);
+    // A command that read the mapping before the unmap (a webhook's syncNow, a request in flight)
+    // never starts its workflow again: it would sync a folder no longer mapped.
+    const stale = { ...(await h.deps.repos.mappings.get(admin.projectId, mappingId))!, state: 'active' as const };
+    await assert.rejects(h.deps.syncWorkflows.signal(stale, 'syncNow'), MappingWorkflowEndedError);
+    const description = await h.temporal.workflow.getHandle(`folder-sync-${mappingId}`).describe();
+    assert.equal(description.status.name, 'COMPLETED', 'no new run');
+    // An unmap whose record was missed (MongoDB still says active) finds the workflow ended: done.
+    await h.db.collection('mappings').updateOne({ _id: mappingId as never }, { $set: { state: 'active' } });
+    expectStatus(await api('DELETE', `/mappings/${mappingId}`), 202);
+    assert.equal((await h.deps.repos.mappings.get(admin.projectId, mappingId))?.state, 'unmapped');
+    assert.equal((await h.temporal.workflow.getHandle(`folder-sync-${mappingId}`).describe()).status.name, 'COMPLETED');
     // What was synced stays readable.
     assert.ok((await fileNames(mappingId)).includes('plan.pdf'));
 
