@@ -12,7 +12,7 @@ export function parseDuration(value: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, minMs = 1) =>
   z
     .string()
     .default(fallback)
@@ -20,6 +20,10 @@ const duration = (fallback: string) =>
       const ms = parseDuration(v);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: 'is not a duration such as 30s, 5m or 1h' });
+        return z.NEVER;
+      }
+      if (ms < minMs) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${minMs} ms (a bare number is milliseconds: write 30s, 5m or 1h)` });
         return z.NEVER;
       }
       return ms;
@@ -43,7 +47,9 @@ const baseSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
   TASK_QUEUE: z.string().min(1).default('dropbox-sync'),
-  POLL_INTERVAL: duration('5m'),
+  // Below a second, every mapping would call Dropbox several times a second and be rate limited;
+  // `300` meant as seconds is 300 ms, and a mapping keeps the interval it started with.
+  POLL_INTERVAL: duration('5m', 1_000),
   DROPBOX_API_URL: url('https://api.dropboxapi.com'),
   DROPBOX_PAGE_LIMIT: z.coerce.number().int().min(1).max(2000).default(2000),
   // The service's own Dropbox app ("Connect with Dropbox"); without them that button is off.

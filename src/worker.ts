@@ -133,14 +133,21 @@ export async function createSyncWorker(options: {
       sinks: cycleReportSinks(deps.log),
       ...(tuning?.workflowBundle ? {} : await workflowSource(deps.log)),
       workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(config)),
-      // A mapping whose workflow is not cached replays its whole history every cycle: with more
-      // mappings per worker than this, every cycle is a replay (see BENCHMARKS.md).
-      ...(config.workflowCacheSize ? { maxCachedWorkflows: config.workflowCacheSize } : {}),
+      ...workflowCacheOption(config),
       ...tuning,
       activities: createActivities(deps),
     },
     config.contents.concurrency,
   );
+}
+
+/**
+ * WORKFLOW_CACHE_SIZE when set, 0 included (no cache: every task replays). A mapping whose workflow
+ * is not cached replays its whole history every cycle: with more mappings per worker than this,
+ * every cycle is a replay (see BENCHMARKS.md).
+ */
+export function workflowCacheOption(config: Pick<WorkerConfig, 'workflowCacheSize'>): { maxCachedWorkflows?: number } {
+  return config.workflowCacheSize === undefined ? {} : { maxCachedWorkflows: config.workflowCacheSize };
 }
 
 export interface RunningWorker {

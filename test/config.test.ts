@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseDuration, readApiConfig, readWorkerConfig } from '../src/config';
+import { workflowCacheOption } from '../src/worker';
 
 const KEY = 'a'.repeat(64);
 const valid = { MONGODB_URI: 'mongodb://127.0.0.1:27017/x', TOKEN_ENCRYPTION_KEY: KEY };
@@ -34,12 +35,18 @@ describe('configuration', () => {
       assert.ok(!err.message.includes('soon'));
       return true;
     });
+    // Seconds written as a bare number are milliseconds: too short an interval is refused, not run.
+    assert.throws(() => readWorkerConfig({ ...valid, POLL_INTERVAL: '300' }), /POLL_INTERVAL must be at least 1000 ms/u);
+    assert.equal(readWorkerConfig({ ...valid, POLL_INTERVAL: '300s' }).pollIntervalMs, 300_000);
+    assert.equal(readWorkerConfig({ ...valid, POLL_INTERVAL: '1500' }).pollIntervalMs, 1_500);
   });
 
   it('reads the workflow cache size a worker is given, and leaves the SDK default otherwise', () => {
     assert.equal(readWorkerConfig(valid).workflowCacheSize, undefined);
     assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '6000' }).workflowCacheSize, 6000);
     assert.equal(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '0' }).workflowCacheSize, 0, 'no cache: every task replays');
+    assert.deepEqual(workflowCacheOption(readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '0' })), { maxCachedWorkflows: 0 }, 'and the worker gets 0');
+    assert.deepEqual(workflowCacheOption(readWorkerConfig(valid)), {}, "unset: the SDK's default");
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: '-1' }), /WORKFLOW_CACHE_SIZE/u);
     assert.throws(() => readWorkerConfig({ ...valid, WORKFLOW_CACHE_SIZE: 'lots' }), /WORKFLOW_CACHE_SIZE/u);
   });
