@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PendingContent } from '../db/fileContentsRepository';
 import type { DropboxCredentials } from '../dropbox/client';
 import { ContentHasher } from '../dropbox/contentHasher';
-import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError } from '../dropbox/errors';
+import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError, DropboxUnsupportedFileError } from '../dropbox/errors';
 import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/contentLimits';
 import { listedAhead } from '../domain/contentRevs';
 import type { ContentSlots } from './contentSlots';
@@ -222,6 +222,14 @@ export function createCopyFileContents(
       await contents.abandonUpload(content._id, uploadId).catch(() => undefined);
       if (err instanceof DropboxPathError) {
         await contents.markFailed(content._id, 'not_found', 'Dropbox no longer has this version of the file');
+        return 'failed';
+      }
+      if (err instanceof DropboxUnsupportedFileError) {
+        await contents.markFailed(
+          content._id,
+          'not_downloadable',
+          'Dropbox cannot download this kind of file (a Google Docs, Sheets or Slides file, or a Paper doc): export it as a regular file in Dropbox to transfer it',
+        );
         return 'failed';
       }
       if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError)

@@ -164,7 +164,7 @@ export const fileResponse = z.object({
     .object({ reason: z.string(), message: z.string() })
     .nullable()
     .optional()
-    .describe('failed only: hash_mismatch, missing_scope, too_large, not_found'),
+    .describe('failed only: hash_mismatch, missing_scope, too_large, not_found, not_downloadable (a Google Docs or Paper file: export it)'),
   storedRev: z
     .string()
     .nullable()

@@ -52,6 +52,14 @@ export class DropboxCursorResetError extends Error {
   }
 }
 
+/** A file Dropbox cannot send as it is (Google Docs, Sheets, Slides, Paper docs): only an export can. */
+export class DropboxUnsupportedFileError extends Error {
+  override name = 'DropboxUnsupportedFileError';
+  constructor(readonly path: string) {
+    super('Dropbox cannot download this kind of file (a Google Docs, Sheets or Slides file, or a Paper doc) as it is');
+  }
+}
+
 /** A request Dropbox refused as malformed: a bug on our side, never worth retrying. */
 export class DropboxRequestError extends Error {
   override name = 'DropboxRequestError';
@@ -133,6 +141,7 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
       return new DropboxCredentialsError('access_denied', 'Dropbox denied access for this token');
     case 409:
       if (tag === 'reset') return new DropboxCursorResetError();
+      if (tag === 'unsupported_file') return new DropboxUnsupportedFileError(path);
       if (tag === 'path') {
         const p = tagOf(field(inner, 'path'));
         const known: PathProblem[] = ['not_found', 'not_folder', 'not_file', 'malformed_path', 'restricted_content'];

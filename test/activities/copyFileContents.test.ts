@@ -226,6 +226,23 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     );
   });
 
+  it('fails a file Dropbox cannot download as it is (a Google Doc) with not_downloadable, once, without retrying it', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/Site plan.gdoc`, { content: 'exported only', isDownloadable: false })['id']);
+    });
+    fx.emulator.resetCalls();
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual([result.failed, result.pending], [1, 0]);
+    assert.equal(fx.emulator.calls().byRoute['files/download'], 1, 'asked once');
+    const { current } = await contentOf(mapping, id);
+    assert.equal(current?.state, 'failed');
+    assert.equal(current?.error?.reason, 'not_downloadable');
+    assert.match(current?.error?.message ?? '', /export it/u);
+    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual([again.failed, again.pending, fx.emulator.calls().byRoute['files/download']], [0, 0, 1], 'not tried again');
+  });
+
   it('marks the mapping as missing files.content.read for a token without it, shows its contents failed with missing_scope, and copies once the token has it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {

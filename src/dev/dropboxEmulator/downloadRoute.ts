@@ -2,7 +2,7 @@ import type { Account } from './accounts';
 import { type ApiDeps, bearerToken, checkPathRoot, resolve } from './apiRoutes';
 import { checkArgs } from './apiArgs';
 import { type ContentSpec, contentPieces, contentSize } from './content';
-import { badInput, DropboxApiError, missingScope, pathError } from './errors';
+import { badInput, DropboxApiError, missingScope, pathError, unsupportedFile } from './errors';
 import { fileMetadata, type MetadataJson, revisionMetadata } from './metadata';
 import { parseApiPath } from './paths';
 
@@ -29,7 +29,8 @@ export const DOWNLOAD_SCOPE = 'files.content.read';
 /**
  * `POST /2/files/download` as Dropbox documents it: `{path}` (a path, `id:` or `rev:`) in
  * `Dropbox-API-Arg`, the file's metadata in `Dropbox-API-Result`, the bytes as the body; a
- * `Range` header answers 206 with the slice, or 416. A folder is 409 `path/not_file`.
+ * `Range` header answers 206 with the slice, or 416. A folder is 409 `path/not_file`; a file Dropbox
+ * cannot send as it is (`is_downloadable: false`: Google Docs, Paper) 409 `unsupported_file`.
  */
 export function prepareDownload(request: DownloadRequest, deps: ApiDeps): DownloadAnswer {
   const token = bearerToken(ROUTE, request.authorization);
@@ -87,12 +88,14 @@ function find(account: Account, raw: string): { metadata: MetadataJson; content:
   if (raw.startsWith('rev:')) {
     const revision = account.tree.lookupRev(raw.slice(4));
     if (!revision) throw pathError('not_found');
+    if (!revision.node.isDownloadable) throw unsupportedFile();
     const current = revision.node.rev === revision.rev;
     return { metadata: current ? fileMetadata(revision.node) : revisionMetadata(revision), content: revision.content };
   }
   const node = resolve(account, parseApiPath(ROUTE, raw, { allowRoot: false }));
   if (!node) throw pathError('not_found');
   if (node.kind !== 'file') throw pathError('not_file');
+  if (!node.isDownloadable) throw unsupportedFile();
   return { metadata: fileMetadata(node), content: node.content };
 }
 

@@ -49,6 +49,11 @@ export function pathError(problem: LookupProblem): DropboxApiError {
   });
 }
 
+/** A file Dropbox cannot send as it is (Google Docs, Sheets and Slides, Paper docs): export it. */
+export function unsupportedFile(): DropboxApiError {
+  return tagged(409, 'unsupported_file', { '.tag': 'unsupported_file' });
+}
+
 export function cursorReset(): DropboxApiError {
   return tagged(409, 'reset', { '.tag': 'reset' });
 }

@@ -12,6 +12,7 @@ const CONTENT_FAILURES = {
   missing_scope: 'Needs the files.content.read permission',
   hash_mismatch: 'Did not match Dropbox’s checksum',
   not_found: 'No longer in Dropbox',
+  not_downloadable: 'Dropbox cannot send this kind of file: export it in Dropbox',
 };
 
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
