@@ -129,6 +129,7 @@ export function renderMapping(context, projectId, mappingId) {
       replaceChildren(status, h('p', {}, stateBadge(m.state), ' Last sync ', time(m.lastSyncAt, 'not yet'), ' · ',
         [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected file'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
       m.lastError ? h('p', { className: 'error-text' }, `Last error: ${m.lastError}`) : null,
+      m.state !== 'unmapped' && m.live === false ? h('p', { className: 'muted not-answering' }, 'The sync service is not answering: this is the last state it recorded.') : null,
       m.contentProblem ? h('p', { className: 'error-text' }, `${m.contentProblem.message} (log in again with it on the project’s Dropbox connection tab).`) : null,
       h('p', {}, workflowLink(context.me.temporalUi, m)));
     }

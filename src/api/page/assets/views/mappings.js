@@ -47,7 +47,9 @@ export function renderMappings(tab) {
         row('State', stateBadge(m.state)),
         row('Project folder', m.targetFolder),
         row('Last sync', time(m.lastSyncAt, 'Not yet')),
-        row('Next sync', live ? time(m.nextSyncAt, m.state === 'active' ? 'Soon' : 'Not scheduled') : h('span', { className: 'muted' }, '—')),
+        row('Next sync', !live ? h('span', { className: 'muted' }, '—')
+          : m.live === false ? h('span', { className: 'muted not-answering' }, 'Unknown: the sync service is not answering')
+            : time(m.nextSyncAt, m.state === 'active' ? 'Soon' : 'Not scheduled')),
         row('Files', String(counts.files)),
         row('Rejected files', String(counts.rejections)),
         row('Skipped subfolders', String(counts.skippedFolders)),
@@ -64,7 +66,7 @@ export function renderMappings(tab) {
   }
 
   function update() {
-    const key = JSON.stringify([state.loaded, state.error, state.mappings.map(({ live: _live, ...m }) => m)]);
+    const key = JSON.stringify([state.loaded, state.error, state.mappings]);
     if (key === shown) return;
     shown = key;
     // Redraws keep the keyboard where it was: the same button of the same mapping gets focus back.
