@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import { expectAccessible, launchBrowser, screenshot, waitForText } from './support/browser';
+import { Client, Connection } from '@temporalio/client';
+import { FOLDER_SYNC_WORKFLOW } from '../../src/workflows/definitions';
 import { eventually } from '../support/eventually';
 import { call, expectCall, startDevStack, type DevStack } from './support/devStack';
 
@@ -334,6 +336,35 @@ describe('the admin page in Chromium', () => {
     // Gone again: the tests after this one know one connection.
     await expectCall('DELETE', api(`/mappings/${String(mapping.id)}`), admin.apiKey, undefined, 202);
     await expectCall('DELETE', api(`/connections/${String(connection.id)}`), admin.apiKey, undefined, 204);
+  });
+
+  it('says when the sync service does not answer for a mapping, instead of a next sync', async () => {
+    const demo = await demoAccountId();
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/files`, undefined, { path: '/Projects/Quiet/notes.txt', content: 'quiet' }, 201);
+    const api = (path: string) => `${stack.apiUrl}/v1/projects/${projectId}/dropbox${path}`;
+    const [connection] = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { id: string }[];
+    const mapping = (await expectCall('POST', api('/mappings'), admin.apiKey, { connectionId: connection?.id, dropboxPath: '/Projects/Quiet' }, 201)) as { id: string; workflowId: string };
+    await page.goto(`${stack.apiUrl}/#/projects/${projectId}/mappings/${mapping.id}`);
+    await waitForText(page, '#files tbody', 'notes.txt', 60_000);
+    // Its workflow now waits on a task queue no worker polls, as when every worker is down.
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
+    try {
+      await temporal.workflow.getHandle(mapping.workflowId).terminate('the test stands in a workflow no worker runs');
+      await temporal.workflow.start(FOLDER_SYNC_WORKFLOW, {
+        taskQueue: 'no-worker-polls-this',
+        workflowId: mapping.workflowId,
+        args: [{ mappingId: mapping.id, projectId, dropboxPath: '/projects/quiet' }],
+      });
+      await waitForText(page, '#mapping-status', 'The sync service is not answering', 30_000);
+      await page.goto(`${stack.apiUrl}/#/projects/${projectId}`);
+      await page.waitForFunction(`Array.from(document.querySelectorAll('#mappings [data-mapping]')).some(
+        (li) => li.querySelector('h3').textContent === '/Projects/Quiet' && li.textContent.includes('Unknown: the sync service is not answering'))`, { timeout: 30_000 });
+    } finally {
+      // Gone again, whatever happened: the tests after this one count the live mappings.
+      await expectCall('DELETE', api(`/mappings/${mapping.id}`), admin.apiKey, undefined, 202);
+      await temporal.workflow.getHandle(mapping.workflowId).terminate('test done').catch(() => undefined);
+      await temporal.connection.close();
+    }
   });
 
   it('says how to give a connection new credentials, and never trades a refresh token for an access token', async () => {

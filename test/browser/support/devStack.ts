@@ -16,6 +16,8 @@ const root = resolve(__dirname, '..', '..', '..');
 export interface DevStack {
   apiUrl: string;
   emulatorUrl: string;
+  /** The stack's Temporal server (gRPC host:port), namespace `default`. */
+  temporalAddress: string;
   rootKey: string;
   output(): string;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startDevStack(settings: Record<string, string> = {}): Prom
   return {
     apiUrl: printed(/API\s+(http:\/\/\S+)/u),
     emulatorUrl: printed(/demo emulator at (http:\/\/\S+)/u),
+    temporalAddress: printed(/Temporal\s+(\S+:\d+)/u),
     rootKey,
     output: () => output,
     stop,
