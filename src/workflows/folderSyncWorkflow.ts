@@ -245,6 +245,9 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       // The next run takes the carried state as recorded: a pause that came while this run
       // finished is recorded here, or MongoDB would never show it.
       for (let recording = recordState(); recording; recording = recordState()) await recording;
+      // An unmap that came while the state was recorded ends the mapping, not just this run: the
+      // next run would not know of it.
+      if (unmapRequested) break;
       return continueOnCurrentVersion({ ...input, carried: s });
     }
     if (!ending && s.contentsPending && s.state === 'active') copies.request();

@@ -54,6 +54,11 @@ class FakeFolder {
   persistDelayMs = 0;
   /** Contents copies wait for this before they return. */
   copyGate: Promise<void> | undefined;
+  /** Listings wait for this before they answer. */
+  listGate: Promise<void> | undefined;
+  /** Records of this state wait for `recordGate`. */
+  recordGateFor: string | undefined;
+  recordGate: Promise<void> | undefined;
   calls = { validateToken: 0, listFolder: 0, persistNewFiles: 0, reject: 0, copies: 0, record: [] as string[] };
   cursorsSeen: (string | undefined)[] = [];
   slotsUsed: (number | undefined)[] = [];
@@ -93,6 +98,7 @@ class FakeFolder {
       },
       async listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput) {
         self.calls.listFolder += 1;
+        await self.listGate;
         self.cursorsSeen.push(cursor);
         self.slotsUsed.push(keepInSlot);
         if (cursor && self.resetNext) {
@@ -141,6 +147,7 @@ class FakeFolder {
       },
       async recordMappingState({ state }: { state: string }) {
         self.calls.record.push(state);
+        if (state === self.recordGateFor) await self.recordGate;
       },
       async copyFileContents() {
         self.calls.copies += 1;
@@ -371,6 +378,30 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
+    });
+  });
+
+  it('ends the mapping on an unmap that comes while a run records its state before continuing as new', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    let releaseListing = () => {};
+    folder.listGate = new Promise((resolve) => (releaseListing = resolve));
+    let releaseRecord = () => {};
+    folder.recordGateFor = 'paused';
+    folder.recordGate = new Promise((resolve) => (releaseRecord = resolve));
+    await withWorker(folder, async (tq) => {
+      // One cycle a run: the run ends after its first cycle, which a pause interrupts.
+      const handle = await start(tq, { cyclesPerRun: 1, newMapping: true, mappingId: idShortenedBy(0, 1) });
+      await eventually(async () => assert.equal(folder.calls.listFolder, 1));
+      await handle.signal(pauseSignal);
+      // The run, ending, records the pause; the unmap comes while that record is under way.
+      await eventually(async () => assert.ok(folder.calls.record.includes('paused')));
+      await handle.signal(unmapSignal);
+      releaseRecord();
+      releaseListing();
+      const result = await handle.result();
+      assert.equal(result.state, 'unmapped');
+      assert.equal(folder.calls.record.at(-1), 'unmapped');
     });
   });
 
