@@ -10,6 +10,8 @@ export interface ValidateTokenInput {
 
 /** One Dropbox call: is the mapping's token still good, and still for the connected account? */
 export function createValidateToken(deps: ActivityDeps, { mappings, checked }: CredentialSources) {
+  // The worker's settings: the same for every call it runs.
+  const listingPolicy = listingPolicyOf(deps);
   /** `listingPolicy`: this worker's (see listingPolicy.ts); a mapping listed under another is listed again. */
   return async function validateToken({ mappingId }: ValidateTokenInput): Promise<{ accountId: string; listingPolicy: string }> {
     const loaded = await loadMappingCredentials(deps, mappings, mappingId);
@@ -24,6 +26,6 @@ export function createValidateToken(deps: ActivityDeps, { mappings, checked }: C
       );
     }
     checked?.keep(mappingId, loaded);
-    return { accountId: account.accountId, listingPolicy: listingPolicyOf(deps) };
+    return { accountId: account.accountId, listingPolicy };
   };
 }
