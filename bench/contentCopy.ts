@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     await ensureIndexes(db);
     const repos = createRepositories(db);
     const cipher = createTokenCipher(randomBytes(32));
-    const projectId = randomBytes(12).toString('hex');
+    const org = await repos.orgs.create({ name: 'Bench contents Construction', features: { dropbox: true } });
+    const { _id: projectId } = await repos.projects.create({ orgId: org._id, name: 'Bench contents site' });
     const { accountId, token, connection } = await connectAccount({ emulator, repos, cipher }, projectId, {
       email: 'bench-contents@example.com',
       accountType: 'pro',

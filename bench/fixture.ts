@@ -42,7 +42,8 @@ export async function openFixture(stack: BenchStack, label: string, options: Fix
   const { db, uri } = await stack.openDb(label);
   const repos = createRepositories(db);
   const cipher = createTokenCipher(Buffer.from(stack.tokenKeyHex, 'hex'));
-  const projectId = randomBytes(12).toString('hex');
+  const org = await repos.orgs.create({ name: 'Bench Construction', features: { dropbox: true } });
+  const { _id: projectId } = await repos.projects.create({ orgId: org._id, name: 'Bench site' });
   const taskQueue = `bench-${label}-${randomBytes(3).toString('hex')}`;
   const workflows = (pollIntervalMs: number, cyclesPerRun?: number) =>
     createSyncWorkflows({ client: stack.client, taskQueue, pollIntervalMs, cyclesPerRun, log: silentLogger });

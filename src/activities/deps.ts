@@ -10,6 +10,8 @@ import type {
   ListedPage,
   ListingPageRef,
   Mapping,
+  Organization,
+  Project,
 } from '../domain/types';
 import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import type { MappingState } from '../domain/mappingState';
@@ -26,6 +28,8 @@ export interface ActivityRepositories {
     setContentScopeMissing(id: string, missing: boolean): Promise<void>;
   };
   connections: { getById(id: string): Promise<Connection | null> };
+  projects: { get(id: string): Promise<Project | null> };
+  orgs: { get(id: string): Promise<Organization | null> };
   files: {
     upsertListedFiles(
       mapping: { id: string; projectId: string },

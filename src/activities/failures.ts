@@ -24,6 +24,14 @@ function expected(message: string, type: string, options: { details?: unknown[];
   });
 }
 
+/** The organization's Dropbox feature is off: the mapping waits, touching nothing in Dropbox. */
+export function featureDisabledFailure() {
+  return expected(
+    "The organization's Dropbox feature is turned off; syncing resumes once it is enabled again",
+    FailureTypes.featureDisabled,
+  );
+}
+
 /**
  * Maps an adapter error onto what Temporal should do: credentials, a vanished folder and a reset
  * cursor are not retried (the workflow decides), a rate limit retries after Retry-After, and an

@@ -16,7 +16,12 @@ export function createActivities(deps: ActivityDeps) {
   // One per worker. A cycle's token check hands what it loaded to the listing that follows when
   // both run on this worker (usual, not needed: any worker may run either).
   const sources = {
-    mappings: createKnownMappings((id) => deps.repos.mappings.getById(id), {
+    mappings: createKnownMappings(async (id) => {
+      const mapping = await deps.repos.mappings.getById(id);
+      if (!mapping) return null;
+      const project = await deps.repos.projects.get(mapping.projectId);
+      return { ...mapping, orgId: project?.orgId ?? null };
+    }, {
       now: () => (deps.now?.() ?? new Date()).getTime(),
     }),
     checked: createCheckedCredentials(),

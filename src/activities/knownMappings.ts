@@ -7,8 +7,14 @@ import { FailureTypes } from './failures';
 export const MAPPING_RECHECK_MS = 60 * 60_000;
 const MAX_ENTRIES = 100_000;
 
-/** What a cycle needs of its mapping: set when the mapping is created, never changed after. */
-export type MappingFacts = Pick<Mapping, '_id' | 'connectionId' | 'dropboxPath'>;
+/**
+ * What a cycle needs of its mapping: set when the mapping is created, never changed after, as is
+ * the organization of its project (null when the project is gone).
+ */
+export type MappingFacts = Pick<Mapping, '_id' | 'connectionId' | 'dropboxPath'> & { orgId: string | null };
+
+/** A mapping as read, with the organization of its project. */
+export type MappingRead = Mapping & { orgId: string | null };
 
 /**
  * The mappings this worker has read lately. Reading the mapping on every cycle was a lookup in
@@ -30,7 +36,7 @@ export interface KnownMappingsOptions {
 }
 
 export function createKnownMappings(
-  read: (mappingId: string) => Promise<Mapping | null>,
+  read: (mappingId: string) => Promise<MappingRead | null>,
   { now = Date.now, recheckMs = MAPPING_RECHECK_MS, random = Math.random }: KnownMappingsOptions = {},
 ): KnownMappings {
   // In the order they were read, so the entries to drop first are at the front.
@@ -44,7 +50,12 @@ export function createKnownMappings(
       if (!mapping || !isLive(mapping.state)) {
         throw ApplicationFailure.nonRetryable(`Mapping ${mappingId} no longer exists`, FailureTypes.mappingGone);
       }
-      const facts: MappingFacts = { _id: mapping._id, connectionId: mapping.connectionId, dropboxPath: mapping.dropboxPath };
+      const facts: MappingFacts = {
+        _id: mapping._id,
+        connectionId: mapping.connectionId,
+        dropboxPath: mapping.dropboxPath,
+        orgId: mapping.orgId,
+      };
       // A worker that starts reads every mapping within one poll interval. Trusted for a whole
       // period, those reads would all fall due again in one interval every hour (5,000 scans in
       // five minutes on FerretDB, BENCHMARKS.md); a first read trusted for a random part of the

@@ -3,7 +3,7 @@ import type { DropboxCredentials } from '../dropbox/client';
 import type { Connection } from '../domain/types';
 import type { CheckedCredentials } from './checkedCredentials';
 import type { ActivityDeps } from './deps';
-import { FailureTypes, toActivityFailure } from './failures';
+import { FailureTypes, featureDisabledFailure, toActivityFailure } from './failures';
 import { TokenDecryptionError, TokenKeyMismatchError } from '../security/tokenCipher';
 import type { KnownMappings, MappingFacts } from './knownMappings';
 
@@ -21,9 +21,10 @@ export interface CredentialSources {
 }
 
 /**
- * Loads a mapping's connection and its credentials inside the activity, so no token ever
- * travels through workflow inputs, results or history. The connection is read every time: its
- * token is what an admin replaces, and what another worker refreshes.
+ * Loads a mapping's connection and its credentials inside the activity, so no token ever travels
+ * through workflow inputs, results or history; first, the organization must have the Dropbox
+ * feature. The connection is read every time: its token is what an admin replaces, and what
+ * another worker refreshes.
  */
 export async function loadMappingCredentials(
   deps: ActivityDeps,
@@ -31,6 +32,10 @@ export async function loadMappingCredentials(
   mappingId: string,
 ): Promise<MappingCredentials> {
   const mapping = await mappings.get(mappingId);
+  // Read on every call: an organization that loses the feature stops syncing at its mappings'
+  // next cycle or copy, before any Dropbox call (a token refresh included).
+  const org = mapping.orgId === null ? null : await deps.repos.orgs.get(mapping.orgId);
+  if (!org?.features.dropbox) throw featureDisabledFailure();
   const connection = await deps.repos.connections.getById(mapping.connectionId);
   if (!connection) {
     throw ApplicationFailure.nonRetryable(

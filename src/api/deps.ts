@@ -24,7 +24,7 @@ import type { DropboxAppSecrets } from './webhookRouter';
  */
 export interface ApiRepositories {
   orgs: Pick<OrgsRepository, 'create' | 'get' | 'update'>;
-  projects: Pick<ProjectsRepository, 'create' | 'get'>;
+  projects: Pick<ProjectsRepository, 'create' | 'get' | 'listIdsByOrg'>;
   users: Pick<UsersRepository, 'create' | 'findByApiKey' | 'get'>;
   memberships: Pick<MembershipsRepository, 'set' | 'get' | 'listByUser'>;
   connections: Pick<
@@ -50,6 +50,7 @@ export interface ApiRepositories {
     | 'countLiveByConnection'
     | 'markUnmapped'
     | 'listSyncOnChangeByAccount'
+    | 'listInStateByProjects'
     | 'countByState'
   >;
   files: Pick<FilesRepository, 'list' | 'listNewest' | 'countLive'>;

@@ -7,6 +7,7 @@ import { attachmentDisposition, byteRange, contentTypeOf } from '../domain/conte
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { findFile, findMapping } from './mappingAccess';
+import { requireDropboxFeature } from './projectAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
 import { contentLinkParams, fileParams, noQuery } from './schemas';
 import { validate } from './validate';
@@ -60,6 +61,7 @@ export function contentLinkRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'content
     }
     if (!checked.ok) throw new ApiError(404, 'content_link_not_found', 'No download link has this address.');
     const { projectId, mappingId, fileId } = checked.target;
+    await requireDropboxFeature(repos, projectId);
     const mapping = await findMapping(repos, projectId, mappingId);
     const file = await findFile(repos, mapping, fileId);
     await serveStoredContent(deps, req, res, mapping, file);

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import pLimit from 'p-limit';
 import { DuplicateError, NotFoundError } from '../db/errors';
 import { requireRoot } from './auth';
 import type { AppDeps } from './deps';
@@ -13,6 +14,7 @@ import {
   setMemberBody,
   updateOrgBody,
 } from './schemas';
+import { MappingWorkflowEndedError } from './syncWorkflows';
 import { validate } from './validate';
 import { membershipView, orgView, projectView } from './views';
 
@@ -20,9 +22,40 @@ function orgNotFound(orgId: string): ApiError {
   return new ApiError(404, 'org_not_found', `There is no organization ${orgId}`, { orgId });
 }
 
+/** Workflows told at once when an organization gets the Dropbox feature back. */
+const WAKE_CONCURRENCY = 16;
+
 /** Organizations, projects, users and roles: the root key's routes. */
-export function managementRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router {
+export function managementRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'syncWorkflows'>): Router {
   const { repos, log } = deps;
+
+  /**
+   * The organization's mappings that stopped for want of the feature sync now, not at their next
+   * cycle. A signal that fails is only logged: the mapping's timer syncs it within a poll interval.
+   */
+  async function wakeFeatureDisabled(orgId: string): Promise<number> {
+    const projectIds = await repos.projects.listIdsByOrg(orgId);
+    const waiting = await repos.mappings.listInStateByProjects(projectIds, 'feature_disabled');
+    const slots = pLimit(WAKE_CONCURRENCY);
+    const told = await Promise.all(
+      waiting.map((mapping) =>
+        slots(() => deps.syncWorkflows.signal(mapping, 'syncNow')).then(
+          () => true,
+          (err: unknown) => {
+            if (!(err instanceof MappingWorkflowEndedError)) {
+              log.warn('syncNow after the Dropbox feature was enabled failed', {
+                mappingId: mapping._id,
+                error: (err as Error).message,
+              });
+            }
+            return false;
+          },
+        ),
+      ),
+    );
+    return told.filter(Boolean).length;
+  }
+
   const router = Router();
   const root = requireRoot();
 
@@ -46,7 +79,8 @@ export function managementRouter(deps: Pick<AppDeps, 'repos' | 'log'>): Router {
       .catch((err: unknown) => {
         throw err instanceof NotFoundError ? orgNotFound(orgId) : err;
       });
-    log.info('organization updated', { orgId, dropbox: org.features.dropbox });
+    const woken = body.features?.dropbox === true ? await wakeFeatureDisabled(orgId) : 0;
+    log.info('organization updated', { orgId, dropbox: org.features.dropbox, ...(woken > 0 ? { mappingsWoken: woken } : {}) });
     res.json(orgView(org));
   });
 

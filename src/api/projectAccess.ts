@@ -32,8 +32,22 @@ export async function adminProject(repos: AccessRepositories, projectId: string,
   if (!project || membership?.role !== 'admin') throw forbidden();
   const org = await repos.orgs.get(project.orgId);
   if (!org) throw forbidden();
-  if (!org.features.dropbox) throw new ApiError(403, 'feature_disabled', FEATURE_DISABLED_MESSAGE);
+  if (!org.features.dropbox) throw featureDisabled();
   return project;
+}
+
+function featureDisabled(): ApiError {
+  return new ApiError(403, 'feature_disabled', FEATURE_DISABLED_MESSAGE);
+}
+
+/**
+ * For a route whose caller proved admin rights earlier (a download link): the organization must
+ * still have the feature, as it must for every Dropbox route.
+ */
+export async function requireDropboxFeature(repos: Pick<ApiRepositories, 'projects' | 'orgs'>, projectId: string): Promise<void> {
+  const project = await repos.projects.get(projectId);
+  const org = project ? await repos.orgs.get(project.orgId) : null;
+  if (!org?.features.dropbox) throw featureDisabled();
 }
 
 /** `adminProject` for every Dropbox route, the caller's. */

@@ -99,6 +99,12 @@ export function createMappingsRepository(db: Db) {
       return mappings.find({ projectId }).sort({ createdAt: 1, _id: 1 }).toArray();
     },
 
+    /** The projects' mappings in this state (through the `projectId` index). */
+    async listInStateByProjects(projectIds: string[], state: MappingState): Promise<Mapping[]> {
+      if (projectIds.length === 0) return [];
+      return mappings.find({ projectId: { $in: projectIds }, state }).toArray();
+    },
+
     async listLiveByConnection(connectionId: string): Promise<Mapping[]> {
       return mappings
         .find({ connectionId, ...live })

@@ -13,6 +13,14 @@ export function createProjectsRepository(db: Db) {
       return project;
     },
 
+    /** The ids of the organization's projects (through the `orgId` index). */
+    async listIdsByOrg(orgId: string): Promise<string[]> {
+      return projects
+        .find({ orgId }, { projection: { _id: 1 } })
+        .map((p) => p._id)
+        .toArray();
+    },
+
     async get(id: string): Promise<Project | null> {
       return projects.findOne({ _id: id });
     },

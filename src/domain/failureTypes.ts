@@ -4,6 +4,8 @@ export const FailureTypes = {
   cursorReset: 'CursorReset',
   folderMissing: 'FolderMissing',
   mappingGone: 'MappingGone',
+  /** The mapping's organization no longer has the Dropbox feature: nothing syncs until it has. */
+  featureDisabled: 'FeatureDisabled',
   rateLimited: 'DropboxRateLimited',
   badRequest: 'DropboxBadRequest',
   /**

@@ -18,6 +18,7 @@ const dropboxCalls: ActivityOptions = {
     maximumAttempts: 10,
     nonRetryableErrorTypes: [
       FailureTypes.credentialsRejected,
+      FailureTypes.featureDisabled,
       FailureTypes.cursorReset,
       FailureTypes.folderMissing,
       FailureTypes.mappingGone,
@@ -55,6 +56,7 @@ export const contentsOn = (taskQueue: string) =>
       maximumAttempts: 6,
       nonRetryableErrorTypes: [
         FailureTypes.credentialsRejected,
+        FailureTypes.featureDisabled,
         FailureTypes.mappingGone,
         FailureTypes.badRequest,
       ],

@@ -192,7 +192,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;
-      if (s.state === 'needs_credentials' || s.state === 'failed') s.state = 'active';
+      if (s.state === 'needs_credentials' || s.state === 'feature_disabled' || s.state === 'failed') s.state = 'active';
       const recording = recordState(changed);
       if (recording) await recording;
       cycleReports.cycleEnded(mappingId, 'ok');
@@ -210,6 +210,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
         return;
       }
       if (failure.type === FailureTypes.credentialsRejected) s.state = 'needs_credentials';
+      else if (failure.type === FailureTypes.featureDisabled) s.state = 'feature_disabled';
       else if (failure.type === FailureTypes.folderMissing) s.state = 'failed';
       await recordState();
     } finally {

@@ -3,15 +3,15 @@ import { describe, it } from 'node:test';
 import { createKnownMappings, MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { MappingState } from '../../src/domain/mappingState';
-import type { Mapping } from '../../src/domain/types';
+import type { MappingRead } from '../../src/activities/knownMappings';
 import { failureOf } from '../support/failures';
 
-function mapping(id: string, state: MappingState = 'active'): Mapping {
-  return { _id: id, connectionId: `c-${id}`, dropboxPath: `/Folder ${id}`, state } as Mapping;
+function mapping(id: string, state: MappingState = 'active'): MappingRead {
+  return { _id: id, connectionId: `c-${id}`, dropboxPath: `/Folder ${id}`, state, orgId: 'o1' } as MappingRead;
 }
 
 /** A store of mappings that counts its reads. */
-function store(...initial: Mapping[]) {
+function store(...initial: MappingRead[]) {
   const docs = new Map(initial.map((m) => [m._id, m]));
   const reads: string[] = [];
   return {
@@ -26,7 +26,7 @@ describe('the mappings a worker knows', () => {
     const db = store(mapping('m1'), mapping('m2'));
     let now = 0;
     const known = createKnownMappings(db.read, { now: () => now, random: () => 0 });
-    assert.deepEqual(await known.get('m1'), { _id: 'm1', connectionId: 'c-m1', dropboxPath: '/Folder m1' });
+    assert.deepEqual(await known.get('m1'), { _id: 'm1', connectionId: 'c-m1', dropboxPath: '/Folder m1', orgId: 'o1' });
     now = MAPPING_RECHECK_MS - 1;
     await known.get('m1');
     await known.get('m2');

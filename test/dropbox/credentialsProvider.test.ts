@@ -133,7 +133,9 @@ describe('credentials provider', () => {
 
   it('leaves a failing token endpoint to the activity retry policy, and makes a refused refresh token credentialsRejected', async () => {
     const stored = await connection();
-    const mapping = await repos.mappings.create({ projectId: 'p', connectionId: stored._id, dropboxPath: '', targetFolder: 'Dropbox' });
+    const org = await repos.orgs.create({ name: 'Refresh Construction', features: { dropbox: true } });
+    const project = await repos.projects.create({ orgId: org._id, name: 'Refresh site' });
+    const mapping = await repos.mappings.create({ projectId: project._id, connectionId: stored._id, dropboxPath: '', targetFolder: 'Dropbox' });
     const activities = createActivities({
       repos,
       dropbox,

@@ -43,7 +43,9 @@ export async function openSyncFixture(label: string, options: { pageLimit?: numb
   const emulator = await startDropboxEmulator({ seed: 7 });
   const repos = createRepositories(testDb.db);
   const cipher = createTokenCipher(randomBytes(32));
-  const projectId = randomBytes(16).toString('hex');
+  // The mapping's organization has the Dropbox feature: a cycle without it touches nothing.
+  const org = await repos.orgs.create({ name: 'Site Construction', features: { dropbox: true } });
+  const { _id: projectId } = await repos.projects.create({ orgId: org._id, name: 'Tower B' });
   const account = await connectAccount({ emulator, repos, cipher }, projectId, {
     email: `site-${randomBytes(3).toString('hex')}@example.com`,
     name: 'Site Office',

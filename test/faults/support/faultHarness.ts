@@ -209,7 +209,9 @@ async function start(
   const worker = workerProcess(workerEnv, () => makeVersionCurrent(connection.workflowService, 'default', version));
   cleanups.push(() => worker.stop());
 
-  const projectId = randomBytes(12).toString('hex');
+  // The mappings' organization has the Dropbox feature: a cycle without it touches nothing.
+  const org = await repos.orgs.create({ name: 'Fault Construction', features: { dropbox: true } });
+  const { _id: projectId } = await repos.projects.create({ orgId: org._id, name: 'Fault site' });
   const { files } = collections(mongo.db);
   let accounts = 0;
 

@@ -5,6 +5,7 @@ export const STATE_WORDS = {
   active: 'Active',
   paused: 'Paused',
   needs_credentials: 'Needs new credentials',
+  feature_disabled: 'Dropbox feature off',
   failed: 'Failed',
   unmapped: 'Unmapped',
 };
