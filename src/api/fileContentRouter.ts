@@ -3,7 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import type { FileContent } from '../db/fileContentsRepository';
 import type { FileRecord, Mapping } from '../domain/types';
 import { shownContent } from '../domain/contentScope';
-import { attachmentDisposition, byteRange, contentTypeOf } from '../domain/contentTypes';
+import { attachmentDisposition, byteRange, contentTypeOf, ifNoneMatchHolds } from '../domain/contentTypes';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
 import { findFile, findMapping } from './mappingAccess';
@@ -94,8 +94,14 @@ async function serveStoredContent(
   const fileId = file.dropboxId;
   const { storedFileId, size, hash } = storedOrRefused(await repos.contents.contentOfFile(file), mapping, fileId);
   const etag = `"${hash ?? ''}"`;
-  if (req.headers['if-none-match'] === etag) return void res.status(304).set('ETag', etag).end();
-  const range = byteRange(req.headers.range, size);
+  res.set('ETag', etag);
+  if (ifNoneMatchHolds(req.get('If-None-Match'), etag)) return void res.status(304).end();
+  // A Range on a condition: only the bytes of the rev the client holds part of may be sliced. A
+  // new rev replaces the bytes and the ETag, so a resumed download gets the whole new file rather
+  // than a slice of it glued to the old one (RFC 9110 §13.1.5: strong comparison; no dates, as
+  // no Last-Modified is sent).
+  const ifRange = req.get('If-Range');
+  const range = ifRange === undefined || ifRange.trim() === etag ? byteRange(req.headers.range, size) : undefined;
   if (range === 'unsatisfiable') {
     res.set('Content-Range', `bytes */${size}`);
     throw new ApiError(416, 'range_not_satisfiable', `The range cannot be served from a file of ${size} bytes`, { size });
@@ -103,7 +109,6 @@ async function serveStoredContent(
   res.set({
     'Content-Type': contentTypeOf(file.name),
     'Content-Disposition': attachmentDisposition(file.name),
-    ETag: etag,
     'Accept-Ranges': 'bytes',
     'Cache-Control': 'private, no-cache',
   });

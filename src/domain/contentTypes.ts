@@ -45,13 +45,27 @@ export function attachmentDisposition(name: string): string {
 }
 
 /**
+ * Whether an `If-None-Match` header names this (strong) ETag, compared as RFC 9110 §13.1.2 says:
+ * a list, each tag weak or strong, or `*`. Not Express's `req.fresh`: it answers "stale" to any
+ * request with `Cache-Control: no-cache`, which fetch() adds to every request it sends with
+ * If-None-Match, and which is addressed to caches, not to the origin.
+ */
+export function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//u, '') === etag);
+}
+
+/**
  * One byte range of a `Range` header as [start, end) of `size` bytes: undefined when there is no
- * header (or another unit), 'unsatisfiable' for a range that cannot be served (416).
+ * header, another unit or several ranges (the whole file is served: RFC 9110 lets a server ignore
+ * Range, and no client of ours asks for a multipart answer), 'unsatisfiable' for a range that
+ * cannot be served (416).
  */
 export function byteRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
-  if (!/^bytes=/iu.test(value)) return undefined;
+  if (!/^bytes=/iu.test(value) || value.includes(',')) return undefined;
   const m = /^bytes=(\d{0,15})-(\d{0,15})$/iu.exec(value);
   if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
   if (m[1] === '') {

@@ -114,8 +114,15 @@ describe('file contents through the API', () => {
       res.headers.get('content-disposition'),
       `attachment; filename="Kaivanto _ _.dwg"; filename*=UTF-8''Kaivanto%20%C3%A4%20%C3%B6.dwg`,
     );
-    const again = await content(dwg.id, { 'if-none-match': `"${dwg.contentHash}"` });
-    assert.equal(again.status, 304);
+    // If-None-Match as HTTP compares it: a list, weak or strong, and `*`.
+    for (const ifNoneMatch of [`"${dwg.contentHash}"`, `"other", W/"${dwg.contentHash}"`, '*']) {
+      const again = await content(dwg.id, { 'if-none-match': ifNoneMatch });
+      assert.equal(again.status, 304, ifNoneMatch);
+      assert.equal(again.headers.get('etag'), `"${dwg.contentHash}"`);
+    }
+    const changed = await content(dwg.id, { 'if-none-match': '"an older rev"' });
+    assert.equal(changed.status, 200);
+    await changed.arrayBuffer();
   });
 
   it('answers one file by its id as the list shows it, and 404 file_not_found for an id not recorded', async () => {
@@ -148,7 +155,7 @@ describe('file contents through the API', () => {
     }
   });
 
-  it('answers a Range request with 206 and exactly that slice, and 416 for a range past the end', async () => {
+  it('answers a Range request with 206 and exactly that slice, 416 for a range past the end, and the whole file when If-Range names other bytes', async () => {
     const nine = files.find((f) => f.name === 'nine.bin');
     assert.ok(nine);
     const whole = await dropboxBytes('/Site/nine.bin');
@@ -163,6 +170,22 @@ describe('file contents through the API', () => {
     assert.equal(past.status, 416);
     assert.equal(past.headers.get('content-range'), `bytes */${NINE_MIB}`);
     assert.equal(((await past.json()) as { error: { code: string } }).error.code, 'range_not_satisfiable');
+
+    // Resuming: the slice only of the bytes the client holds part of (If-Range names their ETag).
+    const etag = `"${nine.contentHash}"`;
+    const resumed = await content(nine.id, { range: 'bytes=100-199', 'if-range': etag });
+    assert.equal(resumed.status, 206);
+    assert.ok(Buffer.from(await resumed.arrayBuffer()).equals(whole.subarray(100, 200)));
+    for (const ifRange of ['"an older rev"', `W/${etag}`, 'Fri, 04 Dec 2026 10:00:00 GMT']) {
+      const fresh = await content(nine.id, { range: 'bytes=100-199', 'if-range': ifRange });
+      assert.equal(fresh.status, 200, `If-Range ${ifRange}: the whole file`);
+      assert.equal(fresh.headers.get('content-range'), null);
+      assert.equal((await fresh.arrayBuffer()).byteLength, NINE_MIB);
+    }
+    // Several ranges: served whole rather than refused (a range past the end among them too).
+    const several = await content(nine.id, { range: `bytes=0-9,${NINE_MIB}-` });
+    assert.equal(several.status, 200);
+    assert.equal((await several.arrayBuffer()).byteLength, NINE_MIB);
   });
 
   it('makes a download link that serves the same bytes with no API key, for five minutes, and for that file only', async () => {
