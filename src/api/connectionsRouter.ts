@@ -23,6 +23,9 @@ export const CONNECTIONS_PATH = '/v1/projects/:projectId/dropbox/connections';
 type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'log'>;
 
 /** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
+/** How long a deletion holds off new mappings of the connection: longer than a revocation takes. */
+export const DELETION_LEASE_MS = 60_000;
+
 export function connectionsRouter(deps: Deps): Router {
   const { repos, dropbox, credentials, cipher, log } = deps;
   const router = Router();
@@ -97,17 +100,25 @@ export function connectionsRouter(deps: Deps): Router {
     const { projectId, connectionId } = validate('params', connectionParams, { ...req.params });
     validate('query', noQuery, req.query);
     const connection = await findConnection(repos, projectId, connectionId);
-    const live = await repos.mappings.countLiveByConnection(connection._id);
-    if (live > 0) {
-      throw new ApiError(
-        409,
-        'connection_in_use',
-        `The connection still has ${live} mapping${live === 1 ? '' : 's'}; unmap ${live === 1 ? 'it' : 'them'} first`,
-        { liveMappings: live },
-      );
+    // Marked before the count: a mapping created at the same time either is counted here, or
+    // sees the mark once it is stored and is taken back (mappingsRouter).
+    await repos.connections.markDeleting(connection._id, new Date(Date.now() + DELETION_LEASE_MS));
+    let deleted = false;
+    try {
+      const live = await repos.mappings.countLiveByConnection(connection._id);
+      if (live > 0) {
+        throw new ApiError(
+          409,
+          'connection_in_use',
+          `The connection still has ${live} mapping${live === 1 ? '' : 's'}; unmap ${live === 1 ? 'it' : 'them'} first`,
+          { liveMappings: live },
+        );
+      }
+      await revokeAtDropbox(connection);
+      deleted = await repos.connections.delete(connection._id);
+    } finally {
+      if (!deleted) await repos.connections.clearDeleting(connection._id).catch(() => undefined);
     }
-    await revokeAtDropbox(connection);
-    await repos.connections.delete(connection._id);
     log.info('dropbox connection deleted', { projectId, connectionId });
     res.status(204).end();
   });

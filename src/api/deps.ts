@@ -39,6 +39,8 @@ export interface ApiRepositories {
     | 'delete'
     | 'findAppSecret'
     | 'setChangesCursor'
+    | 'markDeleting'
+    | 'clearDeleting'
   >;
   oauthStates: Pick<OAuthStatesRepository, 'create' | 'take'>;
   mappings: Pick<
@@ -49,6 +51,7 @@ export interface ApiRepositories {
     | 'listLiveByConnection'
     | 'countLiveByConnection'
     | 'markUnmapped'
+    | 'deleteUnstarted'
     | 'listSyncOnChangeByAccount'
     | 'listInStateByProjects'
     | 'countByState'

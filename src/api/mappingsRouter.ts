@@ -51,6 +51,24 @@ export function mappingsRouter(deps: Deps): Router {
     };
   };
 
+  /**
+   * A deletion of the connection that began while this mapping was being made (DELETE marks the
+   * connection before counting its mappings): the mapping is taken back before its workflow
+   * starts, so no mapping is left over a deleted connection.
+   */
+  async function takeBackIfConnectionLeaving(mapping: Mapping): Promise<void> {
+    const connection = await repos.connections.getById(mapping.connectionId);
+    const leaving = !connection || (connection.deletingUntil !== undefined && connection.deletingUntil > new Date());
+    if (!leaving) return;
+    await repos.mappings.deleteUnstarted(mapping._id);
+    throw new ApiError(
+      409,
+      'connection_being_deleted',
+      'The connection is being deleted; nothing was mapped. Map the folder with another connection, or try again if the deletion was refused.',
+      { connectionId: mapping.connectionId },
+    );
+  }
+
   router.post(MAPPINGS_PATH, async (req, res) => {
     const project = projectOf(res);
     validate('query', noQuery, req.query);
@@ -102,6 +120,7 @@ export function mappingsRouter(deps: Deps): Router {
         existing ? { mappingId: existing._id } : undefined,
       );
     }
+    await takeBackIfConnectionLeaving(mapping);
     await startMappingWorkflow(syncWorkflows, mapping, log);
     log.info('mapping created', { projectId: project._id, mappingId: mapping._id });
     res.status(201).json(

@@ -173,6 +173,16 @@ export function createConnectionsRepository(db: Db) {
     },
 
     /** The caller refuses first while live mappings use the connection (409 `connection_in_use`). */
+    /** A deletion of the connection is under way until `until` (see `Connection.deletingUntil`). */
+    async markDeleting(id: string, until: Date): Promise<void> {
+      await connections.updateOne({ _id: id }, { $set: { deletingUntil: until } });
+    },
+
+    /** The deletion did not happen (the connection is in use, or Dropbox failed). */
+    async clearDeleting(id: string): Promise<void> {
+      await connections.updateOne({ _id: id }, { $unset: { deletingUntil: '' } });
+    },
+
     async delete(id: string): Promise<boolean> {
       const result = await connections.deleteOne({ _id: id });
       return result.deletedCount > 0;

@@ -174,6 +174,11 @@ export function createMappingsRepository(db: Db) {
       );
     },
 
+    /** A mapping taken back before its workflow started: nothing else refers to it. */
+    async deleteUnstarted(id: string): Promise<void> {
+      await mappings.deleteOne({ _id: id });
+    },
+
     async markUnmapped(id: string, now = new Date()): Promise<Mapping> {
       const updated = await mappings.findOneAndUpdate(
         { _id: id },

@@ -132,6 +132,11 @@ export interface Connection {
    * the root): a notification then syncs only the mappings whose folders changed since.
    */
   changesCursor?: string;
+  /**
+   * A deletion is under way until then: a mapping created meanwhile is taken back. Bounded, so a
+   * deletion whose process died does not block the connection for ever.
+   */
+  deletingUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
   tokenUpdatedAt: Date;
