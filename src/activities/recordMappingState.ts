@@ -1,5 +1,6 @@
 import type { MappingState } from '../domain/mappingState';
 import type { ActivityDeps } from './deps';
+import { withHeartbeats } from './heartbeat';
 
 export interface RecordStateInput {
   mappingId: string;
@@ -13,13 +14,17 @@ export interface RecordStateInput {
  * down). Called on changes only, so an idle cycle writes nothing.
  */
 export function createRecordMappingState(deps: ActivityDeps) {
+  // Heartbeats, as every database write does: a write slower than the heartbeat timeout would
+  // otherwise be retried beside itself.
   return async function recordMappingState(input: RecordStateInput): Promise<void> {
-    await deps.repos.mappings.recordState(input.mappingId, {
-      state: input.state,
-      lastError: input.lastError,
-      lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
+    await withHeartbeats(async () => {
+      await deps.repos.mappings.recordState(input.mappingId, {
+        state: input.state,
+        lastError: input.lastError,
+        lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
+      });
+      // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
+      if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
     });
-    // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
-    if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
   };
 }

@@ -75,6 +75,8 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
       pollIntervalMs,
       ...(cyclesPerRun ? { cyclesPerRun } : {}),
       ...(newMapping ? { newMapping } : {}),
+      // A signal that starts the workflow again (its run was terminated) keeps the admin's pause.
+      ...(mapping.state === 'paused' ? { paused: true } : {}),
     };
     return {
       taskQueue,

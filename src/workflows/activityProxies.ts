@@ -30,10 +30,13 @@ const dropboxCalls: ActivityOptions = {
 export const dropbox = proxyActivities<Activities>(dropboxCalls);
 
 // Database writes are idempotent, so they retry until the database is back. They heartbeat, so
-// a worker that died mid-write is noticed in seconds rather than at the end of the timeout.
+// a worker that died mid-write is noticed in seconds rather than at the end of the timeout. A
+// cancelled write (pause, unmap) is waited for, since it runs to its end: the next write (the
+// paused state, the next cycle's pages) must never land before it.
 export const records = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 

@@ -46,7 +46,12 @@ export interface SyncCounters {
 export interface CarriedState {
   state: Exclude<MappingState, 'unmapped'>;
   cursor?: string;
-  /** Increases with every full listing; the sweep after one marks files it did not see as deleted. */
+  /**
+   * Increases with every full listing; the sweep after one marks files it did not see as deleted.
+   * A new mapping's first is 1; a mapping's workflow started again (its run was terminated) starts
+   * from the workflow's clock, above every generation its records carry, or its sweep would spare
+   * what they were stamped with.
+   */
   listingGeneration: number;
   /** True while a full listing is under way (no cursor yet, or a reset). */
   fullListing: boolean;
@@ -62,6 +67,11 @@ export interface CarriedState {
   contentsPending?: boolean;
   /** The listing policy the mapping was last listed under (see `adoptListingPolicy`). */
   listingPolicy?: string;
+  /**
+   * When the next timed cycle is due (epoch ms), once a wait for it began: a run that continues
+   * as new mid-wait (its copy ended) leaves the next run only what remains of the interval.
+   */
+  nextCycleAt?: number;
 }
 
 export interface FolderSyncInput {
@@ -75,6 +85,11 @@ export interface FolderSyncInput {
    * no sweep (on FerretDB the sweep scans every record of the collection).
    */
   newMapping?: boolean;
+  /**
+   * Started again for a mapping recorded paused (a signal after its run was terminated): it stays
+   * paused until resumed.
+   */
+  paused?: boolean;
   /** Continue as new after this many history events (the server's suggestion otherwise). */
   continueAsNewAfterEvents?: number;
   /** Continue as new after this many cycles in one run; 12 (an hour at five minutes) when absent. */

@@ -58,10 +58,10 @@ function emptyCounters(): SyncCounters {
   return { cycles: 0, filesAdded: 0, filesUpdated: 0, filesDeleted: 0, rejections: 0, skippedFolders: 0, dropboxPages: 0 };
 }
 
-function initialState(): CarriedState {
+function initialState(input: FolderSyncInput): CarriedState {
   return {
-    state: 'active',
-    listingGeneration: 0,
+    state: input.paused ? 'paused' : 'active',
+    listingGeneration: input.newMapping ? 0 : Date.now(),
     fullListing: false,
     counters: emptyCounters(),
     syncRequested: true,
@@ -79,7 +79,7 @@ function initialState(): CarriedState {
 export async function folderSyncWorkflow(input: FolderSyncInput): Promise<FolderSyncResult> {
   const { mappingId } = input;
   const pollIntervalMs = input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  const s: CarriedState = input.carried ? { ...input.carried, runs: input.carried.runs + 1 } : initialState();
+  const s: CarriedState = input.carried ? { ...input.carried, runs: input.carried.runs + 1 } : initialState(input);
   let unmapRequested = false;
   let phase: FolderSyncStatus['phase'] = 'idle';
   let nextSyncAt: number | null = null;
@@ -175,12 +175,16 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     publishState(state);
     if (!force && recorded.state === state && recorded.lastError === s.lastError) return undefined;
     recorded = { state, lastError: s.lastError };
-    return records.recordMappingState({
-      mappingId,
-      state,
-      lastError: s.lastError ?? null,
-      lastSyncAt: s.lastSyncAt ?? null,
-    });
+    // Not cancellable: once counted as recorded, the write must happen, also when a pause or an
+    // unmap interrupts the cycle that makes it.
+    return CancellationScope.nonCancellable(() =>
+      records.recordMappingState({
+        mappingId,
+        state,
+        lastError: s.lastError ?? null,
+        lastSyncAt: s.lastSyncAt ?? null,
+      }),
+    );
   };
 
   async function cycle(): Promise<void> {
@@ -264,10 +268,11 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     if (!s.syncRequested && !s.credentialsUpdated) {
       // Waiting for credentials, this is also the one retry per interval: a single Dropbox call.
       phase = 'waiting';
-      nextSyncAt = Date.now() + pollIntervalMs;
+      s.nextCycleAt ??= Date.now() + pollIntervalMs;
+      nextSyncAt = s.nextCycleAt;
       const woken = await condition(
         () => s.syncRequested || s.credentialsUpdated || unmapRequested || isPaused() || mayEnd(),
-        pollIntervalMs,
+        Math.max(1, s.nextCycleAt - Date.now()),
       );
       waited = true;
       if (unmapRequested || isPaused()) continue;
@@ -277,11 +282,12 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     }
     s.syncRequested = false;
     s.credentialsUpdated = false;
+    s.nextCycleAt = undefined;
     cyclesThisRun += 1;
     await runCycle();
   }
 
   phase = 'idle';
-  await CancellationScope.nonCancellable(async () => recordState());
+  await recordState();
   return { mappingId, state: 'unmapped', counters: s.counters };
 }

@@ -52,6 +52,10 @@ class FakeFolder {
   /** The next kept pages are gone before they are checked, as if a later listing had replaced them. */
   losePages = 0;
   persistDelayMs = 0;
+  /** Recordings of pages wait for this. */
+  persistGate: Promise<void> | undefined;
+  /** The listing generation of every recording, in order. */
+  generationsSeen: number[] = [];
   /** Contents copies wait for this before they return. */
   copyGate: Promise<void> | undefined;
   /** Listings wait for this before they answer. */
@@ -123,11 +127,13 @@ class FakeFolder {
         if (!names) throw missing();
         return { rejectedFileIds: names.filter((f) => f.name.includes('#')).map((f) => f.id), skippedFolders: 0 };
       },
-      async persistNewFiles({ mappingId, page, rejectedFileIds, sweep, endsListing, firstListing }: PersistInput) {
+      async persistNewFiles({ mappingId, page, rejectedFileIds, sweep, endsListing, firstListing, listingGeneration }: PersistInput) {
         self.calls.persistNewFiles += 1;
+        self.generationsSeen.push(listingGeneration);
         const tag = page?.pageId ?? 'sweep';
         self.timeline.push(`record ${tag}`);
         if (self.persistDelayMs) await new Promise((r) => setTimeout(r, self.persistDelayMs));
+        await self.persistGate;
         let listed: ListedFile[] = [];
         if (page) {
           const kept = self.keptPage(mappingId, page);
@@ -426,15 +432,64 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
         await handle.signal(syncNowSignal);
         await eventually(async () => assert.deepEqual(await now(), { cycles: 3, runs: 0, phase: 'waiting' }));
         assert.equal(folder.calls.copies, 1, 'a run due to continue as new starts no further copy');
+        const due = (await handle.query(statusQuery)).nextSyncAt;
+        assert.ok(due);
         endCopy();
         await eventually(async () => assert.equal((await status(handle)).runs, 1, 'a new run once the copy ended'));
         assert.equal((await status(handle)).counters.cycles, 3);
+        // The new run waits for what remained of the interval, not for a whole one more.
+        assert.equal((await status(handle)).nextSyncAt, due);
         await untilSettled(handle);
         await handle.signal(unmapSignal);
         await handle.result();
       },
       { maxConcurrentActivityTaskExecutions: 1 },
     );
+  });
+
+  it('waits for a cancelled recording to end before recording the pause, so the pause is the state that stays', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    let releasePersist = () => {};
+    folder.persistGate = new Promise((resolve) => (releasePersist = resolve));
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq, { newMapping: true });
+      await eventually(async () => assert.ok(folder.timeline.includes('record page-1')));
+      await handle.signal(pauseSignal);
+      await eventually(async () => assert.equal((await handle.query(statusQuery)).state, 'paused'));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.ok(!folder.calls.record.includes('paused'), 'no state recorded while the page is still being recorded');
+      releasePersist();
+      await eventually(async () => assert.equal(folder.calls.record.at(-1), 'paused'));
+      assert.ok(folder.timeline.includes('recorded page-1'));
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('a run started again for a mapping (its run was terminated) keeps its pause, and lists under a generation above every earlier one', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const first = await start(tq, { newMapping: true });
+      await eventually(async () => assert.equal((await status(first)).counters.cycles, 1));
+      const firstGeneration = Math.max(...folder.generationsSeen);
+      assert.equal(firstGeneration, 1);
+      await first.terminate('an operator ended the run');
+      // Started again by a signal (as the API does), its mapping recorded paused: it stays paused.
+      const paused = await start(tq, { paused: true });
+      await eventually(async () => assert.equal((await status(paused)).state, 'paused'));
+      const listed = folder.calls.listFolder;
+      await env.sleep(20 * MINUTE);
+      assert.equal(folder.calls.listFolder, listed, 'no listing while paused');
+      await paused.signal(resumeSignal);
+      await eventually(async () => assert.equal((await status(paused)).counters.cycles, 1));
+      // Its full listing's sweep must see past what the first run stamped its records with.
+      assert.ok(Math.min(...folder.generationsSeen.slice(1)) > firstGeneration, JSON.stringify(folder.generationsSeen));
+      await untilSettled(paused);
+      await paused.signal(unmapSignal);
+      await paused.result();
+    });
   });
 
   it('ends one run of a mapping early, by its stagger, so that mappings started together spread their continue-as-new', TIME_SKIPPING_TEST, async () => {
