@@ -4,7 +4,7 @@ import { callerOf } from './auth';
 import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { DuplicateError } from '../db/errors';
-import { DropboxUnavailableError } from '../dropbox/errors';
+import { DropboxRateLimitError, DropboxUnavailableError } from '../dropbox/errors';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import { ApiError } from './errors';
 import { adminProject, projectOf } from './projectAccess';
@@ -122,7 +122,8 @@ export function oauthCallbackRouter(deps: Deps): Router {
 function callbackFailure(err: unknown): string {
   if (err instanceof ApiError) return err.code;
   if (err instanceof DropboxGrantError) return 'oauth_code_refused';
-  if (err instanceof DropboxUnavailableError) return 'dropbox_unavailable';
+  // Dropbox down or asking us to slow down: the admin tries again later, nothing of ours failed.
+  if (err instanceof DropboxUnavailableError || err instanceof DropboxRateLimitError) return 'dropbox_unavailable';
   return 'internal_error';
 }
 

@@ -180,6 +180,19 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.deepEqual(await connections(other), []);
   });
 
+  it('sends the browser back with dropbox_unavailable when Dropbox rate-limits the code exchange, and stores nothing', async () => {
+    const other = await createProjectAdmin(h);
+    const account = dropboxAccount(h);
+    const started = await start(account.email, other);
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId });
+    h.emulator.failNext({ route: 'oauth2/token', status: 429, retryAfterSeconds: 1 });
+    const back = redirectedTo(await callback(location));
+    assert.equal(back.searchParams.get('error'), 'dropbox_unavailable');
+    assert.deepEqual(await connections(other), []);
+    // The token endpoint answers the next tests only once its Retry-After has passed.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+  });
+
   it('sends a Cancel on the consent page back with error=access_denied', async () => {
     const account = dropboxAccount(h);
     const started = await start(account.email);
