@@ -166,15 +166,11 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
       ...(rootNamespaceId ? { pathRoot: JSON.stringify({ '.tag': 'root', root: rootNamespaceId }) } : {}),
     });
 
-  async function call<T>(
-    credentials: DropboxCredentials,
-    path: string,
-    run: (client: Dropbox) => Promise<{ result: T }>,
-  ): Promise<T> {
+  /** `attempt` throws classified errors, and reads `credentials.token` each time it is made. */
+  async function renewingOnce<T>(credentials: DropboxCredentials, attempt: () => Promise<T>): Promise<T> {
     try {
-      return (await run(sdk(credentials))).result;
-    } catch (err) {
-      const failure = classifyDropboxError(err, path);
+      return await attempt();
+    } catch (failure) {
       const stale =
         failure instanceof DropboxCredentialsError &&
         (failure.problem === 'expired_token' || failure.problem === 'invalid_token');
@@ -182,11 +178,21 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
       // The token ran out (or was revoked) under us: one renewal, one more try.
       credentials.token = await credentials.renew(credentials.token);
     }
-    try {
-      return (await run(sdk(credentials))).result;
-    } catch (err) {
-      throw classifyDropboxError(err, path);
-    }
+    return attempt();
+  }
+
+  function call<T>(
+    credentials: DropboxCredentials,
+    path: string,
+    run: (client: Dropbox) => Promise<{ result: T }>,
+  ): Promise<T> {
+    return renewingOnce(credentials, async () => {
+      try {
+        return (await run(sdk(credentials))).result;
+      } catch (err) {
+        throw classifyDropboxError(err, path);
+      }
+    });
   }
 
   return {
@@ -251,14 +257,16 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
     },
 
     download(credentials, request) {
-      return downloadFile(hosts.content, timeoutMs, credentials, request);
+      return renewingOnce(credentials, () => downloadFile(hosts.content, timeoutMs, credentials, request));
     },
 
     async checkFileContentScope(credentials) {
       // Dropbox checks the scope before the path: a path that is surely absent answers 409
       // not_found to a token that may download, 401 missing_scope to one that may not.
       try {
-        const { body } = await downloadFile(hosts.content, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE });
+        const { body } = await renewingOnce(credentials, () =>
+          downloadFile(hosts.content, timeoutMs, credentials, { path: CONTENT_SCOPE_PROBE }),
+        );
         body.destroy();
       } catch (err) {
         if (err instanceof DropboxPathError) return;

@@ -169,4 +169,19 @@ describe('credentials provider', () => {
     assert.equal(refreshes(), before + 1);
     assert.notEqual(credentials.token, cipher.open(stored.token));
   });
+
+  it('renews the token of a download answered expired_access_token, as of every other call', async () => {
+    emulator.addFile(accountId, '/Site/plan.pdf', { content: 'the plan' });
+    const stored = await connection();
+    const credentials = await provider().forConnection(stored);
+    emulator.expireToken(credentials.token);
+    const before = refreshes();
+    await dropbox.checkFileContentScope(credentials);
+    assert.equal(refreshes(), before + 1, 'the content-scope probe renewed the token');
+    emulator.expireToken(credentials.token);
+    const { file, body } = await dropbox.download(credentials, { path: '/Site/plan.pdf' });
+    assert.equal(file.name, 'plan.pdf');
+    assert.equal(Buffer.concat(await body.toArray()).toString(), 'the plan');
+    assert.equal(refreshes(), before + 2);
+  });
 });
