@@ -199,11 +199,13 @@ export function mappingsRouter(deps: Deps): Router {
     });
   }
 
-  /** MongoDB says paused; the workflow, when it answers, has the last word (a resume may be newer). */
+  /**
+   * The workflow's word, when it answers: it holds a pause or a resume before MongoDB does (the
+   * workflow writes its state there after a task and an activity). Otherwise MongoDB's.
+   */
   async function isPaused(mapping: Mapping): Promise<boolean> {
-    if (mapping.state !== 'paused') return false;
     const status = await syncWorkflows.status(mapping);
-    return status ? status.state === 'paused' : true;
+    return status ? status.state === 'paused' : mapping.state === 'paused';
   }
 
   router.delete(`${MAPPINGS_PATH}/:mappingId`, async (req, res) => {

@@ -172,6 +172,8 @@ describe('the admin journey', () => {
     expectStatus(paused, 202);
     commandAcceptedResponse.parse(paused.body);
     assert.deepEqual(paused.body, { id: mappingId, state: 'paused', accepted: 'pause' });
+    // At once, before the workflow has written the pause to MongoDB: the workflow says paused.
+    assertError(await api('POST', `/mappings/${mappingId}/sync`), 409, 'mapping_paused');
     await eventually(async () => {
       const status = await api('GET', `/mappings/${mappingId}`);
       assert.equal(status.body.state, 'paused');
