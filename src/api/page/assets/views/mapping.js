@@ -168,11 +168,12 @@ export function renderMapping(context, projectId, mappingId) {
         ]);
         view.deleted = deleted.files;
         view.deletedMore = deleted.next !== null;
-        if (files) {
+        // Unless the admin opened more pages while these were asked for: those stay too.
+        if (files && !view.extraPages) {
           view.files = files.files;
           view.next = files.next;
         }
-        if (rejections) {
+        if (rejections && !view.extraRejectionPages) {
           view.rejections = rejections.rejections;
           view.rejectionsNext = rejections.next;
         }
