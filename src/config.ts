@@ -38,11 +38,19 @@ const encryptionKey = z.string().transform((v, ctx) => {
   return raw;
 });
 
-const url = (fallback?: string) => (fallback ? z.url().default(fallback) : z.url());
+// http(s) with a host: `new URL` also takes `localhost:8787` (scheme "localhost:"), which would
+// start the process and fail every call.
+const httpUrl = () => z.url({ protocol: /^https?$/u, hostname: /^.+$/u, error: 'must be an http:// or https:// URL' });
+const url = (fallback?: string) => (fallback ? httpUrl().default(fallback) : httpUrl());
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/u, 'must be host:port')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'must name a port up to 65535');
 
 const baseSchema = z.object({
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//u, 'must be a mongodb:// or mongodb+srv:// URI'),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
@@ -62,7 +70,7 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   // 0 is the SDK's "no cache": every workflow task replays its run's history.
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).optional(),
-  METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/u, 'must be host:port').optional(),
+  METRICS_ADDRESS: hostPort.optional(),
   // Worker Deployment Versioning: a mapping's run stays on the build it started on (README, rollouts).
   WORKER_DEPLOYMENT_NAME: z.string().min(1).default('dropbox-folder-sync'),
   WORKER_BUILD_ID: z.string().regex(/^[\w.+-]{1,255}$/u, 'must be letters, digits and . _ + - only').optional(),
@@ -147,7 +155,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+function parse<S extends z.ZodType>(schema: S, given: NodeJS.ProcessEnv): z.infer<S> {
+  // An empty variable (`MAX_FILE_BYTES=` in an env file) is an unset one: its default, or "is
+  // missing". Numbers would otherwise read it as 0: no file copied, a random port.
+  const env = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   // Names the variable and the rule, never the value: some of them are secrets.

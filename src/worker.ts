@@ -118,6 +118,8 @@ export async function pairWorkers(
   };
 }
 
+export const SHUTDOWN_GRACE_TIME = '25s';
+
 export async function createSyncWorker(options: {
   config: WorkerConfig;
   connection: NativeConnection;
@@ -134,6 +136,10 @@ export async function createSyncWorker(options: {
       ...(tuning?.workflowBundle ? {} : await workflowSource(deps.log)),
       workerDeploymentOptions: workerDeploymentOptions(workerDeploymentVersion(config)),
       ...workflowCacheOption(config),
+      // On SIGTERM, tasks under way get this long to end before they are cancelled (the SDK's
+      // default is none: a file's download was cut and begun again elsewhere). Under the 30 s
+      // that docker-compose and Kubernetes wait before they kill the process.
+      shutdownGraceTime: SHUTDOWN_GRACE_TIME,
       ...tuning,
       activities: createActivities(deps),
     },

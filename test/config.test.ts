@@ -56,7 +56,6 @@ describe('configuration', () => {
     const set = readWorkerConfig({ ...valid, WORKER_DEPLOYMENT_NAME: 'sync-eu', WORKER_BUILD_ID: '0.2.0-abc123' });
     assert.deepEqual(set.deployment, { name: 'sync-eu', buildId: '0.2.0-abc123' });
     assert.throws(() => readWorkerConfig({ ...valid, WORKER_BUILD_ID: 'with space' }), /WORKER_BUILD_ID/u);
-    assert.throws(() => readWorkerConfig({ ...valid, WORKER_DEPLOYMENT_NAME: '' }), /WORKER_DEPLOYMENT_NAME/u);
   });
 
   it('reads the contents limits: 4 downloads at once and 2 GiB files by default', () => {
@@ -72,6 +71,28 @@ describe('configuration', () => {
     assert.equal(readWorkerConfig(valid).metricsAddress, undefined);
     assert.equal(readWorkerConfig({ ...valid, METRICS_ADDRESS: '0.0.0.0:9464' }).metricsAddress, '0.0.0.0:9464');
     assert.throws(() => readWorkerConfig({ ...valid, METRICS_ADDRESS: '9464' }), /METRICS_ADDRESS must be host:port/u);
+    assert.throws(() => readWorkerConfig({ ...valid, METRICS_ADDRESS: '0.0.0.0:99999' }), /METRICS_ADDRESS must name a port up to 65535/u);
+    assert.throws(() => readWorkerConfig({ ...valid, TEMPORAL_ADDRESS: 'temporal:72330' }), /TEMPORAL_ADDRESS must name a port/u);
+  });
+
+  it('reads an empty variable as an unset one: its default, or missing, never 0', () => {
+    const api = { ...valid, ROOT_API_KEY: 'r'.repeat(32) };
+    const blank = readApiConfig({ ...api, MAX_FILE_BYTES: '', PORT: ' ', WORKFLOW_CACHE_SIZE: '', WORKER_DEPLOYMENT_NAME: '' });
+    assert.equal(blank.contents.maxFileBytes, 2 * 1024 ** 3);
+    assert.equal(blank.port, 3000);
+    assert.equal(blank.publicUrl, 'http://127.0.0.1:3000');
+    assert.equal(blank.workflowCacheSize, undefined);
+    assert.equal(blank.deployment.name, 'dropbox-folder-sync');
+    assert.throws(() => readApiConfig({ ...api, ROOT_API_KEY: '' }), /ROOT_API_KEY is missing/u);
+  });
+
+  it('takes only http(s) URLs with a host for Dropbox, the public address and the Web UI', () => {
+    const api = { ...valid, ROOT_API_KEY: 'r'.repeat(32) };
+    assert.equal(readWorkerConfig({ ...valid, DROPBOX_API_URL: 'http://127.0.0.1:8787' }).dropbox.apiUrl, 'http://127.0.0.1:8787');
+    for (const bad of ['localhost:8787', 'ftp://files.example.com', 'mailto:admin@example.com']) {
+      assert.throws(() => readWorkerConfig({ ...valid, DROPBOX_API_URL: bad }), /DROPBOX_API_URL must be an http:\/\/ or https:\/\/ URL/u, bad);
+      assert.throws(() => readApiConfig({ ...api, PUBLIC_URL: bad }), /PUBLIC_URL must be an http/u, bad);
+    }
   });
 
   it('reads how many cycles a run holds, for the workflows the API starts', () => {

@@ -11,6 +11,7 @@ import type { ContentSlots } from './contentSlots';
 import type { ActivityDeps } from './deps';
 import { filesRejected } from '../metrics';
 import { toActivityFailure } from './failures';
+import { mappingLog } from './mappingLog';
 import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
 
 export interface CopyContentsInput {
@@ -206,11 +207,7 @@ export function createCopyFileContents(
       }
       await contents.abandonUpload(content._id, uploadId);
       const mismatches = await contents.countMismatch(content._id);
-      deps.log.warn('file content did not match its hash', {
-        mappingId: file.mappingId,
-        fileId: file.dropboxId,
-        mismatches,
-      });
+      mappingLog(deps.log, file.mappingId).warn('file content did not match its hash', { fileId: file.dropboxId, mismatches });
       if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
       await contents.markFailed(
         content._id,
@@ -234,11 +231,7 @@ export function createCopyFileContents(
       }
       if (signal?.aborted || err instanceof DropboxCredentialsError || err instanceof DropboxRateLimitError)
         throw err;
-      deps.log.warn('file content download failed', {
-        mappingId: file.mappingId,
-        fileId: file.dropboxId,
-        error: err,
-      });
+      mappingLog(deps.log, file.mappingId).warn('file content download failed', { fileId: file.dropboxId, error: err });
       return 'retry';
     }
   }
