@@ -60,6 +60,7 @@ export interface ActivityRepositories {
     /** `seenBefore`: only rejections last seen before that time. */
     removeByPaths(mappingId: string, pathLowers: string[], seenBefore?: Date): Promise<unknown>;
     removeByIds(mappingId: string, dropboxIds: string[], seenBefore?: Date): Promise<unknown>;
+    removeReplacedAtPaths(mappingId: string, entries: { id: string; pathLower: string }[], seenBefore: Date): Promise<unknown>;
     recordTooLarge(
       file: { mappingId: string; projectId: string; dropboxId: string; name: string; path: string; pathLower: string; size: number },
       maxBytes: number,

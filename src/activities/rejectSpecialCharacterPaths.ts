@@ -11,6 +11,10 @@ export interface RejectInput {
   page: ListingPageRef;
   /** The listing's generation, stamped on what it refuses (see `persistNewFiles`' sweep). */
   listingGeneration: number;
+  /** A page of a full listing (absent: false); see `PersistInput.fullListing`. */
+  fullListing?: boolean;
+  /** A page of a new mapping's first listing: nothing was recorded before it. */
+  firstListing?: boolean;
 }
 
 export interface RejectResult {
@@ -28,9 +32,26 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
     return withHeartbeats(() => reject(input));
   };
 
+  /**
+   * What the page's entries took the place of (Dropbox reports only the new item at a path): the
+   * rejections of other items at their paths, and, outside a full listing (whose sweep settles
+   * it), a file recorded at a path a folder now holds. Files accepted at a path of another file
+   * are settled by `persistNewFiles`.
+   */
+  async function dropReplaced(
+    input: RejectInput,
+    files: { id: string; pathLower: string }[],
+    folders: { id: string; pathLower: string }[],
+    listedAt: Date,
+    now: Date,
+  ): Promise<void> {
+    await deps.repos.rejections.removeReplacedAtPaths(input.mappingId, [...files, ...folders], listedAt);
+    if (!input.fullListing && folders.length > 0) await deps.repos.files.markReplacedAtPaths(input.mappingId, folders, now);
+  }
+
   async function reject(input: RejectInput): Promise<RejectResult> {
     const mapping = { id: input.mappingId, projectId: input.projectId };
-    const { files, folders } = await requireKeptPage(deps, input.mappingId, input.page);
+    const { files, folders, listedAt } = await requireKeptPage(deps, input.mappingId, input.page);
     const now = (deps.now ?? (() => new Date()))();
     const rejected = files
       .map(({ id, name, pathDisplay, pathLower }) => ({
@@ -46,6 +67,7 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
     filesRejected.inc({ reason: 'special_characters' }, rejected.length);
     if (folders.length > 0)
       await deps.repos.rejections.recordSkippedFolders(mapping, folders, input.listingGeneration, now);
+    if (!input.firstListing) await dropReplaced(input, files, folders, listedAt, now);
     return { rejectedFileIds: rejected.map((f) => f.id), skippedFolders: folders.length };
   }
 }

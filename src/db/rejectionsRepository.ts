@@ -152,6 +152,32 @@ export function createRejectionsRepository(db: Db) {
     },
 
     /**
+     * A path whose entry (file or folder) is now another Dropbox item than a rejection recorded
+     * there names: Dropbox reports only the new item (deleted and made again, or another moved
+     * into its place), so the old one's rejection goes. Only rejections last seen before the page
+     * was listed, as for `removeByIds`. Read first, then deleted by `_id`: the filter is "at this
+     * path with another id", which no single query says per path.
+     */
+    async removeReplacedAtPaths(
+      mappingId: string,
+      entries: { id: string; pathLower: string }[],
+      seenBefore: Date,
+    ): Promise<number> {
+      if (entries.length === 0) return 0;
+      const idAt = new Map(entries.map((e) => [e.pathLower, e.id]));
+      const found = await rejections
+        .find(
+          { mappingId, pathLower: { $in: [...idAt.keys()] }, ...lastSeenBefore(seenBefore) },
+          { projection: { _id: 1, pathLower: 1, dropboxId: 1 } },
+        )
+        .toArray();
+      const replaced = found.filter((r) => idAt.get(r.pathLower) !== r.dropboxId).map((r) => r._id);
+      if (replaced.length === 0) return 0;
+      const result = await rejections.deleteMany({ _id: { $in: replaced }, ...lastSeenBefore(seenBefore) });
+      return result.deletedCount;
+    },
+
+    /**
      * After a full listing: removes the refused names and skipped subfolders it did not see (gone
      * from Dropbox while the mapping's cursor was reset). Any other generation, as for files.
      */

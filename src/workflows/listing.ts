@@ -126,6 +126,8 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       projectId,
       page,
       listingGeneration: s.listingGeneration,
+      ...(s.fullListing ? { fullListing: true } : {}),
+      ...(isFirstListing(run) ? { firstListing: true } : {}),
     });
     s.counters.rejections += rejection.rejectedFileIds.length;
     s.counters.skippedFolders += rejection.skippedFolders;

@@ -142,6 +142,47 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     assert.deepEqual(names, ['plan 2.pdf']);
   });
 
+  it('drops what a path held before when Dropbox reports another item there: rejections of other items, a file now a folder', async () => {
+    const path = `${FOLDER}/Taken over`;
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFolder(fx.accountId, `${path}/Drawings`);
+    fx.emulator.addFile(fx.accountId, `${path}/a?.txt`);
+    fx.emulator.addFile(fx.accountId, `${path}/x.pdf`);
+    const mapping = await fx.newMapping(path);
+    const check = (page: ListedKeptPage, fullListing: boolean) =>
+      activities.rejectSpecialCharacterPaths({
+        mappingId: mapping._id,
+        projectId: mapping.projectId,
+        page: page.ref!,
+        listingGeneration: 1,
+        ...(fullListing ? { fullListing } : {}),
+      });
+    const [first] = await listAll(activities, fx.repos, mapping._id);
+    const { rejectedFileIds } = await check(first!, true);
+    await activities.persistNewFiles({ mappingId: mapping._id, projectId: mapping.projectId, page: first!.ref!, rejectedFileIds, listingGeneration: 1, sweep: true });
+    const { rejections } = collections(fx.testDb.db);
+    const shown = async () =>
+      (await rejections.find({ mappingId: mapping._id }).toArray()).map((r) => `${r.kind} ${r.name} ${r.dropboxId}`).sort();
+    assert.equal((await shown()).length, 2);
+
+    // Made again (new ids), and a file replaced by a folder of its name: Dropbox reports only the new items.
+    fx.emulator.remove(fx.accountId, `${path}/Drawings`);
+    fx.emulator.remove(fx.accountId, `${path}/a?.txt`);
+    fx.emulator.remove(fx.accountId, `${path}/x.pdf`);
+    const drawings = fx.emulator.addFolder(fx.accountId, `${path}/Drawings`);
+    const again = fx.emulator.addFile(fx.accountId, `${path}/a?.txt`);
+    const folder = fx.emulator.addFolder(fx.accountId, `${path}/x.pdf`);
+    const [changes] = await listAll(activities, fx.repos, mapping._id, first!.cursor);
+    const checked = await check(changes!, false);
+    await activities.persistNewFiles({ mappingId: mapping._id, projectId: mapping.projectId, page: changes!.ref!, rejectedFileIds: checked.rejectedFileIds, listingGeneration: 1, sweep: false });
+    assert.deepEqual(await shown(), [
+      `special_characters a?.txt ${again.id}`,
+      `subfolder Drawings ${drawings.id}`,
+      `subfolder x.pdf ${folder.id}`,
+    ]);
+    assert.deepEqual(await fx.repos.files.listAllLive(mapping._id), [], 'x.pdf is a folder now: its file is deleted');
+  });
+
   it('keeps a listed page in MongoDB, out of the history: checked, recorded, then dropped', async () => {
     const path = `${FOLDER}/Kept`;
     fx.emulator.addFolder(fx.accountId, path);
