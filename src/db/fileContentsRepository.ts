@@ -20,10 +20,11 @@ export interface PendingContent {
   /** The file's record as it is now: null when the listing has not written it yet. */
   file: FileRecord | null;
   /**
-   * The file's stored revs when the batch was read. Only the mapping's one copy stores revs, and
-   * it stores one rev per file, so this is what a rev stored now supersedes.
+   * The file's stored and failed revs when the batch was read. Only the mapping's one copy stores
+   * revs, and it stores one rev per file, so this is what a rev stored now supersedes: the bytes
+   * of an older stored rev, and an older rev that failed (it no longer counts as failed).
    */
-  storedBefore: ContentRecord[];
+  earlierRevs: ContentRecord[];
 }
 
 export interface ContentCounts {
@@ -141,14 +142,14 @@ export function createFileContentsRepository(db: Db) {
           return file?.rev === c.rev && !atFirstRev(file);
         })
         .map((c) => c.fileRecordId);
-      const stored =
+      const earlier =
         replacing.length === 0
           ? []
-          : await contents.find({ fileRecordId: { $in: replacing }, state: 'stored' }).toArray();
+          : await contents.find({ fileRecordId: { $in: replacing }, state: { $in: ['stored', 'failed'] } }).toArray();
       return pending.map((content) => ({
         content,
         file: byId.get(content.fileRecordId) ?? null,
-        storedBefore: stored.filter((s) => s.fileRecordId === content.fileRecordId),
+        earlierRevs: earlier.filter((s) => s.fileRecordId === content.fileRecordId),
       }));
     },
 
@@ -191,11 +192,11 @@ export function createFileContentsRepository(db: Db) {
 
     /**
      * The verified upload becomes this rev's content, and the file's older stored revs are
-     * superseded (their bytes deleted). False when the upload was superseded (another attempt
-     * claimed the rev): the upload is deleted instead.
+     * superseded (their bytes deleted), as are its older failed revs. False when the upload was
+     * superseded (another attempt claimed the rev): the upload is deleted instead.
      */
     async markStored(
-      { content, storedBefore }: Pick<PendingContent, 'content' | 'storedBefore'>,
+      { content, earlierRevs }: Pick<PendingContent, 'content' | 'earlierRevs'>,
       uploadId: string,
       hash: string,
       size: number,
@@ -218,7 +219,13 @@ export function createFileContentsRepository(db: Db) {
         await deleteUpload(uploadId);
         return false;
       }
-      for (const other of storedBefore) {
+      for (const other of earlierRevs) {
+        if (other.state === 'failed') {
+          // The file has moved past a rev that failed: the status counts it failed no more.
+          if (other.serverModified <= content.serverModified)
+            await contents.updateOne({ _id: other._id, state: 'failed' }, { $set: { state: 'superseded' } });
+          continue;
+        }
         // Revs stored out of order: the later rev stays the file's content.
         const older = other.serverModified <= content.serverModified ? other : stored;
         await contents.updateOne(

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../src/activities';
 import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
+import { collections } from '../../src/db/collections';
 import { CONTENT_BUCKET } from '../../src/db/fileContentsRepository';
 import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
@@ -152,6 +153,15 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal(failed.current?.state, 'failed');
     assert.equal(failed.current?.error?.reason, 'hash_mismatch');
     assert.equal(failed.stored, null);
+    assert.deepEqual(await fx.repos.contents.counts(bad._id), { pending: 0, stored: 0, failed: 1 });
+
+    // A new rev that arrives intact: the failed one is behind the file now, and counts no more.
+    fx.emulator.modifyFile(fx.accountId, `${bad.dropboxPath}/bad.pdf`, { content: 'right at last' });
+    await record(bad);
+    await activities.copyFileContents({ mappingId: bad._id });
+    assert.equal((await storedBytes(bad, badId)).toString(), 'right at last');
+    assert.deepEqual(await fx.repos.contents.counts(bad._id), { pending: 0, stored: 1, failed: 0 });
+    assert.equal((await collections(fx.testDb.db).contents.findOne({ _id: failed.current!._id }))?.state, 'superseded');
   });
 
   it('replaces the stored content with a new rev only once the new bytes are verified', async () => {
