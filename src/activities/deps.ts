@@ -77,7 +77,7 @@ export interface ActivityRepositories {
       now: Date,
     ): Promise<ListingPageRef>;
     find(mappingId: string, ref: ListingPageRef): Promise<KeptPageLookup>;
-    dropAll(mappingId: string): Promise<void>;
+    dropAll(mappingId: string, listedUpTo?: Date): Promise<void>;
   };
 }
 

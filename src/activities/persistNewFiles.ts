@@ -55,22 +55,24 @@ export interface PersistResult {
 export function createPersistNewFiles(deps: ActivityDeps) {
   return async function persistNewFiles(input: PersistInput): Promise<PersistResult> {
     return withHeartbeats(async () => {
-      const result = await record(input);
+      const startedAt = (deps.now ?? (() => new Date()))();
+      const { result, listedAt } = await record(input);
       countRecordedFiles(result);
       if (result.added + result.updated + result.deleted > 0) mappingLog(deps.log, input.mappingId).info('files recorded', { ...result });
-      if (input.endsListing) await deps.repos.listingPages.dropAll(input.mappingId);
+      // This listing's pages: listed by its last page (or, without one, before this attempt began).
+      if (input.endsListing) await deps.repos.listingPages.dropAll(input.mappingId, listedAt ?? startedAt);
       return result;
     });
   };
 
-  async function record(input: PersistInput): Promise<PersistResult> {
-    if (!input.page) return persist(input, [], []);
+  async function record(input: PersistInput): Promise<{ result: PersistResult; listedAt?: Date }> {
+    if (!input.page) return { result: await persist(input, [], []) };
     const page = await pageToRecord(deps, input.mappingId, input.page);
     // The listing's last page, recorded by an attempt whose completion was lost: its counts went with it.
-    if (!page) return input.sweep ? persist(input, [], []) : { added: 0, updated: 0, unchanged: 0, deleted: 0 };
+    if (!page) return { result: input.sweep ? await persist(input, [], []) : { added: 0, updated: 0, unchanged: 0, deleted: 0 } };
     const rejected = new Set(input.rejectedFileIds ?? []);
     const accepted = rejected.size > 0 ? page.files.filter((f) => !rejected.has(f.id)) : page.files;
-    return persist(input, accepted, page.deletedPaths, page.listedAt);
+    return { result: await persist(input, accepted, page.deletedPaths, page.listedAt), listedAt: page.listedAt };
   }
 
   /**

@@ -75,10 +75,18 @@ export function createListingPagesRepository(db: Db, { cachedPages = 16 } = {}) 
       return { status: 'kept', page };
     },
 
-    async dropAll(mappingId: string): Promise<void> {
+    /**
+     * The mapping's kept pages; with `listedUpTo`, only those listed by then: a listing's end drops
+     * its own pages, never those of a later listing (an attempt given up on by Temporal may still
+     * be running while the next cycle keeps its pages).
+     */
+    async dropAll(mappingId: string, listedUpTo?: Date): Promise<void> {
       const ids = LISTING_PAGE_SLOTS.map((slot) => slotId(mappingId, slot));
-      for (const id of ids) cache.delete(id);
-      await listingPages.deleteMany({ _id: { $in: ids } });
+      for (const id of ids) {
+        const cached = cache.get(id);
+        if (cached && (!listedUpTo || cached.listedAt <= listedUpTo)) cache.delete(id);
+      }
+      await listingPages.deleteMany({ _id: { $in: ids }, ...(listedUpTo ? { listedAt: { $lte: listedUpTo } } : {}) });
     },
   };
 }

@@ -232,6 +232,16 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     const idle = await activities.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 0 });
     assert.equal(idle.page, undefined);
     assert.equal(await listingPages.countDocuments({ mappingId: mapping._id }), 0);
+
+    // An attempt Temporal gave up on, ending its listing late, drops only that listing's pages:
+    // a page the next cycle kept meanwhile is still there to be recorded.
+    fx.emulator.addFile(fx.accountId, `${path}/later.pdf`);
+    const stale = await activities.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const next = await activities.listFolder({ mappingId: mapping._id, cursor: summary.cursor, keepInSlot: 2 });
+    await activities.persistNewFiles({ ...persist, page: stale.page!, rejectedFileIds: [], endsListing: true });
+    assert.equal((await fx.repos.listingPages.find(mapping._id, next.page!)).status, 'kept');
+    assert.equal((await createRepositories(fx.testDb.db).listingPages.find(mapping._id, next.page!)).status, 'kept', 'in MongoDB too');
   });
 
   it('refuses to check or record a kept page that a later listing replaced, and unmapping drops kept pages', async () => {
