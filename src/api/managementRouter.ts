@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import pLimit from 'p-limit';
 import { DuplicateError, NotFoundError } from '../db/errors';
+import { createSlots } from '../slots';
 import { requireRoot } from './auth';
 import type { AppDeps } from './deps';
 import { ApiError } from './errors';
@@ -36,10 +36,10 @@ export function managementRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'syncWork
   async function wakeFeatureDisabled(orgId: string): Promise<number> {
     const projectIds = await repos.projects.listIdsByOrg(orgId);
     const waiting = await repos.mappings.listInStateByProjects(projectIds, 'feature_disabled');
-    const slots = pLimit(WAKE_CONCURRENCY);
+    const slots = createSlots(WAKE_CONCURRENCY);
     const told = await Promise.all(
       waiting.map((mapping) =>
-        slots(() => deps.syncWorkflows.signal(mapping, 'syncNow')).then(
+        slots.run(() => deps.syncWorkflows.signal(mapping, 'syncNow')).then(
           () => true,
           (err: unknown) => {
             if (!(err instanceof MappingWorkflowEndedError)) {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import pLimit from 'p-limit';
 import { DuplicateError } from '../db/errors';
+import { createSlots } from '../slots';
 import { shownContentCounts } from '../domain/contentScope';
 import { dropboxPathKey, dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
 import { describeCharacters } from '../domain/pathPolicy';
@@ -141,11 +141,11 @@ export function mappingsRouter(deps: Deps): Router {
     const mappings = await repos.mappings.listByProject(project._id);
     // Asked a few at a time: a project maps each subfolder separately, so it may hold hundreds.
     // Each answer waits at most the status deadline; an unanswered mapping shows MongoDB's view.
-    const ask = pLimit(LIVE_STATUS_CONCURRENCY);
+    const slots = createSlots(LIVE_STATUS_CONCURRENCY);
     const [counts, statuses] = await Promise.all([
       Promise.all(mappings.map((m) => countsOf(m))),
       Promise.all(
-        mappings.map((m) => (live === 'true' && m.state !== 'unmapped' ? ask(() => syncWorkflows.status(m)) : null)),
+        mappings.map((m) => (live === 'true' && m.state !== 'unmapped' ? slots.run(() => syncWorkflows.status(m)) : null)),
       ),
     ]);
     res.json({ mappings: mappings.map((m, i) => mappingView(m, { counts: counts[i]!, status: statuses[i] ?? null })) });

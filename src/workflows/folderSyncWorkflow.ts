@@ -196,7 +196,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
       s.counters.cycles += 1;
       s.lastSyncAt = new Date(Date.now()).toISOString();
       s.lastError = undefined;
-      if (s.state === 'needs_credentials' || s.state === 'feature_disabled' || s.state === 'failed') s.state = 'active';
+      // A good cycle ends every waiting state but the admin's pause.
+      if (s.state !== 'paused') s.state = 'active';
       const recording = recordState(changed);
       if (recording) await recording;
       cycleReports.cycleEnded(mappingId, 'ok');
