@@ -60,6 +60,8 @@ class FakeFolder {
   copyGate: Promise<void> | undefined;
   /** Listings wait for this before they answer. */
   listGate: Promise<void> | undefined;
+  /** The next listing from this offset fails, as Dropbox failing mid-listing. */
+  failListingFrom: number | undefined;
   /** Records of this state wait for `recordGate`. */
   recordGateFor: string | undefined;
   recordGate: Promise<void> | undefined;
@@ -110,6 +112,10 @@ class FakeFolder {
           throw ApplicationFailure.nonRetryable('reset', FailureTypes.cursorReset);
         }
         const offset = cursor ? Number(cursor.split(':')[1]) : 0;
+        if (offset === self.failListingFrom) {
+          self.failListingFrom = undefined;
+          throw ApplicationFailure.nonRetryable('Dropbox failed mid-listing', 'DropboxUnavailable');
+        }
         const files = self.files.slice(offset, offset + self.pageSize);
         const end = offset + files.length;
         self.timeline.push(`list ${end}`);
@@ -658,6 +664,22 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal(folder.persisted.size, 4));
       await eventually(async () => assert.equal((await status(handle)).lastError, null));
       assert.equal(folder.cursorsSeen.filter((c) => c === undefined).length, 2, 'the first page listed once in each cycle');
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('copies the contents of files recorded by a cycle that failed later, without waiting for another change', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder(2);
+    for (let i = 0; i < 4; i += 1) folder.add(`f${i}.pdf`);
+    folder.failListingFrom = 2;
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.match((await status(handle)).lastError ?? '', /mid-listing/u));
+      assert.equal(folder.persisted.size, 2, 'the first page was recorded before the failure');
+      await eventually(async () => assert.ok(folder.calls.copies >= 1, 'a copy of what was recorded'));
+      assert.equal((await status(handle)).counters.cycles, 0, 'before any good cycle');
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
