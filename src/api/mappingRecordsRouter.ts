@@ -11,6 +11,23 @@ import { fileView, rejectionView } from './views';
 const DEFAULT_PAGE_SIZE = 100;
 
 /**
+ * An `after` must be a `next` of this mapping's listing (ids start with the mapping's): any other
+ * string would page from an arbitrary place, answering an empty or repeated list as if it were
+ * the rest.
+ */
+function afterOfMapping(after: string | undefined, mappingId: string, listing: string): { after?: string } {
+  if (after === undefined || after === '') return {};
+  if (!after.startsWith(`${mappingId}:`)) throw notANext(listing);
+  return { after };
+}
+
+function notANext(listing: string): ApiError {
+  return new ApiError(400, 'invalid_request', `Query parameter "after" is not the \`next\` of a ${listing} page`, {
+    fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
+  });
+}
+
+/**
  * What a mapping has recorded: its synced files and its rejections (names with special
  * characters, skipped subfolders). Still readable after the mapping is unmapped.
  */
@@ -22,25 +39,17 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
     const query = validate('query', listFilesQuery, req.query);
     const mapping = await findMapping(repos, projectId, mappingId);
-    const request = {
-      limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      ...(query.after ? { after: query.after } : {}),
-    };
+    const newest = query.order === 'newest';
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const deleted = query.deleted === 'true';
-    const page =
-      query.order === 'newest'
-        ? await repos.files.listNewest(mapping._id, request, deleted).catch((err: unknown) => {
+    const page = newest
+      ? await repos.files
+          .listNewest(mapping._id, { limit, ...(query.after ? { after: query.after } : {}) }, deleted)
+          .catch((err: unknown) => {
             if (!(err instanceof RangeError)) throw err;
-            throw new ApiError(
-              400,
-              'invalid_request',
-              'Query parameter "after" is not the `next` of a newest-first page',
-              {
-                fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
-              },
-            );
+            throw notANext('newest-first');
           })
-        : await repos.files.list(mapping._id, request, deleted);
+      : await repos.files.list(mapping._id, { limit, ...afterOfMapping(query.after, mapping._id, 'file') }, deleted);
     const contents = await repos.contents.contentOf(page.files);
     res.json({
       files: page.files.map((f) =>
@@ -65,7 +74,7 @@ export function mappingRecordsRouter(deps: Pick<AppDeps, 'repos'>): Router {
     const mapping = await findMapping(repos, projectId, mappingId);
     const page = await repos.rejections.list(mapping._id, {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      ...(query.after ? { after: query.after } : {}),
+      ...afterOfMapping(query.after, mapping._id, 'rejection'),
       ...(query.kind ? { kind: query.kind } : {}),
     });
     res.json({ rejections: page.rejections.map(rejectionView), next: page.next ?? null });

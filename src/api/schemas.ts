@@ -215,7 +215,7 @@ export const listFilesQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Files per page, 1 to 1000 (default 100)'),
   after: after
     .optional()
-    .describe('The `next` value of the previous page; with order=newest, one that a newest-first page gave (else 400)'),
+    .describe('The `next` value of the previous page of the same listing (anything else: 400)'),
   order: z
     .enum(['newest'])
     .optional()
@@ -241,7 +241,7 @@ export const listMappingsQuery = z.strictObject({
 export const REJECTION_KINDS = ['special_characters', 'subfolder', 'too_large'] as const;
 export const listRejectionsQuery = z.strictObject({
   limit: queryInteger(1, 1000).optional().describe('Entries per page, 1 to 1000 (default 100)'),
-  after: after.optional().describe('The `next` value of the previous page'),
+  after: after.optional().describe('The `next` value of the previous page of the same listing (anything else: 400)'),
   kind: z.enum(REJECTION_KINDS).optional().describe('Only rejected names, or only skipped subfolders'),
 });
 

@@ -100,14 +100,14 @@ const REJECTED = ['400', '401', '403', '404', '405', '406', '409', '413', '415',
 /**
  * A valid request may still be refused for what no schema can say: whether Dropbox takes the
  * token (422), whether the path is a folder or holds characters the project refuses (400), or
- * whether the id exists (404), whether a newest-first `after` is a `next` of that listing (400),
+ * whether the id exists (404), whether a paging `after` is a `next` of that listing (400),
  * whether an OAuth `state` is one the API issued (400). Only these routes may answer a valid
  * request with 400 or 422.
  */
 const ACCEPTED = ['2xx', '401', '403', '404', '409'];
 const refusedByDropbox = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '422'] } };
 const refusedByPath = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400', '422'] } };
-/** A newest-first page's `after` is opaque: only a `next` that such a page gave is one (else 400). */
+/** A page's `after` must be a `next` that such a page gave (else 400). */
 const refusedByCursor = { positive_data_acceptance: { 'expected-statuses': [...ACCEPTED, '400'] } };
 /**
  * The OAuth callback's `state` is single-use and issued by POST …/oauth/start: a generated one is
@@ -160,7 +160,7 @@ export function schemathesisConfig(rootKey: string, f: ConformanceFixtures): str
       checks: refusedByPath,
     },
     {
-      'include-name': `GET ${P}/mappings/{mappingId}/files`,
+      'include-name': [`GET ${P}/mappings/{mappingId}/files`, `GET ${P}/mappings/{mappingId}/rejections`],
       headers: admin,
       parameters: { ...project, mappingId: f.mappingId },
       checks: refusedByCursor,

@@ -155,6 +155,28 @@ describe('file contents through the API', () => {
     }
   });
 
+  it('answers 400 to an `after` that is not a `next` of the listing, instead of paging from wherever it sorts', async () => {
+    const first = await api('GET', `/mappings/${mappingId}/files?limit=1`);
+    expectStatus(first, 200);
+    const newest = await api('GET', `/mappings/${mappingId}/files?limit=1&order=newest`);
+    const foreign = [
+      'garbage',
+      '0',
+      'zzzz',
+      newest.body.next as string, // a newest-first page's next, given to the record-order listing
+      `other-mapping:${(first.body.files as { id: string }[])[0]!.id}`,
+    ];
+    for (const path of ['files', 'rejections']) {
+      for (const after of foreign) {
+        const res = await api('GET', `/mappings/${mappingId}/${path}?after=${encodeURIComponent(after)}`);
+        assertError(res, 400, 'invalid_request');
+        assert.equal(res.body.error.details.fields[0].field, 'after');
+      }
+    }
+    const next = await api('GET', `/mappings/${mappingId}/files?limit=1&after=${encodeURIComponent(first.body.next as string)}`);
+    expectStatus(next, 200);
+  });
+
   it('answers a Range request with 206 and exactly that slice, 416 for a range past the end, and the whole file when If-Range names other bytes', async () => {
     const nine = files.find((f) => f.name === 'nine.bin');
     assert.ok(nine);
