@@ -29,6 +29,8 @@ describe('the admin page in Chromium', () => {
   let demoToken: string;
   let projectId: string;
   const requestedUrls: string[] = [];
+  /** "METHOD path" of every API request the page sent. */
+  const apiRequests: string[] = [];
   const consoleErrors: string[] = [];
 
   before(async () => {
@@ -51,6 +53,8 @@ describe('the admin page in Chromium', () => {
     assert.ok(demo, JSON.stringify(accounts));
     demoToken = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/tokens`, undefined, {}, 201)).token);
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/folders`, undefined, { path: '/Projects/Site #3' }, 201);
+    // A direction control in a name: obeyed, "Tender\u202Efdp.exe" would read as "Tenderexe.pdf".
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/folders`, undefined, { path: '/Projects/Tender\u202Efdp.exe' }, 201);
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Tower model.ifc', seed: 11, size: MAX_FILE_BYTES + 1 }, 201);
     // Dropbox's times have whole seconds: the diary must be newer than the model, not a tie.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
@@ -58,7 +62,11 @@ describe('the admin page in Chromium', () => {
     await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo.accountId}/files`, undefined, { path: '/Projects/Site A/Site diary.txt', content: 'Concrete poured.' }, 201);
 
     page = await browser.newPage();
-    page.on('request', (request) => requestedUrls.push(request.url()));
+    page.on('request', (request) => {
+      requestedUrls.push(request.url());
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/v1/')) apiRequests.push(`${request.method()} ${url.pathname}`);
+    });
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
@@ -116,7 +124,7 @@ describe('the admin page in Chromium', () => {
 
   it('shows the help page\'s message for a project whose organization lacks the feature', async () => {
     await click('link', 'Harbour Depot');
-    await waitForText(page, '#feature-off', /contact your contact person to get the feature enabled/iu);
+    await waitForText(page, '#feature-off', /contact your account contact to get the feature enabled/iu);
     assert.equal(await page.$('#new-connection'), null, 'no connection form');
     await expectAccessible(page, 'feature-off project');
     await screenshot(page, '03-feature-off');
@@ -183,6 +191,11 @@ describe('the admin page in Chromium', () => {
     await waitForText(page, '#folder-heading', '/Projects');
     await waitForText(page, '#folder-browser .not-mappable', 'Not mappable');
     assert.deepEqual(await page.$$eval('#folder-browser .not-mappable mark', (els) => els.map((e) => e.textContent)), ['#']);
+    assert.deepEqual(
+      await page.$$eval('#folder-browser button.folder bdi', (els) => els.filter((e) => e.textContent?.startsWith('Tender')).map((e) => e.textContent)),
+      ['TenderU+202Efdp.exe'],
+      'the direction control is shown by its code point, not obeyed',
+    );
     await expectAccessible(page, 'folder browser');
     await screenshot(page, '05-folder-browser');
     await click('button', 'Site A');
@@ -195,8 +208,12 @@ describe('the admin page in Chromium', () => {
     );
   });
 
-  it('maps /Projects/Site A and shows its files arrive without a reload', async () => {
-    await click('button', 'Map /Projects/Site A');
+  it('maps /Projects/Site A once on a double click, and shows its files arrive without a reload', async () => {
+    const mapsBefore = apiRequests.filter((r) => r === `POST /v1/projects/${projectId}/dropbox/mappings`).length;
+    await page.locator(byName('button', 'Map /Projects/Site A')).click({ count: 2 });
+    await waitForText(page, '#map-feedback', 'Mapped /Projects/Site A');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(apiRequests.filter((r) => r === `POST /v1/projects/${projectId}/dropbox/mappings`).length - mapsBefore, 1, 'one request');
     await waitForText(page, '#map-feedback', 'Mapped /Projects/Site A');
     await waitForText(page, '#mappings', '/Projects/Site A');
     // Eight files pass the policy (one of them too large to copy), two names are rejected, Photos
@@ -437,6 +454,28 @@ describe('the admin page in Chromium', () => {
     assert.equal(await page.$('[role="tab"]'), null, 'no tab');
     await expectAccessible(page, 'member');
     await screenshot(page, '09-member');
+  });
+
+  it('says the connections could not be read, rather than that there are none, when the first load fails', async () => {
+    const failing = await browser.newPage();
+    try {
+      await failing.goto(`${stack.apiUrl}/`);
+      await failing.evaluate(`sessionStorage.setItem('dropbox-folder-sync.apiKey', ${JSON.stringify(admin.apiKey)})`);
+      await failing.setRequestInterception(true);
+      failing.on('request', (request) => {
+        if (request.isInterceptResolutionHandled()) return;
+        if (new URL(request.url()).pathname.endsWith('/dropbox/connections')) {
+          void request.respond({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'Try again later.' } }) });
+        } else void request.continue();
+      });
+      await failing.goto(`${stack.apiUrl}/#/projects/${projectId}`);
+      await waitForText(failing, '#connections', 'could not be read');
+      await waitForText(failing, '#folder-browser', 'could not be read');
+      const text = await failing.$eval('#panel-dropbox', (el) => el.textContent ?? '');
+      assert.doesNotMatch(text, /No Dropbox account is connected|Make a connection first/u);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('kept the API keys out of every address and the page out of CSP trouble', () => {

@@ -31,10 +31,17 @@ export function replaceChildren(el, ...children) {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/u;
+/**
+ * Direction controls: obeyed, they make a name read as another (`invoice\u202Efdp.exe` shows as
+ * "invoiceexe.pdf"), so names show them as marks instead.
+ */
+const DIRECTION = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-/** How a character is named to people: control characters by their code point. */
+const codePoint = (ch) => `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** How a character is named to people: invisible ones by their code point. */
 export function describeCharacter(ch) {
-  return CONTROL.test(ch) ? `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `“${ch}”`;
+  return CONTROL.test(ch) || DIRECTION.test(ch) ? codePoint(ch) : `“${ch}”`;
 }
 
 export function describeCharacters(chars) {
@@ -50,19 +57,50 @@ export function offendingCharacters(name, policy) {
   return found;
 }
 
-/** The name with each offending character wrapped in <mark>, named for screen readers. */
-export function markedName(name, characters) {
-  const span = h('span', { className: 'name' });
+/**
+ * A name as people may trust it: isolated from the text around it (<bdi>), each offending
+ * character wrapped in <mark> and named for screen readers, and each direction control shown as
+ * its code point rather than obeyed.
+ */
+export function markedName(name, characters = []) {
+  const span = h('bdi', { className: 'name' });
   let plain = '';
+  const mark = (title, text) => {
+    if (plain) span.append(plain);
+    plain = '';
+    span.append(h('mark', { title }, text));
+  };
   for (const ch of Array.from(name)) {
-    if (characters.includes(ch)) {
-      if (plain) span.append(plain);
-      plain = '';
-      span.append(h('mark', { title: `Not allowed: ${describeCharacter(ch)}` }, CONTROL.test(ch) ? '�' : ch));
-    } else plain += ch;
+    if (characters.includes(ch)) mark(`Not allowed: ${describeCharacter(ch)}`, CONTROL.test(ch) ? '�' : ch);
+    else if (DIRECTION.test(ch)) mark(`Direction control ${codePoint(ch)}`, codePoint(ch));
+    else plain += ch;
   }
   if (plain) span.append(plain);
   return span;
+}
+
+/**
+ * A handler that ignores calls while its last one runs, so a double click or a second submit
+ * sends one request. The control says it is busy with aria-disabled, which, unlike disabled,
+ * keeps the keyboard's focus on it.
+ */
+export function oneAtATime(act) {
+  let running = false;
+  return async (event, ...args) => {
+    if (running) {
+      event?.preventDefault?.();
+      return undefined;
+    }
+    running = true;
+    const control = event?.submitter ?? event?.currentTarget;
+    control?.setAttribute?.('aria-disabled', 'true');
+    try {
+      return await act(event, ...args);
+    } finally {
+      running = false;
+      control?.removeAttribute?.('aria-disabled');
+    }
+  };
 }
 
 const SIZE_UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];

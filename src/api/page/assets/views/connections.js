@@ -1,5 +1,5 @@
 import { api, ApiFailure, dropboxPath } from '../api.js';
-import { h, replaceChildren, time } from '../dom.js';
+import { h, oneAtATime, replaceChildren, time } from '../dom.js';
 import { announce } from '../notices.js';
 import { actWithFeedback, clearFieldError, confirmAction, fieldError, setFieldError } from './forms.js';
 
@@ -94,10 +94,10 @@ export function renderConnections(tab) {
 
   const oauth = me.dropboxOAuth;
   const connectWithDropbox = oauth.enabled
-    ? h('button', { type: 'button', id: 'connect-with-dropbox', className: 'secondary', onclick: () => void startOAuth() }, 'Connect with Dropbox')
+    ? h('button', { type: 'button', id: 'connect-with-dropbox', className: 'secondary', onclick: (e) => void startOAuth(e) }, 'Connect with Dropbox')
     : h('p', { className: 'help', id: 'oauth-off' }, '“Connect with Dropbox” is not available: ', oauth.reason ?? 'the service has no Dropbox app configured.');
 
-  async function startOAuth() {
+  const startOAuth = oneAtATime(async () => {
     clearErrors();
     const clientIdentification = clientInput.value.trim();
     if (!clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account to connect.');
@@ -107,7 +107,7 @@ export function renderConnections(tab) {
     } catch (err) {
       showError(err);
     }
-  }
+  });
 
   const form = h(
     'form',
@@ -120,7 +120,8 @@ export function renderConnections(tab) {
     h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'primary' }, 'Login'), connectWithDropbox),
     formNotice,
   );
-  form.addEventListener('submit', async (event) => {
+  // One login at a time: a second submit would find the account connected and replace its token.
+  form.addEventListener('submit', oneAtATime(async (event) => {
     event.preventDefault();
     clearErrors();
     replaceChildren(formNotice);
@@ -141,7 +142,7 @@ export function renderConnections(tab) {
       if (!(err instanceof ApiFailure)) throw err;
       showError(err);
     }
-  });
+  }));
 
   /** Logging in again to an account already connected gives that connection the new token. */
   async function saveConnection(body) {
@@ -158,10 +159,13 @@ export function renderConnections(tab) {
 
   function update() {
     // Redrawn only when something changed: a redraw would lose the reader's place.
-    const key = JSON.stringify([state.loaded, state.connections, state.mappings.map((m) => [m.connectionId, m.state])]);
+    const unread = state.connectionsRead ? null : state.error;
+    const key = JSON.stringify([state.loaded, unread, state.connections, state.mappings.map((m) => [m.connectionId, m.state])]);
     if (key === shown) return;
     shown = key;
     if (!state.loaded) return replaceChildren(table, h('p', { className: 'muted' }, 'Loading connections…'));
+    // Never "no account is connected" when the connections could not be read: the admin would connect again.
+    if (unread) return replaceChildren(table, h('p', { className: 'field-error', role: 'alert' }, `The connections could not be read: ${unread} The page tries again shortly.`));
     if (state.connections.length === 0) {
       return replaceChildren(table, h('p', {}, 'No Dropbox account is connected yet. Log in with the form below.'));
     }

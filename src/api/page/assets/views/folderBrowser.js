@@ -1,5 +1,5 @@
 import { api, ApiFailure, dropboxPath } from '../api.js';
-import { describeCharacters, h, markedName, offendingCharacters, replaceChildren } from '../dom.js';
+import { describeCharacters, h, markedName, offendingCharacters, oneAtATime, replaceChildren } from '../dom.js';
 import { announce } from '../notices.js';
 
 /** Dropbox's root is "" in the API's paths and "/" in its answers. */
@@ -12,25 +12,32 @@ export function renderFolderBrowser(tab) {
   const body = h('div', { id: 'folder-browser' });
   const view = { connectionId: null, path: '', folders: null, error: null, loading: false };
   let shownConnections = '';
+  // Only the answer to the latest request is shown: a slow one for a folder left meanwhile is dropped.
+  let opened = 0;
 
   async function open(path, focus = true) {
+    const request = ++opened;
     view.path = path;
     view.loading = true;
     view.error = null;
     draw();
+    let folders = null;
+    let error = null;
     try {
       const answer = await api('GET', `${dropboxPath(project.id, 'connections', view.connectionId, 'folders')}?path=${encodeURIComponent(path || '/')}`);
-      view.folders = answer.folders;
+      folders = answer.folders;
     } catch (err) {
-      view.folders = null;
-      view.error = err.message;
+      error = err.message;
     }
+    if (request !== opened) return;
+    view.folders = folders;
+    view.error = error;
     view.loading = false;
     draw();
     if (focus) body.querySelector('#folder-heading')?.focus();
   }
 
-  async function mapFolder(path, feedback) {
+  const mapFolder = oneAtATime(async (event, path, feedback) => {
     try {
       const mapping = await api('POST', dropboxPath(project.id, 'mappings'), { connectionId: view.connectionId, dropboxPath: path });
       const text = `Mapped ${mapping.dropboxPath} into the project folder “${mapping.targetFolder}”. Its first sync has started.`;
@@ -46,7 +53,7 @@ export function renderFolderBrowser(tab) {
           : err.message;
       replaceChildren(feedback, h('p', { className: 'field-error', role: 'alert' }, text));
     }
-  }
+  });
 
   function breadcrumbs() {
     const segments = segmentsOf(view.path);
@@ -65,7 +72,7 @@ export function renderFolderBrowser(tab) {
       const characters = offendingCharacters(f.name, policy);
       if (characters.length === 0) {
         return h('li', {}, h('button', { type: 'button', className: 'folder', onclick: () => void open(f.path) },
-          h('span', { 'aria-hidden': 'true', className: 'folder-icon' }), f.name));
+          h('span', { 'aria-hidden': 'true', className: 'folder-icon' }), markedName(f.name)));
       }
       return h('li', { className: 'not-mappable' }, h('span', { 'aria-hidden': 'true', className: 'folder-icon' }), markedName(f.name, characters),
         h('span', { className: 'reason' }, ` Not mappable: ${describeCharacters(characters)} ${characters.length === 1 ? 'is' : 'are'} not transferred. Rename the folder in Dropbox to map it.`));
@@ -85,17 +92,20 @@ export function renderFolderBrowser(tab) {
     replaceChildren(body, picker, breadcrumbs(),
       h('h3', { id: 'folder-heading', tabindex: '-1' }, atRoot ? 'Dropbox (root)' : view.path),
       folderList(),
-      mappable ? h('div', { className: 'actions' }, h('button', { type: 'button', className: 'primary', id: 'map-this-folder', onclick: () => void mapFolder(view.path, feedback) }, `Map ${view.path}`)) : null,
+      mappable ? h('div', { className: 'actions' }, h('button', { type: 'button', className: 'primary', id: 'map-this-folder', onclick: (e) => void mapFolder(e, view.path, feedback) }, `Map ${view.path}`)) : null,
       atRoot ? h('p', { className: 'help' }, 'Open a folder to map it. Only the files directly in a mapped folder are synced; map each subfolder separately.') : null,
       feedback);
   }
 
   function update() {
     const ids = state.connections.map((c) => c.id).join();
-    if (ids === shownConnections) return;
-    shownConnections = ids;
+    const key = JSON.stringify([ids, state.loaded, state.connectionsRead ? null : state.error]);
+    if (key === shownConnections) return;
+    shownConnections = key;
     if (state.connections.length === 0) {
       view.connectionId = null;
+      // Not "make a connection" while the connections could not be read: there may well be some.
+      if (state.error && !state.connectionsRead) return replaceChildren(body, h('p', { className: 'field-error', role: 'alert' }, `The connections could not be read: ${state.error}`));
       return replaceChildren(body, h('p', {}, state.loaded ? 'Make a connection first: the folders of its Dropbox account are browsed here.' : 'Loading…'));
     }
     if (!state.connections.some((c) => c.id === view.connectionId)) {

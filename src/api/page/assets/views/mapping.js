@@ -1,5 +1,5 @@
 import { api, ApiFailure, dropboxPath } from '../api.js';
-import { describeCharacters, formatSize, h, markedName, offendingCharacters, replaceChildren, time } from '../dom.js';
+import { describeCharacters, formatSize, h, markedName, offendingCharacters, oneAtATime, replaceChildren, time } from '../dom.js';
 import { announce } from '../notices.js';
 import { breadcrumb } from './project.js';
 import { stateBadge, workflowLink } from './mappingState.js';
@@ -17,6 +17,8 @@ const CONTENT_FAILURES = {
 
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const REFRESH_MS = 2000;
+/** While the service fails to answer, or no one looks. */
+const SLOW_REFRESH_MS = 15000;
 
 
 /**
@@ -24,8 +26,13 @@ const REFRESH_MS = 2000;
  * plain download: the bytes stream to disk with the browser's own progress, however large the
  * file; `failed` shows why it could not.
  */
+// Files whose link is being asked for: a double click downloads once.
+const linking = new Set();
+
 async function download(event, contentPath, name, failed) {
   event.preventDefault();
+  if (linking.has(contentPath)) return;
+  linking.add(contentPath);
   try {
     const { url } = await api('POST', `${contentPath}-link`);
     const a = h('a', { href: url, download: name });
@@ -35,6 +42,8 @@ async function download(event, contentPath, name, failed) {
   } catch (err) {
     if (!(err instanceof ApiFailure)) throw err;
     failed(`${name} could not be downloaded: ${err.message}`);
+  } finally {
+    linking.delete(contentPath);
   }
 }
 
@@ -63,7 +72,7 @@ export function renderMapping(context, projectId, mappingId) {
   let left = false;
   let shown = '';
 
-  async function mapSubfolder(rejection) {
+  const mapSubfolder = oneAtATime(async (event, rejection) => {
     try {
       const created = await api('POST', dropboxPath(projectId, 'mappings'), { connectionId: view.mapping.connectionId, dropboxPath: rejection.path });
       const text = `Mapped ${created.dropboxPath}. Its first sync has started; see it in the project’s mappings.`;
@@ -74,12 +83,12 @@ export function renderMapping(context, projectId, mappingId) {
       const text = err.code === 'already_mapped' ? `${rejection.path} is already mapped into this project.` : err.message;
       replaceChildren(feedback, h('p', { className: 'field-error', role: 'alert' }, text));
     }
-  }
+  });
 
   function fileRow(f) {
     const content = f.id ? `${base}/files/${encodeURIComponent(f.id)}/content` : null;
     return h('tr', {},
-      h('th', { scope: 'row' }, f.name),
+      h('th', { scope: 'row' }, markedName(f.name)),
       h('td', { className: 'number' }, formatSize(f.size)),
       h('td', {}, time(f.serverModified)),
       h('td', {}, content && f.contentState === 'stored'
@@ -108,7 +117,7 @@ export function renderMapping(context, projectId, mappingId) {
         h('span', { className: 'why' }, 'A subfolder: not synced with this mapping. ', r.hint ?? ''),
         characters.length
           ? h('span', { className: 'why error-text' }, `Not mappable: ${describeCharacters(characters)} ${characters.length === 1 ? 'is' : 'are'} not transferred. Rename it in Dropbox to map it.`)
-          : h('div', { className: 'actions' }, h('button', { type: 'button', className: 'secondary', 'aria-label': `Map this folder: ${r.path}`, onclick: () => void mapSubfolder(r) }, 'Map this folder')));
+          : h('div', { className: 'actions' }, h('button', { type: 'button', className: 'secondary', 'aria-label': `Map this folder: ${r.path}`, onclick: (e) => void mapSubfolder(e, r) }, 'Map this folder')));
     }
     if (r.kind === 'too_large') {
       return h('li', { className: 'rejection' }, markedName(r.name, []),
@@ -183,10 +192,13 @@ export function renderMapping(context, projectId, mappingId) {
       view.error = null;
     } catch (err) {
       view.error = err.message;
+      // Not there, or not the admin's (any more): asking again will not change that.
+      if (err instanceof ApiFailure && [401, 403, 404].includes(err.status)) view.stopped = true;
     }
     if (left) return;
     draw();
-    if (view.mapping?.state !== 'unmapped') timer = setTimeout(() => void refresh(), REFRESH_MS);
+    if (view.stopped || view.mapping?.state === 'unmapped') return;
+    timer = setTimeout(() => void refresh(), view.error || document.hidden ? SLOW_REFRESH_MS : REFRESH_MS);
   }
 
   /** What an action of the admin's on this page could not do; kept until the next one. */

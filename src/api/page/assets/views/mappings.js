@@ -18,8 +18,21 @@ export function renderMappings(tab) {
   const list = h('div', { id: 'mappings' });
   const feedback = h('div', { id: 'mapping-feedback' });
   let shown = '';
+  // Commands under way, by mapping and action: a double click sends one.
+  const sending = new Set();
 
   async function command(mapping, action) {
+    const key = `${mapping.id}:${action}`;
+    if (sending.has(key)) return;
+    sending.add(key);
+    try {
+      await send(mapping, action);
+    } finally {
+      sending.delete(key);
+    }
+  }
+
+  async function send(mapping, action) {
     replaceChildren(feedback);
     if (action === 'unmap' && !(await confirmUnmap(mapping))) return;
     const done = await actWithFeedback(

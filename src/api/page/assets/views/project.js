@@ -5,12 +5,14 @@ import { renderFolderBrowser } from './folderBrowser.js';
 import { renderMappings } from './mappings.js';
 
 export const FEATURE_OFF_MESSAGE =
-  'The Dropbox feature is not enabled for this project’s organization. Contact your contact person to get the feature enabled.';
+  'The Dropbox feature is not enabled for this project’s organization. Contact your account contact to get the feature enabled.';
 
 // While a sync may be running (a new mapping, a command just sent) the tab refreshes quickly.
 const FAST_REFRESH_MS = 1500;
 const SLOW_REFRESH_MS = 15000;
 const FAST_WINDOW_MS = 30000;
+/** A mapping's first sync is watched quickly for this long; one that takes longer is shown by its errors, not by polling. */
+const FIRST_SYNC_WATCH_MS = 5 * 60_000;
 
 export function breadcrumb(...trail) {
   return h(
@@ -75,27 +77,50 @@ function mountDropboxTab(context, project, panel) {
     state.mappings = m.mappings;
   }
 
+  // One refresh at a time: one asked for meanwhile (a change, the tab shown again) runs after it,
+  // so an older answer never lands over a newer one and no second timer chain starts.
+  let refreshing = false;
+  let again = false;
   async function refresh() {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
     clearTimeout(timer);
     try {
       await load();
       state.error = null;
+      state.connectionsRead = true;
     } catch (err) {
       state.error = err.message;
     }
+    refreshing = false;
     if (left) return;
+    if (again) {
+      again = false;
+      return void refresh();
+    }
     state.loaded = true;
     connections.update();
     browser.update();
     mappings.update();
-    const syncing = state.mappings.some((m) => m.state === 'active' && !m.lastSyncAt);
-    const delay = syncing || Date.now() < state.fastUntil ? FAST_REFRESH_MS : SLOW_REFRESH_MS;
-    timer = setTimeout(() => void refresh(), delay);
+    const now = Date.now();
+    const syncing = state.mappings.some((m) => m.state === 'active' && !m.lastSyncAt && now - Date.parse(m.createdAt) < FIRST_SYNC_WATCH_MS);
+    // Slowly while failing (each refresh asks every mapping's workflow) and while no one looks.
+    const fast = !state.error && !document.hidden && (syncing || now < state.fastUntil);
+    timer = setTimeout(() => void refresh(), fast ? FAST_REFRESH_MS : SLOW_REFRESH_MS);
   }
 
+  // Back in view: what changed meanwhile is shown at once.
+  const onVisible = () => {
+    if (!document.hidden) void refresh();
+  };
+  document.addEventListener('visibilitychange', onVisible);
   void refresh();
   return () => {
     left = true;
     clearTimeout(timer);
+    document.removeEventListener('visibilitychange', onVisible);
   };
 }
