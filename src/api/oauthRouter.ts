@@ -1,11 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parse as parseCookies } from 'cookie';
+import { Router, type Request, type Response } from 'express';
 import { callerOf } from './auth';
 import { checkCredentials, createConnection, replaceCredentials } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { DuplicateError } from '../db/errors';
 import { DropboxRateLimitError, DropboxUnavailableError } from '../dropbox/errors';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
+import { hashState } from '../db/oauthStatesRepository';
 import { ApiError } from './errors';
 import { adminProject, projectOf } from './projectAccess';
 import { noQuery, oauthCallbackQuery, oauthStartBody } from './schemas';
@@ -19,6 +21,20 @@ const ADMIN_PAGE = '/';
 type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'config' | 'log'>;
 
 const base64url = (bytes: Buffer) => bytes.toString('base64url');
+
+/**
+ * The round's cookie, one per round (two tabs may connect at once), sent only to the callback.
+ * It binds the round to the browser that started it: without it, an admin could send anyone the
+ * authorize link, and whoever clicked Allow would connect their Dropbox to that admin's project.
+ */
+const roundCookie = (state: string) => `dfs_oauth_${hashState(state).slice(0, 16)}`;
+
+/** Whether the request carries the key of the browser that started the round. */
+function fromStartingBrowser(req: Request, state: string, browserKeyHash: string): boolean {
+  const key = parseCookies(req.get('cookie') ?? '')[roundCookie(state)];
+  if (!key) return false;
+  return timingSafeEqual(Buffer.from(hashState(key), 'hex'), Buffer.from(browserKeyHash, 'hex'));
+}
 
 /**
  * "Connect with Dropbox": the code flow of the service's own app, with PKCE (S256) and offline
@@ -36,6 +52,7 @@ export function oauthStartRouter(deps: Deps): Router {
     if (caller.kind !== 'user') throw new ApiError(403, 'forbidden', 'Only a project admin may connect Dropbox');
     const state = base64url(randomBytes(32));
     const verifier = base64url(randomBytes(48));
+    const browserKey = base64url(randomBytes(32));
     const now = new Date();
     const expiresAt = new Date(now.getTime() + STATE_TTL_MS);
     await deps.repos.oauthStates.create(
@@ -45,6 +62,7 @@ export function oauthStartRouter(deps: Deps): Router {
         userId: caller.user._id,
         clientIdentification: body.clientIdentification,
         codeVerifier: deps.cipher.seal(verifier),
+        browserKeyHash: hashState(browserKey),
         expiresAt,
       },
       now,
@@ -59,6 +77,13 @@ export function oauthStartRouter(deps: Deps): Router {
       code_challenge_method: 'S256',
       token_access_type: 'offline',
     }).toString();
+    res.cookie(roundCookie(state), browserKey, {
+      httpOnly: true,
+      sameSite: 'lax', // sent on Dropbox's redirect, a top-level GET
+      secure: new URL(app.redirectUri).protocol === 'https:',
+      path: OAUTH_CALLBACK_PATH,
+      maxAge: STATE_TTL_MS,
+    });
     res.json({ authorizeUrl: url.toString(), expiresAt: expiresAt.toISOString() });
   });
   return router;
@@ -70,11 +95,12 @@ export function oauthCallbackRouter(deps: Deps): Router {
   router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
     const query = validate('query', oauthCallbackQuery, req.query);
     const round = query.state ? await deps.repos.oauthStates.take(query.state) : null;
-    if (!round) {
+    if (query.state) res.clearCookie(roundCookie(query.state), { path: OAUTH_CALLBACK_PATH });
+    if (!round || !fromStartingBrowser(req, query.state ?? '', round.browserKeyHash)) {
       throw new ApiError(
         400,
         'invalid_oauth_state',
-        'This Dropbox sign-in link is unknown, already used or expired (they last ten minutes); start "Connect with Dropbox" again.',
+        'This Dropbox sign-in link is unknown, already used, expired (they last ten minutes) or was started in another browser; start "Connect with Dropbox" again.',
       );
     }
     if (query.error !== undefined || query.code === undefined) {

@@ -150,6 +150,8 @@ export interface OAuthState {
   clientIdentification: string;
   /** The PKCE verifier, sealed: only the callback sends it, to Dropbox. */
   codeVerifier: SealedToken;
+  /** Hash of the key the starting browser holds in a cookie: only that browser finishes the round. */
+  browserKeyHash: string;
   expiresAt: Date;
   createdAt: Date;
 }

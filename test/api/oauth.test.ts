@@ -34,9 +34,12 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
 
   const start = (clientIdentification: string, who: ProjectAdmin = admin) =>
     h.call('POST', `${dropboxBase(who)}/oauth/start`, { key: who.key, body: { clientIdentification } });
-  /** The browser following Dropbox's redirect to the callback; no API key. */
-  const callback = async (location: string): Promise<ApiAnswer> => {
-    const res = await fetch(location, { redirect: 'manual' });
+  /** The cookie the start set in the admin's browser (it binds the round to that browser). */
+  const browserCookie = (started: ApiAnswer): string =>
+    started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  /** The browser that started the round following Dropbox's redirect to the callback; no API key. */
+  const callback = async (location: string, started: ApiAnswer | null): Promise<ApiAnswer> => {
+    const res = await fetch(location, { redirect: 'manual', headers: started ? { cookie: browserCookie(started) } : {} });
     const text = await res.text();
     h.answers.push(text);
     const json = res.headers.get('content-type')?.includes('json') === true;
@@ -67,7 +70,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.ok(minutes > 9 && minutes <= 10, `ten minutes to live (${minutes})`);
 
     const location = await clickConsent(authorizeUrl.toString(), { allowAccountId: account.accountId });
-    const done = await callback(location);
+    const done = await callback(location, started);
     const back = redirectedTo(done);
     assert.equal(back.pathname, '/');
     const connectionId = back.searchParams.get('connection');
@@ -97,7 +100,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assert.equal(await collections(h.db).oauthStates.countDocuments({}), 0);
 
     // The same callback again: the state was single use.
-    assertError(await callback(location), 400, 'invalid_oauth_state');
+    assertError(await callback(location, started), 400, 'invalid_oauth_state');
   });
 
   it("lets an admin click Allow on Dropbox's consent page in Chromium and land on the admin page with the connection", async () => {
@@ -108,6 +111,11 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
+      // As the admin page's own start would have left it in this browser.
+      for (const pair of browserCookie(started).split('; ')) {
+        const [name, value] = pair.split('=') as [string, string];
+        await browser.setCookie({ name, value, domain: '127.0.0.1', path: '/v1/dropbox/oauth/callback', httpOnly: true, sameSite: 'Lax' });
+      }
       await page.goto(started.body.authorizeUrl as string);
       assert.match(await page.title(), /Dropbox/u);
       const [arrived] = await Promise.all([page.waitForNavigation(), page.click(`button[value="${account.accountId}"]`)]);
@@ -134,10 +142,31 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId });
     await collections(h.db).oauthStates.updateMany({}, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     h.emulator.resetTokenCalls();
-    assertError(await callback(location), 400, 'invalid_oauth_state');
+    assertError(await callback(location, started), 400, 'invalid_oauth_state');
     assert.equal(h.emulator.tokenCalls().total, 0, 'the code was never exchanged');
     assertError(await h.call('GET', '/v1/dropbox/oauth/callback?code=abc&state=made-up', { key: null }), 400, 'invalid_oauth_state');
     assertError(await h.call('GET', '/v1/dropbox/oauth/callback?code=abc', { key: null }), 400, 'invalid_oauth_state');
+  });
+
+  it('refuses a round finished in another browser than the one that started it (a link sent to someone else), before any exchange', async () => {
+    const other = await createProjectAdmin(h);
+    const victim = dropboxAccount(h);
+    // The admin starts a round naming someone else's account and sends them the authorize link.
+    const started = await start(victim.email, other);
+    const cookie = started.headers.getSetCookie().join('\n');
+    assert.match(cookie, /HttpOnly/iu);
+    assert.match(cookie, /SameSite=Lax/iu);
+    assert.match(cookie, /Path=\/v1\/dropbox\/oauth\/callback/iu);
+    const another = await start(victim.email, other);
+    const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: victim.accountId });
+    h.emulator.resetTokenCalls();
+    // Their browser has no key of this round; nor does the key of another round serve.
+    assertError(await callback(location, another), 400, 'invalid_oauth_state');
+    const again = await start(victim.email, other);
+    const second = await clickConsent(again.body.authorizeUrl as string, { allowAccountId: victim.accountId });
+    assertError(await callback(second, null), 400, 'invalid_oauth_state');
+    assert.equal(h.emulator.tokenCalls().total, 0, 'no code was exchanged');
+    assert.deepEqual(await connections(other), []);
   });
 
   it("refuses a callback for another account's email with identity_mismatch and stores nothing", async () => {
@@ -146,7 +175,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const signedIn = dropboxAccount(h);
     const started = await start(expected.email, other);
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: signedIn.accountId });
-    const back = redirectedTo(await callback(location));
+    const back = redirectedTo(await callback(location, started));
     assert.equal(back.searchParams.get('error'), 'identity_mismatch');
     assert.equal(back.searchParams.get('connection'), null);
     assert.deepEqual(await connections(other), []);
@@ -161,7 +190,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
       expectStatus(await h.call('PATCH', `/v1/orgs/${other.orgId}`, { key: h.rootKey, body: { features: { dropbox } } }), 200);
     await setFeature(false);
     h.emulator.resetTokenCalls();
-    const back = redirectedTo(await callback(location));
+    const back = redirectedTo(await callback(location, started));
     assert.equal(back.searchParams.get('error'), 'feature_disabled');
     assert.equal(back.searchParams.get('connection'), null);
     assert.equal(h.emulator.tokenCalls().total, 0, 'the code was never exchanged');
@@ -175,7 +204,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const started = await start(account.email, other);
     const location = new URL(await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId }));
     location.searchParams.set('code', 'not-a-code-dropbox-issued');
-    const back = redirectedTo(await callback(location.toString()));
+    const back = redirectedTo(await callback(location.toString(), started));
     assert.equal(back.searchParams.get('error'), 'oauth_code_refused');
     assert.deepEqual(await connections(other), []);
   });
@@ -186,7 +215,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const started = await start(account.email, other);
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: account.accountId });
     h.emulator.failNext({ route: 'oauth2/token', status: 429, retryAfterSeconds: 1 });
-    const back = redirectedTo(await callback(location));
+    const back = redirectedTo(await callback(location, started));
     assert.equal(back.searchParams.get('error'), 'dropbox_unavailable');
     assert.deepEqual(await connections(other), []);
     // The token endpoint answers the next tests only once its Retry-After has passed.
@@ -196,7 +225,7 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
   it('sends a Cancel on the consent page back with error=access_denied', async () => {
     const account = dropboxAccount(h);
     const started = await start(account.email);
-    const back = redirectedTo(await callback(await clickConsent(started.body.authorizeUrl as string, 'deny')));
+    const back = redirectedTo(await callback(await clickConsent(started.body.authorizeUrl as string, 'deny'), started));
     assert.equal(back.searchParams.get('error'), 'access_denied');
   });
 

@@ -355,7 +355,9 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     canaries.push({ label: 'PKCE verifier', token: h.deps.cipher.open(round.codeVerifier) });
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: oauthAccount.accountId });
     canaries.push({ label: 'authorization code', token: new URL(location).searchParams.get('code') ?? '' });
-    const back = await fetch(location, { redirect: 'manual' });
+    // From the browser that started the round: its cookie binds the round to it.
+    const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const back = await fetch(location, { redirect: 'manual', headers: { cookie } });
     exchanges.push(`${back.status}\n${[...back.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${await back.text()}`);
     assert.equal(back.status, 303);
     const oauthConnectionId = new URL(back.headers.get('location') ?? '', h.url).searchParams.get('connection') ?? '';
