@@ -7,6 +7,7 @@ import {
   DropboxRequestError,
 } from '../dropbox/errors';
 import { FailureTypes } from '../domain/failureTypes';
+import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 
 export { FailureTypes };
 
@@ -52,7 +53,9 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof DropboxRateLimitError) {
     return expected(err.message, FailureTypes.rateLimited, { nextRetryDelay: err.retryAfterMs });
   }
-  if (err instanceof DropboxRequestError) {
+  // A token request Dropbox calls malformed (its refusals of the refresh token itself are
+  // credential errors by now): asking again within the cycle gets the same answer.
+  if (err instanceof DropboxRequestError || err instanceof DropboxGrantError) {
     return ApplicationFailure.nonRetryable(err.message, FailureTypes.badRequest);
   }
   return err;

@@ -6,6 +6,7 @@ import {
   DropboxUnavailableError,
 } from '../dropbox/errors';
 import { ApiError } from './errors';
+import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import { shownPath } from './views';
 
 /**
@@ -88,7 +89,8 @@ export function dropboxFailure(err: unknown, source: TokenSource): never {
         throw new ApiError(400, 'invalid_path', `Dropbox cannot open "${path}": ${err.message}`, { path });
     }
   }
-  if (err instanceof DropboxRequestError) {
+  // A token request refused as malformed (a refusal of the token itself is a credentials error).
+  if (err instanceof DropboxRequestError || err instanceof DropboxGrantError) {
     throw new ApiError(502, 'dropbox_unavailable', 'Dropbox refused the request; try again later');
   }
   throw err;

@@ -9,6 +9,12 @@ import {
   DropboxRequestError,
   DropboxUnavailableError,
 } from '../../src/dropbox/errors';
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../src/activities/failures';
+import { dropboxFailure } from '../../src/api/dropboxErrors';
+import { ApiError } from '../../src/api/errors';
+import { FailureTypes } from '../../src/domain/failureTypes';
+import { DropboxGrantError } from '../../src/dropbox/tokenEndpoint';
 
 const sdkError = (status: number, error: unknown, headers: Record<string, string> = {}) => ({
   status,
@@ -77,5 +83,23 @@ describe('Dropbox error classification', () => {
 
   it('400 is our bug, never retried', () => {
     assert.ok(classifyDropboxError(sdkError(400, 'Error in call to API function "files/list_folder"')) instanceof DropboxRequestError);
+  });
+});
+
+describe('a token request Dropbox calls malformed', () => {
+  const malformed = () => new DropboxGrantError('invalid_request', 'Dropbox refused the token request as malformed');
+
+  it('ends the activity at once, not after ten retries within the cycle', () => {
+    const failure = toActivityFailure(malformed());
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.nonRetryable, true);
+    assert.equal(failure.type, FailureTypes.badRequest);
+  });
+
+  it('answers the API 502 dropbox_unavailable, not 500 internal_error', () => {
+    assert.throws(
+      () => dropboxFailure(malformed(), 'stored'),
+      (err: unknown) => err instanceof ApiError && err.status === 502 && err.code === 'dropbox_unavailable',
+    );
   });
 });
