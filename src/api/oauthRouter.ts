@@ -106,6 +106,9 @@ export function oauthCallbackRouter(deps: Deps): Router {
     if (query.error !== undefined || query.code === undefined) {
       return backToAdminPage(res, round.projectId, { error: query.error === 'access_denied' ? 'access_denied' : 'dropbox_error' });
     }
+    // The grant Dropbox made, until a connection holds it: a round that fails after the exchange
+    // revokes it, so the account is not left with a live grant to an app that keeps nothing.
+    let unkept: string | undefined;
     try {
       // Still the help page's rule at the end of the round: an admin, and the feature on.
       await adminProject(deps.repos, round.projectId, round.userId);
@@ -116,12 +119,15 @@ export function oauthCallbackRouter(deps: Deps): Router {
         codeVerifier: deps.cipher.open(round.codeVerifier),
         appKey: app.appKey,
       });
+      unkept = grant.accessToken;
       if (!grant.refreshToken) throw new ApiError(502, 'dropbox_error', 'Dropbox issued no refresh token');
       // As at login: one refresh proves the refresh token, then scope and identity are checked.
       const checked = await checkCredentials(deps.dropbox, { refreshToken: grant.refreshToken, appKey: app.appKey });
       if (checked.account.email.toLowerCase() !== round.clientIdentification.toLowerCase()) {
         throw new ApiError(422, 'identity_mismatch', 'Dropbox signed in another account than the client identification');
       }
+      // From here the grant may be stored (a write that fails may still have landed): never revoked.
+      unkept = undefined;
       // The account connected already (or by a request that won the race): new credentials for it.
       const connected = () => deps.repos.connections.findByAccount(round.projectId, checked.account.accountId);
       const existing = await connected();
@@ -138,6 +144,11 @@ export function oauthCallbackRouter(deps: Deps): Router {
     } catch (err) {
       const code = callbackFailure(err);
       deps.log.warn('dropbox oauth callback failed', { projectId: round.projectId, code, error: err as Error });
+      if (unkept) {
+        await deps.dropbox.revokeToken(unkept).catch((revokeErr: unknown) =>
+          deps.log.warn('dropbox oauth grant not revoked', { projectId: round.projectId, error: revokeErr as Error }),
+        );
+      }
       return backToAdminPage(res, round.projectId, { error: code });
     }
   });

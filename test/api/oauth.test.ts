@@ -175,10 +175,17 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     const signedIn = dropboxAccount(h);
     const started = await start(expected.email, other);
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: signedIn.accountId });
+    h.emulator.resetCalls();
     const back = redirectedTo(await callback(location, started));
     assert.equal(back.searchParams.get('error'), 'identity_mismatch');
     assert.equal(back.searchParams.get('connection'), null);
     assert.deepEqual(await connections(other), []);
+    // The grant Dropbox made for the round is revoked: the account keeps no live grant to the app.
+    const revoked = Object.entries(h.emulator.calls().byTokenAndRoute).filter(([route]) => route.includes('token/revoke'));
+    const tokens = revoked.flatMap(([, byToken]) => Object.keys(byToken));
+    assert.equal(tokens.length, 1, JSON.stringify(h.emulator.calls().byRoute));
+    const check = await fetch(`${h.emulator.url}/2/users/get_current_account`, { method: 'POST', headers: { authorization: `Bearer ${tokens[0]}` } });
+    assert.equal(check.status, 401);
   });
 
   it('refuses the callback with feature_disabled when the organization lost the feature during the round, and stores nothing', async () => {
