@@ -171,6 +171,21 @@ describe('Dropbox emulator webhooks', () => {
     });
   });
 
+  it('starts its counts at zero after a reset that cuts off a notification on its way', async () => {
+    let hold: ServerResponse | undefined;
+    receiver.answer = (res) => {
+      hold = res;
+    };
+    await emu.registerWebhook({ appKey: 'app1', appSecret: SECRET, uri: receiver.url });
+    const ann = emu.addAccount({ email: 'ann@example.com' });
+    emu.addFile(ann.accountId, '/a.pdf');
+    await eventually(() => assert.equal(receiver.posts.length, 1));
+    emu.reset();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    hold?.end();
+    assert.deepEqual(emu.webhookCounts(), { notifications: 0, attempts: 0, delivered: 0, failedAttempts: 0, abandoned: 0 });
+  });
+
   it('notifies every registered URI, each signed with its own app secret', async () => {
     const other = new Receiver();
     await other.start();

@@ -162,13 +162,13 @@ export class WebhookNotifier {
     );
     void delivered.then((ok) => {
       clearTimeout(timeout);
-      const stopped = !this.inFlight.delete(controller);
+      // Cut off by a reset (or close): it counts nowhere, so a reset's counts start at zero.
+      if (!this.inFlight.delete(controller)) return;
       if (ok) {
         this.tally.delivered += 1;
         return;
       }
       this.tally.failedAttempts += 1;
-      if (stopped) return;
       if (attempt >= this.current.maxAttempts) {
         this.tally.abandoned += 1;
         return;
