@@ -14,6 +14,13 @@ import { MappingWorkflowEndedError, type SyncWorkflows } from './syncWorkflows';
  * a notification naming many accounts) must not open 10,000 requests to Temporal at once.
  */
 const SIGNAL_CONCURRENCY = 32;
+/**
+ * Reads (the database's, then Dropbox's changes with any token refresh) at once across every
+ * notification: one account connected in many projects, or a notification naming a thousand
+ * accounts, must not send Dropbox a burst it answers with 429 nor take the whole Mongo pool the
+ * admin's requests share.
+ */
+const LOOK_CONCURRENCY = 8;
 /** Pages of changes read per notification (2,000 entries each); past them every mapping syncs. */
 const MAX_CHANGE_PAGES = 10;
 
@@ -76,6 +83,7 @@ function sum(results: FanOutResult[]): FanOutResult {
 export function createChangeNotifications(deps: ChangeNotificationDeps) {
   const running = new Map<string, { again: boolean }>();
   const slots = createSlots(SIGNAL_CONCURRENCY);
+  const looks = createSlots(LOOK_CONCURRENCY);
 
   async function lookAtChanges(connectionId: string): Promise<LookAtChanges> {
     try {
@@ -104,7 +112,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
   }
 
   async function connectionChanged(connectionId: string, mappings: Mapping[]): Promise<FanOutResult> {
-    const look = await lookAtChanges(connectionId);
+    const look = await looks.run(() => lookAtChanges(connectionId));
     const changed = look.isChanged;
     const chosen = changed ? mappings.filter((m) => changed(m.dropboxPathLower)) : mappings;
     const outcomes = await Promise.all(
@@ -146,7 +154,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
   }
 
   async function fanOut(accountId: string, appKey: string | undefined): Promise<FanOutResult> {
-    const mappings = await deps.repos.mappings.listSyncOnChangeByAccount(accountId, appKey);
+    const mappings = await looks.run(() => deps.repos.mappings.listSyncOnChangeByAccount(accountId, appKey));
     const byConnection = new Map<string, Mapping[]>();
     for (const mapping of mappings) {
       const group = byConnection.get(mapping.connectionId);
