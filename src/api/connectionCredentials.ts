@@ -2,6 +2,7 @@ import type { DropboxAccount, DropboxClient } from '../dropbox/client';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import type { Connection } from '../domain/types';
 import { NotFoundError } from '../db/errors';
+import { newId } from '../db/ids';
 import { checkToken, connectionNotFound, tokenWarnings } from './connectionAccess';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
@@ -99,16 +100,18 @@ export function accountFields(account: DropboxAccount) {
   };
 }
 
-function sealed(cipher: AppDeps['cipher'], checked: CheckedCredentials, now: Date) {
+/** The credentials sealed to their connection: copied into another connection's record, they do not open. */
+function sealed(cipher: AppDeps['cipher'], checked: CheckedCredentials, now: Date, connectionId: string) {
   const { refresh } = checked;
+  const bound = { connectionId };
   return {
-    token: cipher.seal(checked.accessToken),
+    token: cipher.seal(checked.accessToken, bound),
     ...(refresh
       ? {
           refresh: {
-            refreshToken: cipher.seal(refresh.refreshToken),
+            refreshToken: cipher.seal(refresh.refreshToken, bound),
             appKey: refresh.appKey,
-            ...(refresh.appSecret !== undefined ? { appSecret: cipher.seal(refresh.appSecret) } : {}),
+            ...(refresh.appSecret !== undefined ? { appSecret: cipher.seal(refresh.appSecret, bound) } : {}),
             accessTokenExpiresAt: new Date(now.getTime() + refresh.expiresInSeconds * 1000),
           },
         }
@@ -125,8 +128,9 @@ export async function createConnection(
   checked: CheckedCredentials,
 ): Promise<Connection> {
   const now = new Date();
+  const id = newId();
   const connection = await deps.repos.connections.create(
-    { projectId, clientIdentification, ...accountFields(checked.account), ...sealed(deps.cipher, checked, now) },
+    { id, projectId, clientIdentification, ...accountFields(checked.account), ...sealed(deps.cipher, checked, now, id) },
     now,
   );
   deps.log.info('dropbox connection created', { projectId, connectionId: connection._id, kind: connection.credentialKind });
@@ -136,7 +140,7 @@ export async function createConnection(
 /** New credentials for a connection; its mappings waiting for credentials resume at once. */
 export async function replaceCredentials(deps: Deps, connection: Connection, checked: CheckedCredentials): Promise<Connection> {
   const now = new Date();
-  const { token, refresh } = sealed(deps.cipher, checked, now);
+  const { token, refresh } = sealed(deps.cipher, checked, now, connection._id);
   const updated = await deps.repos.connections
     .replaceToken(connection._id, token, accountFields(checked.account), now, refresh)
     .catch((err: unknown) => {

@@ -185,7 +185,7 @@ export function connectionsRouter(deps: Deps): Router {
   function openedCredentials(connection: Connection): { token?: string; refreshToken?: string } {
     const open = (sealed: Connection['token'] | undefined) => {
       try {
-        return sealed ? cipher.open(sealed) : undefined;
+        return sealed ? cipher.open(sealed, { connectionId: connection._id }) : undefined;
       } catch {
         return undefined;
       }

@@ -11,7 +11,7 @@ import type { OrgsRepository } from '../db/orgsRepository';
 import type { ProjectsRepository } from '../db/projectsRepository';
 import type { RejectionsRepository } from '../db/rejectionsRepository';
 import type { UsersRepository } from '../db/usersRepository';
-import type { SealedToken } from '../domain/types';
+import type { TokenCipher } from '../security/tokenCipher';
 import type { ContentLinks } from '../security/contentLinks';
 import type { Logger } from '../log';
 import type { ReadinessCheck } from './health';
@@ -64,10 +64,7 @@ export interface ApiRepositories {
   >;
 }
 
-export interface TokenSealer {
-  seal(token: string): SealedToken;
-  open(sealed: SealedToken): string;
-}
+export type TokenSealer = Pick<TokenCipher, 'seal' | 'open'>;
 
 /** Everything the app is built over; tests pass the same kinds of things, pointed at test servers. */
 export interface AppDeps {

@@ -61,7 +61,7 @@ export function oauthStartRouter(deps: Deps): Router {
         projectId: project._id,
         userId: caller.user._id,
         clientIdentification: body.clientIdentification,
-        codeVerifier: deps.cipher.seal(verifier),
+        codeVerifier: deps.cipher.seal(verifier, { oauthRound: hashState(state) }),
         browserKeyHash: hashState(browserKey),
         expiresAt,
       },
@@ -116,7 +116,7 @@ export function oauthCallbackRouter(deps: Deps): Router {
       const grant = await deps.dropbox.exchangeCode({
         code: query.code,
         redirectUri: app.redirectUri,
-        codeVerifier: deps.cipher.open(round.codeVerifier),
+        codeVerifier: deps.cipher.open(round.codeVerifier, { oauthRound: round._id }),
         appKey: app.appKey,
       });
       unkept = grant.accessToken;

@@ -21,7 +21,7 @@ export interface DropboxAppSecrets {
 
 /** Where an admin's own app's secret is kept: on the connections made with that app. */
 export interface OwnAppSecretSource {
-  findAppSecret(appKey: string): Promise<SealedToken | undefined>;
+  findAppSecret(appKey: string): Promise<{ connectionId: string; appSecret: SealedToken } | undefined>;
 }
 
 /**
@@ -39,8 +39,8 @@ export function dropboxAppSecrets(deps: {
     ownAppKey: appKey,
     appSecretFor: async (key) => {
       if (appKey !== undefined && key === appKey) return appSecret;
-      const sealed = await deps.connections.findAppSecret(key);
-      return sealed === undefined ? undefined : deps.cipher.open(sealed);
+      const found = await deps.connections.findAppSecret(key);
+      return found === undefined ? undefined : deps.cipher.open(found.appSecret, { connectionId: found.connectionId });
     },
   };
 }

@@ -24,11 +24,13 @@ export class TokenDecryptionError extends Error {
 
 /**
  * What a sealed token is bound to. Sealing with a connection id means only that connection's
- * record opens it, so a token copied into another connection's record is refused. Pass the same
- * context to `open` as to `seal`.
+ * record opens it, so a token copied into another connection's record is refused; a PKCE verifier
+ * is bound to its OAuth round (the state's hash) the same way. Pass the same context to `open` as
+ * to `seal`.
  */
 export interface SealContext {
   connectionId?: string;
+  oauthRound?: string;
 }
 
 export interface TokenCipher {
@@ -51,7 +53,10 @@ export function createTokenCipher(key: Buffer): TokenCipher {
   const secret = Buffer.from(key);
   const keyId = tokenKeyId(secret);
   const aad = (context: SealContext | undefined) =>
-    Buffer.from(`dfs-token|v1|${keyId}|${context?.connectionId ?? ''}`, 'utf8');
+    Buffer.from(
+      `dfs-token|v1|${keyId}|${context?.connectionId ?? ''}${context?.oauthRound === undefined ? '' : `|round:${context.oauthRound}`}`,
+      'utf8',
+    );
 
   return {
     keyId,

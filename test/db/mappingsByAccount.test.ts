@@ -80,11 +80,11 @@ describe('mappings of a Dropbox account, for webhook notifications', () => {
     assert.deepEqual(byApp.map((m) => m._id).sort(), [ids[old._id], ids[rotated._id]].sort());
     assert.equal((await mappings.listSyncOnChangeByAccount('dbid:AAapp')).length, 3);
 
-    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'new-secret');
+    assert.equal((await connections.findAppSecret('own-app'))?.appSecret.ciphertext, 'new-secret');
     await connections.markRefreshRefused(rotated._id, SEALED, 'invalid_client');
-    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'old-secret', 'a refused app secret is not used');
+    assert.equal((await connections.findAppSecret('own-app'))?.appSecret.ciphertext, 'old-secret', 'a refused app secret is not used');
     await connections.markRefreshRefused(old._id, SEALED, 'invalid_grant');
-    assert.equal((await connections.findAppSecret('own-app'))?.ciphertext, 'old-secret', 'a revoked grant says nothing of the secret');
+    assert.equal((await connections.findAppSecret('own-app'))?.appSecret.ciphertext, 'old-secret', 'a revoked grant says nothing of the secret');
     assert.equal(await connections.findAppSecret('unknown-app'), undefined);
   });
 });

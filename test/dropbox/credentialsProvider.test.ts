@@ -11,13 +11,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import { FailureTypes } from '../../src/activities/failures';
 import { createRepositories, type Repositories } from '../../src/db/repositories';
+import { newId } from '../../src/db/ids';
 import { createPathPolicy, DEFAULT_SPECIAL_CHARACTERS } from '../../src/domain/pathPolicy';
 import { silentLogger } from '../../src/log';
 import type { Connection } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createCredentialsProvider, refreshDue } from '../../src/dropbox/credentials/credentialsProvider';
 import { DropboxCredentialsError, DropboxUnavailableError } from '../../src/dropbox/errors';
-import { createTokenCipher } from '../../src/security/tokenCipher';
+import { createTokenCipher, TokenDecryptionError } from '../../src/security/tokenCipher';
 import { startDropboxEmulator, type DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 import { openTestDb, type TestDb } from '../db/testDb';
 
@@ -53,23 +54,37 @@ describe('credentials provider', () => {
   });
 
   /** A connection as the API stores it after checking a refresh token: one refresh already made. */
-  async function connection(options: { withSecret?: boolean } = {}): Promise<Connection> {
+  async function connection(options: { withSecret?: boolean; projectId?: string } = {}): Promise<Connection> {
     const grant = await dropbox.refreshAccessToken({ refreshToken, ...app });
+    const id = newId();
+    const bound = { connectionId: id };
     return repos.connections.create({
-      projectId: 'p',
+      id,
+      projectId: options.projectId ?? 'p',
       clientIdentification: 'c@example.com',
       accountId,
       accountEmail: 'c@example.com',
-      token: cipher.seal(grant.accessToken),
+      token: cipher.seal(grant.accessToken, bound),
       refresh: {
-        refreshToken: cipher.seal(refreshToken),
+        refreshToken: cipher.seal(refreshToken, bound),
         appKey: app.appKey,
-        ...(options.withSecret === false ? {} : { appSecret: cipher.seal(app.appSecret) }),
+        ...(options.withSecret === false ? {} : { appSecret: cipher.seal(app.appSecret, bound) }),
         accessTokenExpiresAt: new Date(Date.now() + grant.expiresInSeconds * 1000),
       },
     });
   }
   const refreshes = () => emulator.tokenCalls().byRefreshToken[refreshToken] ?? 0;
+
+  it("opens a connection's credentials only from its own record: copied into another connection's, they are refused", async () => {
+    const [victim, thief] = [await connection(), await connection({ projectId: 'another-project' })];
+    assert.ok((await provider().forConnection(victim)).token);
+    await testDb.db.collection<{ _id: string }>('connections').updateOne(
+      { _id: thief._id },
+      { $set: { token: victim.token, refreshToken: victim.refreshToken, appSecret: victim.appSecret } },
+    );
+    const copied = await repos.connections.getById(thief._id);
+    await assert.rejects(provider().forConnection(copied!), TokenDecryptionError);
+  });
 
   it('refreshes a tenth of the lifetime before expiry, at most five minutes before', () => {
     const issued = new Date('2026-01-01T00:00:00Z');
@@ -86,7 +101,7 @@ describe('credentials provider', () => {
     const stored = await connection();
     const before = refreshes();
     const first = await provider().forConnection(stored);
-    assert.equal(first.token, cipher.open(stored.token));
+    assert.equal(first.token, cipher.open(stored.token, { connectionId: stored._id }));
     assert.equal(refreshes(), before, 'not due yet');
 
     clockOffset = 14_000;
@@ -95,7 +110,7 @@ describe('credentials provider', () => {
     assert.equal(refreshes(), before + 1);
     assert.equal(new Set(all.map((c) => c.token)).size, 1);
     const after = await repos.connections.getById(stored._id);
-    assert.equal(cipher.open(after!.token), all[0]?.token);
+    assert.equal(cipher.open(after!.token, { connectionId: stored._id }), all[0]?.token);
     assert.ok(after!.accessTokenExpiresAt! > stored.accessTokenExpiresAt!);
     assert.ok(after!.lastRefreshAt! > stored.lastRefreshAt!);
     assert.equal(await testDb.db.collection('refresh_leases').countDocuments({}), 0, 'the lease is released');
@@ -111,7 +126,7 @@ describe('credentials provider', () => {
     const kept = await repos.connections.getById(stored._id);
     assert.equal(kept!.refreshRefused, undefined, 'not a revocation');
     const fresh = await provider().forConnection(kept!);
-    assert.notEqual(fresh.token, cipher.open(stored.token));
+    assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
   });
 
   it('marks a refused refresh token once, and every later call fails without asking Dropbox', async () => {
@@ -167,7 +182,7 @@ describe('credentials provider', () => {
     const account = await dropbox.getAccount(credentials);
     assert.equal(account.accountId, accountId);
     assert.equal(refreshes(), before + 1);
-    assert.notEqual(credentials.token, cipher.open(stored.token));
+    assert.notEqual(credentials.token, cipher.open(stored.token, { connectionId: stored._id }));
   });
 
   it('renews the token of a download answered expired_access_token, as of every other call', async () => {

@@ -352,7 +352,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     expectStatus(started, 200);
     const round = await collections(h.db).oauthStates.findOne({});
     assert.ok(round, 'the round is pending');
-    canaries.push({ label: 'PKCE verifier', token: h.deps.cipher.open(round.codeVerifier) });
+    canaries.push({ label: 'PKCE verifier', token: h.deps.cipher.open(round.codeVerifier, { oauthRound: round._id }) });
     const location = await clickConsent(started.body.authorizeUrl as string, { allowAccountId: oauthAccount.accountId });
     canaries.push({ label: 'authorization code', token: new URL(location).searchParams.get('code') ?? '' });
     // From the browser that started the round: its cookie binds the round to it.
@@ -364,8 +364,8 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     const oauthConnection = await collections(h.db).connections.findOne({ _id: oauthConnectionId });
     assert.ok(oauthConnection?.refreshToken, 'a refresh token is stored, sealed');
     canaries.push(
-      { label: 'refresh token from the OAuth round', token: h.deps.cipher.open(oauthConnection.refreshToken) },
-      { label: 'access token from the OAuth round', token: h.deps.cipher.open(oauthConnection.token) },
+      { label: 'refresh token from the OAuth round', token: h.deps.cipher.open(oauthConnection.refreshToken, { connectionId: oauthConnection._id }) },
+      { label: 'access token from the OAuth round', token: h.deps.cipher.open(oauthConnection.token, { connectionId: oauthConnection._id }) },
     );
 
     // The admin's own app, with a secret; a wrong secret first. Its tokens live three seconds.
@@ -398,7 +398,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     await eventually(async () => assert.deepEqual(await fileNames(ownMappingId), ['after-refresh.dwg', 'site-c.dwg']), 20_000);
     assert.ok((h.emulator.tokenCalls().byRefreshToken[ownRefresh] ?? 0) > refreshesBefore, 'the worker refreshed');
     const refreshed = await collections(h.db).connections.findOne({ _id: ownConnectionId });
-    canaries.push({ label: 'access token refreshed by the worker', token: h.deps.cipher.open(refreshed!.token) });
+    canaries.push({ label: 'access token refreshed by the worker', token: h.deps.cipher.open(refreshed!.token, { connectionId: ownConnectionId }) });
 
     // Revoked: the mapping waits for credentials, and says why without any token.
     h.emulator.revokeGrant(ownRefresh);
@@ -422,7 +422,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
     await searchEverywhere('after the session');
     const connection = await storedConnection();
     assert.match(connection.token.keyId, /^[0-9a-f]{16}$/u, 'the key id is stored with the ciphertext');
-    assert.equal(h.deps.cipher.open(connection.token), current);
+    assert.equal(h.deps.cipher.open(connection.token, { connectionId: connection._id }), current);
   });
 
   it('names a changed TOKEN_ENCRYPTION_KEY in the API and the worker, never garbage or a 500, and recovers when the token is entered again', async () => {
@@ -524,7 +524,7 @@ describe('secrets: a token appears nowhere but sealed, and a changed key is name
       assert.deepEqual(await fileNames(mapping._id), ['site-b.dwg']);
     }, 30_000);
     const resealed = await storedConnection();
-    assert.equal(otherCipher.open(resealed.token), current);
+    assert.equal(otherCipher.open(resealed.token, { connectionId: resealed._id }), current);
     assert.throws(() => h.deps.cipher.open(resealed.token), TokenKeyMismatchError);
 
     expectStatus(await api('DELETE', `/mappings/${mapping._id}`), 202);

@@ -77,6 +77,13 @@ describe('token cipher', () => {
     assert.throws(() => cipher.open(sealed), TokenDecryptionError);
   });
 
+  it('a PKCE verifier sealed to one OAuth round does not open for another, nor as a connection token', () => {
+    const sealed = cipher.seal(TOKEN, { oauthRound: 'round-1' });
+    assert.equal(cipher.open(sealed, { oauthRound: 'round-1' }), TOKEN);
+    assert.throws(() => cipher.open(sealed, { oauthRound: 'round-2' }), TokenDecryptionError);
+    assert.throws(() => cipher.open(sealed, { connectionId: 'round-1' }), TokenDecryptionError);
+  });
+
   it('refuses a key that is not 32 bytes', () => {
     assert.throws(() => createTokenCipher(randomBytes(16)), RangeError);
   });

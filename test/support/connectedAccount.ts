@@ -3,6 +3,7 @@
  * account's email as the client identification, its token sealed in a connection. Shared by the
  * sync fixture, the fault harness and the benchmark, so that all three seed what the API writes.
  */
+import { newId } from '../../src/db/ids';
 import type { Repositories } from '../../src/db/repositories';
 import type { Connection } from '../../src/domain/types';
 import type { TokenCipher } from '../../src/security/tokenCipher';
@@ -28,12 +29,15 @@ export async function connectAccount(
   const { email } = account;
   const { accountId } = emulator.addAccount(account);
   let token = emulator.issueToken(accountId, tokenOptions);
+  // Sealed to its connection, as the API seals it.
+  const id = newId();
   const connection = await repos.connections.create({
+    id,
     projectId,
     clientIdentification: email,
     accountId,
     accountEmail: email,
-    token: cipher.seal(token),
+    token: cipher.seal(token, { connectionId: id }),
   });
   return {
     accountId,
@@ -43,7 +47,7 @@ export async function connectAccount(
       return token;
     },
     async replaceToken(next) {
-      await repos.connections.replaceToken(connection._id, cipher.seal(next), { accountId, accountEmail: email });
+      await repos.connections.replaceToken(connection._id, cipher.seal(next, { connectionId: id }), { accountId, accountEmail: email });
       token = next;
     },
   };

@@ -5,6 +5,7 @@ import type { DropboxCredentials } from '../client';
 import { DropboxCredentialsError, DropboxUnavailableError } from '../errors';
 import { tokenRefreshes } from '../../metrics';
 import { DropboxGrantError, type TokenEndpoint } from '../tokenEndpoint';
+import type { TokenCipher } from '../../security/tokenCipher';
 
 /** Where the provider reads and writes connections and takes the per-connection refresh lease. */
 export interface CredentialStore {
@@ -27,7 +28,7 @@ export interface CredentialStore {
 export interface CredentialsProviderDeps {
   store: CredentialStore;
   tokens: Pick<TokenEndpoint, 'refreshAccessToken'>;
-  cipher: { seal(token: string): SealedToken; open(sealed: SealedToken): string };
+  cipher: Pick<TokenCipher, 'seal' | 'open'>;
   now?: () => number;
 }
 
@@ -90,7 +91,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
   /** The current token unless it is due or is the one Dropbox just refused (`stale`). */
   function usable(connection: Connection, stale: string | undefined): string | undefined {
     if (connection.refreshRefused) throw refused();
-    const token = deps.cipher.open(connection.token);
+    const token = deps.cipher.open(connection.token, { connectionId: connection._id });
     return token !== stale && !refreshDue(connection, now()) ? token : undefined;
   }
 
@@ -100,9 +101,9 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
     let grant;
     try {
       grant = await deps.tokens.refreshAccessToken({
-        refreshToken: deps.cipher.open(refreshToken),
+        refreshToken: deps.cipher.open(refreshToken, { connectionId: connection._id }),
         appKey,
-        ...(appSecret ? { appSecret: deps.cipher.open(appSecret) } : {}),
+        ...(appSecret ? { appSecret: deps.cipher.open(appSecret, { connectionId: connection._id }) } : {}),
       });
     } catch (err) {
       if (err instanceof DropboxGrantError && err.problem !== 'invalid_request') {
@@ -119,7 +120,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
     await connections.storeRefreshedToken(
       connection._id,
       refreshToken,
-      { token: deps.cipher.seal(grant.accessToken), accessTokenExpiresAt: new Date(at + grant.expiresInSeconds * 1000) },
+      { token: deps.cipher.seal(grant.accessToken, { connectionId: connection._id }), accessTokenExpiresAt: new Date(at + grant.expiresInSeconds * 1000) },
       new Date(at),
     );
     return grant.accessToken;
@@ -153,7 +154,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
     async forConnection(connection) {
       const root = connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {};
       if (connection.credentialKind !== 'refresh_token') {
-        return { token: deps.cipher.open(connection.token), ...root };
+        return { token: deps.cipher.open(connection.token, { connectionId: connection._id }), ...root };
       }
       return {
         token: await fresh(connection, undefined),
