@@ -186,6 +186,9 @@ export function createCopyFileContents(
     }
     const uploadId = await contents.claim(content._id);
     if (!uploadId) return 'superseded';
+    // Only the download is undone on failure: once markStored has begun, the upload may already
+    // be the rev's stored bytes, and a later failure (superseding an older rev) must not delete it.
+    let verified: { hash: string; bytes: number } | undefined;
     try {
       // By rev: exactly the version recorded, whatever happened to the file since.
       const { file: downloaded, body } = await deps.dropbox.download(credentials, {
@@ -202,19 +205,7 @@ export function createCopyFileContents(
       );
       const hash = hasher.digest();
       const expected = file.contentHash ?? downloaded.contentHash;
-      if (hash === expected && hasher.bytes === downloaded.size) {
-        return (await contents.markStored(pending, uploadId, hash, hasher.bytes)) ? 'stored' : 'superseded';
-      }
-      await contents.abandonUpload(content._id, uploadId);
-      const mismatches = await contents.countMismatch(content._id);
-      mappingLog(deps.log, file.mappingId).warn('file content did not match its hash', { fileId: file.dropboxId, mismatches });
-      if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
-      await contents.markFailed(
-        content._id,
-        'hash_mismatch',
-        `${mismatches} downloads did not match Dropbox's content hash`,
-      );
-      return 'failed';
+      if (hash === expected && hasher.bytes === downloaded.size) verified = { hash, bytes: hasher.bytes };
     } catch (err) {
       await contents.abandonUpload(content._id, uploadId).catch(() => undefined);
       if (err instanceof DropboxPathError) {
@@ -234,6 +225,13 @@ export function createCopyFileContents(
       mappingLog(deps.log, file.mappingId).warn('file content download failed', { fileId: file.dropboxId, error: err });
       return 'retry';
     }
+    if (verified) return (await contents.markStored(pending, uploadId, verified.hash, verified.bytes)) ? 'stored' : 'superseded';
+    await contents.abandonUpload(content._id, uploadId);
+    const mismatches = await contents.countMismatch(content._id);
+    mappingLog(deps.log, file.mappingId).warn('file content did not match its hash', { fileId: file.dropboxId, mismatches });
+    if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
+    await contents.markFailed(content._id, 'hash_mismatch', `${mismatches} downloads did not match Dropbox's content hash`);
+    return 'failed';
   }
 }
 

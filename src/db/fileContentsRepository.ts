@@ -237,9 +237,14 @@ export function createFileContentsRepository(db: Db) {
       return true;
     },
 
-    /** Drops an upload that did not verify (or was abandoned) and releases the claim on it. */
+    /**
+     * Drops an upload that did not verify (or was cut off), unless it is the rev's stored bytes.
+     * The claim keeps naming it: a chunk the cut-off stream was still writing can land after this
+     * delete, and the rev's next claim (or its leaving the copy's work) deletes the upload again.
+     */
     async abandonUpload(contentId: string, uploadId: string): Promise<void> {
-      await contents.updateOne({ _id: contentId, uploadingId: uploadId }, { $set: { uploadingId: null } });
+      const record = await contents.findOne({ _id: contentId });
+      if (record?.storedFileId === uploadId) return;
       await deleteUpload(uploadId);
     },
 

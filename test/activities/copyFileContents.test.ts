@@ -209,6 +209,47 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.ok(!files.has(first.stored?.storedFileId ?? ''), "the old rev's GridFS file is gone");
   });
 
+  it('keeps the new bytes stored when the write that stores them fails after it landed (superseding the old rev)', async () => {
+    let id = '';
+    let path = '';
+    const mapping = await mappedFolder((folder) => {
+      path = `${folder}/levels.txt`;
+      id = String(fx.emulator.addFile(fx.accountId, path, { content: 'level one' })['id']);
+    });
+    await activities.copyFileContents({ mappingId: mapping._id });
+    fx.emulator.modifyFile(fx.accountId, path, { content: 'level two' });
+    await record(mapping);
+    // The rev is marked stored (and the old one superseded), then the database's answer is lost.
+    const real = fx.repos.contents;
+    let lost = false;
+    const flaky = createActivities({
+      ...fx.deps,
+      maxFileBytes: 10 * 1024 * 1024,
+      repos: {
+        ...fx.repos,
+        contents: {
+          ...real,
+          markStored: async (...args: Parameters<typeof real.markStored>) => {
+            const marked = await real.markStored(...args);
+            if (!lost) {
+              lost = true;
+              throw new Error('the connection dropped after the write');
+            }
+            return marked;
+          },
+        },
+      },
+    });
+    await flaky.copyFileContents({ mappingId: mapping._id }).catch(() => undefined);
+    assert.ok(lost);
+    await activities.copyFileContents({ mappingId: mapping._id });
+    const { file, current, stored } = await contentOf(mapping, id);
+    assert.equal(current?.state, 'stored');
+    assert.equal(stored?.rev, file.rev);
+    assert.ok((await gridFsIds()).files.has(stored.storedFileId ?? ''), 'the stored bytes are there');
+    assert.equal((await storedBytes(mapping, id)).toString(), 'level two');
+  });
+
   it('rejects a file over MAX_FILE_BYTES as too_large and copies nothing of it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
