@@ -46,6 +46,12 @@ export async function startMappingWorkflow(
   try {
     await syncWorkflows.start(mapping);
   } catch (err) {
+    if (err instanceof MappingWorkflowEndedError) {
+      // Not "send it again": that would map the folder the admin has just unmapped.
+      throw new ApiError(409, 'mapping_unmapped', 'The mapping was unmapped while it was being created; create a new mapping to sync the folder', {
+        mappingId: mapping._id,
+      });
+    }
     log.error('sync workflow did not start', { mappingId: mapping._id, error: err });
     throw temporalUnavailable(
       'The mapping is saved but its sync could not be started; send the same request again to start it',

@@ -353,7 +353,7 @@ export const OPERATIONS: Operation[] = [
     errors: {
       400: ['invalid_path', 'special_characters', 'not_a_folder'],
       404: ['connection_not_found', 'folder_not_found'],
-      409: ['already_mapped'],
+      409: ['already_mapped', 'connection_being_deleted', 'mapping_unmapped'],
       422: TOKEN_ERRORS,
       502: ['dropbox_unavailable'],
       503: ['dropbox_unavailable', 'temporal_unavailable'],

@@ -97,10 +97,16 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
     async start(mapping) {
       // Only creation starts a workflow for a mapping that has never had records (ids are new);
       // signalWithStart may restart one whose records exist, and so sweeps.
-      await client.workflow.start(FOLDER_SYNC_WORKFLOW, {
-        ...startOptions(mapping, mapping.state === 'active' && !mapping.lastSyncAt),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      try {
+        await client.workflow.start(FOLDER_SYNC_WORKFLOW, {
+          ...startOptions(mapping, mapping.state === 'active' && !mapping.lastSyncAt),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+      } catch (err) {
+        // Its workflow completed: the mapping was unmapped (an unmap can start and end a run
+        // between the mapping's insert and this start).
+        throw err instanceof WorkflowExecutionAlreadyStartedError ? new MappingWorkflowEndedError(mapping._id) : err;
+      }
     },
 
     async signal(mapping, command) {
