@@ -9,10 +9,11 @@ export interface ContentCopies {
   /** Pause, unmap: the copy under way is cancelled; what it left stays pending. */
   cancel(): void;
   /**
-   * Before continue-as-new: the copy under way ends after its current activity (which starts no
-   * new files after its budget) and none follows it; what is left is the next run's.
+   * True before continue-as-new: the copy under way ends after its current activity (which
+   * starts no new files after its budget) and none follows it; what is left is the next run's.
+   * False again (the run is not ending after all): copies go on.
    */
-  finish(): void;
+  finishing(ending: boolean): void;
   /** No copy is running or stopping: the run may continue as new. */
   idle(): boolean;
 }
@@ -85,8 +86,8 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       scope = undefined;
       running = undefined;
     },
-    finish() {
-      finishing = true;
+    finishing(ending) {
+      finishing = ending;
     },
     idle() {
       return unsettled === 0;

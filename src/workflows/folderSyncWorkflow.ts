@@ -149,7 +149,9 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   };
 
-  const listing: ListingRun = { input, s, shouldContinueAsNew };
+  // A listing stops for continue-as-new only once the run can end: while a contents copy runs, it
+  // would stop at every page and start a cycle, a token check, for each.
+  const listing: ListingRun = { input, s, shouldContinueAsNew: () => shouldContinueAsNew() && copies.idle() };
   // The search attribute came with the start (or the previous run): setting it again is an event.
   let publishedState = workflowInfo().typedSearchAttributes.get(SyncStateKey) as MappingState | undefined;
   const publishState = (state: MappingState) => {
@@ -214,9 +216,16 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
         unmapRequested = true;
         return;
       }
-      if (failure.type === FailureTypes.credentialsRejected) s.state = 'needs_credentials';
-      else if (failure.type === FailureTypes.featureDisabled) s.state = 'feature_disabled';
-      else if (failure.type === FailureTypes.folderMissing) s.state = 'failed';
+      const waiting: MappingState | undefined =
+        failure.type === FailureTypes.credentialsRejected
+          ? 'needs_credentials'
+          : failure.type === FailureTypes.featureDisabled
+            ? 'feature_disabled'
+            : failure.type === FailureTypes.folderMissing
+              ? 'failed'
+              : undefined;
+      // A pause that came while the cycle failed outranks it (a resume's cycle finds it again).
+      if (waiting && s.state !== 'paused') s.state = waiting;
       await recordState();
     } finally {
       phase = 'idle';
@@ -243,7 +252,8 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
     // its budget, and none follows it); until then it goes on serving cycles, so a webhook's
     // cycle never waits for a copy.
     const ending = shouldContinueAsNew() || runIsFull() || newVersionIsCurrent();
-    if (ending) copies.finish();
+    // Not ending after all (the new version was rolled back): copies go on.
+    copies.finishing(ending);
     const mayEnd = () => (ending || shouldContinueAsNew()) && copies.idle();
     if (ending && copies.idle()) {
       // Let signal handlers finish so nothing they started is lost; their effects are in `s`.

@@ -164,9 +164,10 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       s.counters.filesUpdated += counts.updated;
       s.counters.filesDeleted += counts.deleted;
       changed ||= counts.added + counts.updated + counts.deleted + (counts.reopened ?? 0) > 0;
-      // Asked for as soon as a page adds bytes to copy: a cycle that fails on a later page still
-      // has its recorded files copied, without waiting for a cycle that records something new.
-      if (counts.added + counts.updated + (counts.reopened ?? 0) > 0) s.contentsPending = true;
+      // Asked for as soon as a page is recorded, whatever its counts: a cycle that fails on a later
+      // page still has its files copied, and so does a page whose first attempt wrote them and
+      // lost its answer (its retry counts nothing). A copy with nothing to do costs one query.
+      if (page) s.contentsPending = true;
       await before;
       s.cursor = cursor;
     })();

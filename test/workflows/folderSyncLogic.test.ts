@@ -62,6 +62,10 @@ class FakeFolder {
   listGate: Promise<void> | undefined;
   /** The next listing from this offset fails, as Dropbox failing mid-listing. */
   failListingFrom: number | undefined;
+  /** The failure type of that listing. */
+  failListingWith = 'DropboxUnavailable';
+  /** The next recording writes its page, then its answer is lost (the activity fails and is retried). */
+  loseRecordingAnswer = false;
   /** Records of this state wait for `recordGate`. */
   recordGateFor: string | undefined;
   recordGate: Promise<void> | undefined;
@@ -114,7 +118,7 @@ class FakeFolder {
         const offset = cursor ? Number(cursor.split(':')[1]) : 0;
         if (offset === self.failListingFrom) {
           self.failListingFrom = undefined;
-          throw ApplicationFailure.nonRetryable('Dropbox failed mid-listing', 'DropboxUnavailable');
+          throw ApplicationFailure.nonRetryable('Dropbox failed mid-listing', self.failListingWith);
         }
         const files = self.files.slice(offset, offset + self.pageSize);
         const end = offset + files.length;
@@ -143,6 +147,8 @@ class FakeFolder {
         let listed: ListedFile[] = [];
         if (page) {
           const kept = self.keptPage(mappingId, page);
+          // As the product: the listing's last page gone means an earlier attempt recorded it.
+          if (!kept && endsListing) return { added: 0, updated: 0, unchanged: 0, deleted: 0 };
           if (!kept) throw missing();
           listed = kept.filter((f) => !rejectedFileIds?.includes(f.id));
           if (endsListing) for (const slot of LISTING_PAGE_SLOTS) self.kept.delete(`${mappingId}:${slot}`);
@@ -155,6 +161,10 @@ class FakeFolder {
           self.persisted.set(f.id, f);
         }
         self.timeline.push(`recorded ${tag}`);
+        if (self.loseRecordingAnswer) {
+          self.loseRecordingAnswer = false;
+          throw ApplicationFailure.retryable('the answer was lost after the write');
+        }
         return { added, updated: 0, unchanged: listed.length - added, deleted: 0 };
       },
       async recordMappingState({ state }: { state: string }) {
@@ -680,6 +690,69 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       assert.equal(folder.persisted.size, 2, 'the first page was recorded before the failure');
       await eventually(async () => assert.ok(folder.calls.copies >= 1, 'a copy of what was recorded'));
       assert.equal((await status(handle)).counters.cycles, 0, 'before any good cycle');
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('copies the contents of a page whose recording wrote its files and lost its answer (the retry finds them unchanged)', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    folder.add('b.pdf');
+    folder.loseRecordingAnswer = true;
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.equal((await status(handle)).counters.filesAdded, 0, 'the retry found the files recorded');
+      await eventually(async () => assert.ok(folder.calls.copies >= 1, 'their contents are copied'));
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('keeps a pause that came while the cycle failed: the failure does not turn it into needs_credentials', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder(1);
+    folder.add('a.pdf');
+    folder.add('b.pdf');
+    folder.failListingFrom = 1;
+    folder.failListingWith = FailureTypes.credentialsRejected;
+    let release!: () => void;
+    folder.persistGate = new Promise<void>((resolve) => (release = resolve));
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      // Page 1 is being recorded; the listing of page 2 has failed meanwhile.
+      await eventually(() => assert.ok(folder.timeline.includes('record page-1') && folder.cursorsSeen.length >= 2));
+      await handle.signal(pauseSignal);
+      await eventually(async () => assert.equal((await handle.query(statusQuery)).state, 'paused'));
+      release();
+      await eventually(async () => assert.match((await handle.query(statusQuery)).lastError ?? '', /mid-listing/u));
+      assert.equal((await handle.query(statusQuery)).state, 'paused');
+      await eventually(async () => assert.ok(folder.timeline.includes('recorded page-1')));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(folder.calls.record.at(-1), 'paused', 'MongoDB shows the pause');
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('a run due to continue as new but waiting for its copy lists a folder in one cycle, not one cycle (and token check) per page', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder(1);
+    folder.add('a.pdf');
+    let endCopy = () => {};
+    folder.copyGate = new Promise<void>((resolve) => (endCopy = resolve));
+    await withWorker(folder, async (tq) => {
+      // History past the limit from the first cycle on: the run is due to continue as new.
+      const handle = await start(tq, { newMapping: true, continueAsNewAfterEvents: 30 });
+      await eventually(async () => assert.equal(folder.calls.copies, 1, 'the first cycle recorded a file: its copy runs'));
+      for (let i = 0; i < 6; i += 1) folder.add(`new-${i}.pdf`);
+      const checksBefore = folder.calls.validateToken;
+      await handle.signal(syncNowSignal);
+      await eventually(() => assert.equal(folder.persisted.size, 7));
+      assert.equal(folder.calls.validateToken - checksBefore, 1, 'one cycle listed the six pages');
+      endCopy();
+      await eventually(async () => assert.ok((await handle.query(statusQuery)).runs >= 1, 'it continued as new once the copy ended'));
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
