@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PendingContent } from '../db/fileContentsRepository';
+import { REPLACED_BYTES_KEPT_MS, type PendingContent } from '../db/fileContentsRepository';
 import type { DropboxCredentials } from '../dropbox/client';
 import { ContentHasher } from '../dropbox/contentHasher';
 import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError, DropboxUnsupportedFileError } from '../dropbox/errors';
@@ -80,6 +80,7 @@ export function createCopyFileContents(
     progress: { stored: number; failed: number; bytes: number },
   ): Promise<CopyContentsResult> {
     const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
+    await contents.dropReplacedBytes(mappingId, new Date(now().getTime() - REPLACED_BYTES_KEPT_MS));
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
       // A replaced token may have the scope now: one Dropbox call tells.
       if (!(await hasContentScope(credentials)))
@@ -225,7 +226,9 @@ export function createCopyFileContents(
       mappingLog(deps.log, file.mappingId).warn('file content download failed', { fileId: file.dropboxId, error: err });
       return 'retry';
     }
-    if (verified) return (await contents.markStored(pending, uploadId, verified.hash, verified.bytes)) ? 'stored' : 'superseded';
+    if (verified) {
+      return (await contents.markStored(pending, uploadId, verified.hash, verified.bytes, now())) ? 'stored' : 'superseded';
+    }
     await contents.abandonUpload(content._id, uploadId);
     const mismatches = await contents.countMismatch(content._id);
     mappingLog(deps.log, file.mappingId).warn('file content did not match its hash', { fileId: file.dropboxId, mismatches });

@@ -13,6 +13,13 @@ export const CONTENT_BUCKET = 'file_contents';
  * FerretDB each insert is a transaction; a quarter of the inserts moves the same bytes sooner.
  */
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * How long a replaced rev's bytes outlive it: a download that began before the new rev was stored
+ * reads on from them instead of breaking off mid-file. GridFS streams a file chunk by chunk through
+ * a cursor, and on MongoDB a cursor's later batches do not see deleted chunks. (FerretDB's SQLite
+ * cursors read a snapshot, so this machine's tests cannot show the break.)
+ */
+export const REPLACED_BYTES_KEPT_MS = 60 * 60_000;
 
 /** A rev whose bytes are to be copied, with the file record that names it now (if it does). */
 export interface PendingContent {
@@ -200,6 +207,7 @@ export function createFileContentsRepository(db: Db) {
       uploadId: string,
       hash: string,
       size: number,
+      now = new Date(),
     ): Promise<boolean> {
       const stored = await contents.findOneAndUpdate(
         { _id: content._id, state: 'pending', uploadingId: uploadId },
@@ -226,15 +234,25 @@ export function createFileContentsRepository(db: Db) {
             await contents.updateOne({ _id: other._id, state: 'failed' }, { $set: { state: 'superseded' } });
           continue;
         }
-        // Revs stored out of order: the later rev stays the file's content.
+        // Revs stored out of order: the later rev stays the file's content. The older one's bytes
+        // stay for downloads under way; dropReplacedBytes deletes them once REPLACED_BYTES_KEPT_MS passed.
         const older = other.serverModified <= content.serverModified ? other : stored;
-        await contents.updateOne(
-          { _id: older._id, state: 'stored' },
-          { $set: { state: 'superseded', storedFileId: null } },
-        );
-        if (older.storedFileId) await deleteUpload(older.storedFileId);
+        await contents.updateOne({ _id: older._id, state: 'stored' }, { $set: { state: 'superseded', supersededAt: now } });
       }
       return true;
+    },
+
+    /** Deletes the bytes of the mapping's revs replaced before `before`; returns how many. */
+    async dropReplacedBytes(mappingId: string, before: Date): Promise<number> {
+      const replaced = await contents
+        .find({ mappingId, state: 'superseded', storedFileId: { $ne: null }, supersededAt: { $lt: before } })
+        .toArray();
+      for (const rev of replaced) {
+        // Bytes first: a crash between the two leaves a name the next call deletes again, never bytes no record names.
+        await deleteUpload(rev.storedFileId!);
+        await contents.updateOne({ _id: rev._id, storedFileId: rev.storedFileId }, { $set: { storedFileId: null } });
+      }
+      return replaced.length;
     },
 
     /**

@@ -246,6 +246,8 @@ export interface ContentRecord {
   storedFileId?: string | null;
   storedHash?: string | null;
   storedSize?: number | null;
+  /** When a newer rev's bytes replaced this rev's: its own are kept a while for downloads under way. */
+  supersededAt?: Date | null;
 }
 
 export type ContentState = 'pending' | 'stored' | 'failed';

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../src/activities';
 import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
 import { collections } from '../../src/db/collections';
-import { CONTENT_BUCKET } from '../../src/db/fileContentsRepository';
+import { CONTENT_BUCKET, REPLACED_BYTES_KEPT_MS } from '../../src/db/fileContentsRepository';
 import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
 import { filesRejected } from '../../src/metrics';
@@ -205,8 +205,18 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal(stored.stored?.rev, changed.file.rev);
     assert.equal(stored.current?.state, 'stored');
     assert.equal((await storedBytes(mapping, id)).toString(), 'version two, longer');
-    const { files } = await gridFsIds();
-    assert.ok(!files.has(first.stored?.storedFileId ?? ''), "the old rev's GridFS file is gone");
+    // The old rev's bytes stay a while, for downloads under way; a copy an hour later deletes them.
+    assert.ok((await gridFsIds()).files.has(first.stored?.storedFileId ?? ''), "the old rev's bytes stay for now");
+    const later = createActivities({
+      ...fx.deps,
+      maxFileBytes: 10 * 1024 * 1024,
+      now: () => new Date(Date.now() + REPLACED_BYTES_KEPT_MS + 60_000),
+    });
+    await later.copyFileContents({ mappingId: mapping._id });
+    const { files, chunks } = await gridFsIds();
+    assert.ok(!files.has(first.stored?.storedFileId ?? ''), "the old rev's GridFS file is gone an hour on");
+    assert.ok(!chunks.has(first.stored?.storedFileId ?? ''), 'and its chunks');
+    assert.equal((await storedBytes(mapping, id)).toString(), 'version two, longer', 'the new rev stays');
   });
 
   it('keeps the new bytes stored when the write that stores them fails after it landed (superseding the old rev)', async () => {
