@@ -23,8 +23,13 @@ export function createRecordMappingState(deps: ActivityDeps) {
         lastError: input.lastError,
         lastSyncAt: input.lastSyncAt ? new Date(input.lastSyncAt) : null,
       });
-      // An unmapped mapping lists nothing more: pages an interrupted cycle kept have no reader left.
-      if (input.state === 'unmapped') await deps.repos.listingPages.dropAll(input.mappingId);
+      // An unmapped mapping lists and copies nothing more (its workflow waited for its copy to
+      // stop): pages an interrupted cycle kept have no reader left, nor does an upload a killed
+      // worker left half written.
+      if (input.state === 'unmapped') {
+        await deps.repos.listingPages.dropAll(input.mappingId);
+        await deps.repos.contents.releaseUploads(input.mappingId);
+      }
     });
   };
 }

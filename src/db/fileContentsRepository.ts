@@ -242,6 +242,19 @@ export function createFileContentsRepository(db: Db) {
       return true;
     },
 
+    /**
+     * Once nothing copies for the mapping (unmapped): uploads left on its pending revs by a worker
+     * killed mid-file are deleted, which otherwise only the rev's next claim would do.
+     */
+    async releaseUploads(mappingId: string): Promise<number> {
+      const left = await contents.find({ mappingId, state: 'pending', uploadingId: { $ne: null } }).toArray();
+      for (const rev of left) {
+        await deleteUpload(rev.uploadingId!);
+        await contents.updateOne({ _id: rev._id, uploadingId: rev.uploadingId }, { $unset: { uploadingId: '' } });
+      }
+      return left.length;
+    },
+
     /** Deletes the bytes of the mapping's revs replaced before `before`; returns how many. */
     async dropReplacedBytes(mappingId: string, before: Date): Promise<number> {
       const replaced = await contents

@@ -299,6 +299,9 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
   }
 
   phase = 'idle';
+  // The unmap cancelled the copy: the state is recorded once it has stopped writing, since that
+  // record also deletes the uploads left on the mapping's revs.
+  await condition(copies.idle);
   await recordState();
   return { mappingId, state: 'unmapped', counters: s.counters };
 }

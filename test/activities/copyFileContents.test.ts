@@ -368,6 +368,23 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.ok((await storedBytes(mapping, id)).equals(await emulatorBytes(id)));
   });
 
+  it('deletes an upload a dead worker left half written when the mapping is unmapped before any copy retried it', async () => {
+    const mapping = await mappedFolder((folder) => {
+      fx.emulator.addFile(fx.accountId, `${folder}/cut.bin`, { seed: 12, size: 2 * 1024 * 1024 });
+    });
+    const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
+    assert.ok(pending);
+    const uploadId = await fx.repos.contents.claim(pending.content._id);
+    assert.ok(uploadId);
+    await fx.testDb.db
+      .collection(`${CONTENT_BUCKET}.chunks`)
+      .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
+    await activities.recordMappingState({ mappingId: mapping._id, state: 'unmapped', lastError: null, lastSyncAt: null });
+    assert.ok(!(await gridFsIds()).chunks.has(uploadId), 'the half-written upload is gone');
+    const { current } = await contentOf(mapping, pending.content.fileRecordId.split(':').slice(1).join(':'));
+    assert.equal(current?.uploadingId ?? null, null, 'and no rev names it');
+  });
+
   it('copies only the newest of two revs listed before a copy, and marks the older superseded', async () => {
     let id = '';
     let path = '';
