@@ -67,6 +67,8 @@ export interface CarriedState {
   contentsPending?: boolean;
   /** The listing policy the mapping was last listed under (see `adoptListingPolicy`). */
   listingPolicy?: string;
+  /** The listing slot the next page is kept in (listing.ts). */
+  nextSlot?: number;
   /**
    * When the next timed cycle is due (epoch ms), once a wait for it began: a run that continues
    * as new mid-wait (its copy ended) leaves the next run only what remains of the interval.

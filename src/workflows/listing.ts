@@ -99,7 +99,6 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
   const { s } = run;
   const { mappingId, projectId } = run.input;
   let changed = false;
-  let listed = 0;
   let ahead: Promise<CheckedPage> | undefined;
   // Oldest first; each settles after the ones before it.
   const recordings: { done: Promise<void>; additive: boolean }[] = [];
@@ -109,9 +108,11 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
 
   async function listAndCheck(listFrom: string | undefined): Promise<CheckedPage> {
     beginFullListingIfNeeded(s, listFrom);
-    // The pages recorded and waiting hold the other slots.
-    const keepInSlot = (listed % SLOTS) as ListingPageRef['slot'];
-    listed += 1;
+    // The pages recorded and waiting hold the other slots. Slots go on from the last cycle's: a
+    // listing call of a cancelled cycle may still land, and it lands in the slot it was given,
+    // not in the one the next cycle's first page is kept in.
+    const keepInSlot = ((s.nextSlot ?? 0) % SLOTS) as ListingPageRef['slot'];
+    s.nextSlot = (keepInSlot + 1) % SLOTS;
     const summary = await dropbox.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;

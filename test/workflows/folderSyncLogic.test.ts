@@ -60,6 +60,8 @@ class FakeFolder {
   copyGate: Promise<void> | undefined;
   /** Listings wait for this before they answer. */
   listGate: Promise<void> | undefined;
+  /** The first listing alone waits for this (and, as a Dropbox call, ignores a cancellation). */
+  firstListGate: Promise<void> | undefined;
   /** The next listing from this offset fails, as Dropbox failing mid-listing. */
   failListingFrom: number | undefined;
   /** The failure type of that listing. */
@@ -108,6 +110,7 @@ class FakeFolder {
       },
       async listFolder({ mappingId, cursor, keepInSlot }: ListFolderInput) {
         self.calls.listFolder += 1;
+        if (self.calls.listFolder === 1) await self.firstListGate;
         await self.listGate;
         self.cursorsSeen.push(cursor);
         self.slotsUsed.push(keepInSlot);
@@ -752,7 +755,36 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(() => assert.equal(folder.persisted.size, 7));
       assert.equal(folder.calls.validateToken - checksBefore, 1, 'one cycle listed the six pages');
       endCopy();
-      await eventually(async () => assert.ok((await handle.query(statusQuery)).runs >= 1, 'it continued as new once the copy ended'));
+      // Asked once the latest run has settled: the test server may hang a query that meets a continue-as-new.
+      await eventually(async () => assert.ok((await status(handle)).runs >= 1, 'it continued as new once the copy ended'), 30_000);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it("a listing of a cancelled cycle that lands late does not overwrite the page the next cycle keeps", TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    let releaseFirst = () => {};
+    folder.firstListGate = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let releasePersist = () => {};
+    folder.persistGate = new Promise<void>((resolve) => (releasePersist = resolve));
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(() => assert.equal(folder.calls.listFolder, 1));
+      // Paused while Dropbox answers the first listing, resumed at once: the call goes on.
+      await handle.signal(pauseSignal);
+      await eventually(async () => assert.equal((await handle.query(statusQuery)).state, 'paused'));
+      await handle.signal(resumeSignal);
+      await eventually(() => assert.ok(folder.timeline.some((t) => t.startsWith('record '))));
+      // The cancelled cycle's listing lands now, while the new cycle's page waits to be recorded.
+      releaseFirst();
+      await eventually(() => assert.equal(folder.timeline.filter((t) => t === 'list 1').length, 2));
+      releasePersist();
+      await eventually(async () => assert.equal((await handle.query(statusQuery)).counters.cycles, 1));
+      assert.equal((await handle.query(statusQuery)).lastError, null);
+      assert.equal(folder.persisted.size, 1);
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
