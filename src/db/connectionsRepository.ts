@@ -86,10 +86,9 @@ export function createConnectionsRepository(db: Db) {
     },
 
     /**
-     * The sealed secret of an admin's own app, from the connection that saved it last and whose
-     * app Dropbox did not refuse: after a rotation of the secret, the new one.
+     * The sealed secret of an admin's own app, with the connection it is sealed to: the one that
+     * saved it last and whose app Dropbox did not refuse (after a rotation of the secret, the new one).
      */
-    /** The sealed secret of an admin's own app, with the connection it is sealed to. */
     async findAppSecret(appKey: string): Promise<{ connectionId: string; appSecret: NonNullable<Connection['appSecret']> } | undefined> {
       const found = await connections.findOne(
         { appKey, appSecret: { $exists: true }, 'refreshRefused.problem': { $ne: 'invalid_client' } },

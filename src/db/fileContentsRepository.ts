@@ -199,7 +199,7 @@ export function createFileContentsRepository(db: Db) {
 
     /**
      * The verified upload becomes this rev's content, and the file's older stored revs are
-     * superseded (their bytes deleted), as are its older failed revs. False when the upload was
+     * superseded (their bytes kept a while, see `dropReplacedBytes`), as are its older failed revs. False when the upload was
      * superseded (another attempt claimed the rev): the upload is deleted instead.
      */
     async markStored(

@@ -31,6 +31,13 @@ import { adoptListingPolicy, CycleInterrupted, failureOf, listFolderPages, type 
 
 const DEFAULT_POLL_INTERVAL_MS = 5 * 60_000;
 
+/** The state a failed cycle leaves the mapping in until a cycle succeeds; other failures leave it active. */
+const WAITING_STATE_OF_FAILURE: Partial<Record<string, CarriedState['state']>> = {
+  [FailureTypes.credentialsRejected]: 'needs_credentials',
+  [FailureTypes.featureDisabled]: 'feature_disabled',
+  [FailureTypes.folderMissing]: 'failed',
+};
+
 /**
  * A run keeps, until it ends, a few KiB for every cycle: the SDK hangs each cancellation scope and
  * the cancel handler of each activity and timer on the run's root scope, which never settles
@@ -216,14 +223,7 @@ export async function folderSyncWorkflow(input: FolderSyncInput): Promise<Folder
         unmapRequested = true;
         return;
       }
-      const waiting: MappingState | undefined =
-        failure.type === FailureTypes.credentialsRejected
-          ? 'needs_credentials'
-          : failure.type === FailureTypes.featureDisabled
-            ? 'feature_disabled'
-            : failure.type === FailureTypes.folderMissing
-              ? 'failed'
-              : undefined;
+      const waiting = failure.type === undefined ? undefined : WAITING_STATE_OF_FAILURE[failure.type];
       // A pause that came while the cycle failed outranks it (a resume's cycle finds it again).
       if (waiting && s.state !== 'paused') s.state = waiting;
       await recordState();

@@ -80,24 +80,25 @@ export function markedName(name, characters = []) {
 }
 
 /**
- * A handler that ignores calls while its last one runs, so a double click or a second submit
- * sends one request. The control says it is busy with aria-disabled, which, unlike disabled,
- * keeps the keyboard's focus on it.
+ * A handler that ignores a call while one for the same key runs (`keyOf`: by default one key), so
+ * a double click or a second submit sends one request, also from a button redrawn meanwhile. The
+ * control says it is busy with aria-disabled, which, unlike disabled, keeps the keyboard's focus.
  */
-export function oneAtATime(act) {
-  let running = false;
+export function oneAtATime(act, keyOf = () => '') {
+  const running = new Set();
   return async (event, ...args) => {
-    if (running) {
+    const key = keyOf(event, ...args);
+    if (running.has(key)) {
       event?.preventDefault?.();
       return undefined;
     }
-    running = true;
+    running.add(key);
     const control = event?.submitter ?? event?.currentTarget;
     control?.setAttribute?.('aria-disabled', 'true');
     try {
       return await act(event, ...args);
     } finally {
-      running = false;
+      running.delete(key);
       control?.removeAttribute?.('aria-disabled');
     }
   };

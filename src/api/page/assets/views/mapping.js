@@ -24,15 +24,10 @@ const SLOW_REFRESH_MS = 15000;
 /**
  * Asks for a download link (the key stays in the header), then lets the browser fetch it as a
  * plain download: the bytes stream to disk with the browser's own progress, however large the
- * file; `failed` shows why it could not.
+ * file; `failed` shows why it could not. A double click downloads once.
  */
-// Files whose link is being asked for: a double click downloads once.
-const linking = new Set();
-
-async function download(event, contentPath, name, failed) {
+const download = oneAtATime(async (event, contentPath, name, failed) => {
   event.preventDefault();
-  if (linking.has(contentPath)) return;
-  linking.add(contentPath);
   try {
     const { url } = await api('POST', `${contentPath}-link`);
     const a = h('a', { href: url, download: name });
@@ -42,10 +37,8 @@ async function download(event, contentPath, name, failed) {
   } catch (err) {
     if (!(err instanceof ApiFailure)) throw err;
     failed(`${name} could not be downloaded: ${err.message}`);
-  } finally {
-    linking.delete(contentPath);
   }
-}
+}, (event, contentPath) => contentPath);
 
 /** A mapping's page: its status, its files (paged) and its rejections, refreshed while open. */
 export function renderMapping(context, projectId, mappingId) {

@@ -1,5 +1,5 @@
 import { api, dropboxPath } from '../api.js';
-import { h, replaceChildren, time } from '../dom.js';
+import { h, oneAtATime, replaceChildren, time } from '../dom.js';
 import { actWithFeedback, confirmAction } from './forms.js';
 import { STATE_WORDS, stateBadge, workflowLink } from './mappingState.js';
 
@@ -18,21 +18,8 @@ export function renderMappings(tab) {
   const list = h('div', { id: 'mappings' });
   const feedback = h('div', { id: 'mapping-feedback' });
   let shown = '';
-  // Commands under way, by mapping and action: a double click sends one.
-  const sending = new Set();
-
-  async function command(mapping, action) {
-    const key = `${mapping.id}:${action}`;
-    if (sending.has(key)) return;
-    sending.add(key);
-    try {
-      await send(mapping, action);
-    } finally {
-      sending.delete(key);
-    }
-  }
-
-  async function send(mapping, action) {
+  // One command per mapping and action at a time: a double click sends one.
+  const command = oneAtATime(async (event, mapping, action) => {
     replaceChildren(feedback);
     if (action === 'unmap' && !(await confirmUnmap(mapping))) return;
     const done = await actWithFeedback(
@@ -43,11 +30,11 @@ export function renderMappings(tab) {
       action === 'unmap' ? `Unmapped ${mapping.dropboxPath}.` : `${COMMAND_DONE[action]} ${mapping.dropboxPath}.`,
     );
     if (done) tab.changed();
-  }
+  }, (event, mapping, action) => `${mapping.id}:${action}`);
 
   function button(mapping, action, label) {
     return h('button', { type: 'button', className: action === 'unmap' ? 'danger' : 'secondary', 'data-focus': `${mapping.id}:${action}`,
-      'aria-label': `${label} ${mapping.dropboxPath}`, onclick: () => void command(mapping, action) }, label);
+      'aria-label': `${label} ${mapping.dropboxPath}`, onclick: (e) => void command(e, mapping, action) }, label);
   }
 
   function card(m) {
