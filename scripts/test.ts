@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { redactMongoUri } from '../src/db/mongo';
 import { removeQuietly } from '../src/dev/atomicInstall';
 import { watchAncestors } from '../src/dev/orphanWatch';
 import { ensureChromium } from '../src/dev/chromium';
@@ -76,7 +77,7 @@ async function main(state: RunState): Promise<number> {
     ...(chromium.value ? { CHROMIUM_PATH: chromium.value } : {}),
   };
   log(
-    `running ${files.length} test file(s) against MongoDB ${env.MONGODB_URI} and Temporal ${env.TEMPORAL_ADDRESS}`,
+    `running ${files.length} test file(s) against MongoDB ${redactMongoUri(env.MONGODB_URI ?? '')} and Temporal ${env.TEMPORAL_ADDRESS}`,
   );
   const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files];
   const testRunner = spawn(process.execPath, args, { cwd: rootDir, env, stdio: 'inherit' });

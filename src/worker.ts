@@ -87,6 +87,7 @@ export async function pairWorkers(
     ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.workerDeploymentOptions ? { workerDeploymentOptions: options.workerDeploymentOptions } : {}),
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
+    ...(options.shutdownForceTime ? { shutdownForceTime: options.shutdownForceTime } : {}),
     taskQueue: contentsTaskQueue(options.taskQueue),
     activities: { copyFileContents },
     // One copy per download slot: a copy takes the slots its files need; the rest wait in the server.
@@ -119,6 +120,7 @@ export async function pairWorkers(
 }
 
 export const SHUTDOWN_GRACE_TIME = '25s';
+const SHUTDOWN_FORCE_TIME = '28s';
 
 export async function createSyncWorker(options: {
   config: WorkerConfig;
@@ -140,6 +142,9 @@ export async function createSyncWorker(options: {
       // default is none: a file's download was cut and begun again elsewhere). Under the 30 s
       // that docker-compose and Kubernetes wait before they kill the process.
       shutdownGraceTime: SHUTDOWN_GRACE_TIME,
+      // A task that ignores its cancellation (a write stuck on an unreachable database) must not
+      // keep the process up until the orchestrator kills it: the process ends itself first.
+      shutdownForceTime: SHUTDOWN_FORCE_TIME,
       ...tuning,
       activities: createActivities(deps),
     },
@@ -211,7 +216,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`worker stopped on an error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }

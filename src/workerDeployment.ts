@@ -49,6 +49,42 @@ export function workerDeploymentOptions(version: WorkerDeploymentVersion): Worke
 }
 
 type WorkflowService = Pick<temporal.api.workflowservice.v1.WorkflowService, 'setWorkerDeploymentCurrentVersion'>;
+type DeploymentService = WorkflowService &
+  Pick<temporal.api.workflowservice.v1.WorkflowService, 'describeWorkerDeployment'>;
+
+/** The deployment's current build id; null while it has none (or no worker of it ever polled). */
+export async function currentBuildId(
+  service: Pick<DeploymentService, 'describeWorkerDeployment'>,
+  namespace: string,
+  deploymentName: string,
+): Promise<string | null> {
+  try {
+    const described = await service.describeWorkerDeployment({ namespace, deploymentName });
+    return described.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId || null;
+  } catch (err) {
+    if ((err as { code?: number }).code === GRPC_NOT_FOUND) return null;
+    throw err;
+  }
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Makes `version` current unless the deployment already has another current version, which is
+ * returned instead: a developer's worker joining a shared Temporal (`npm run dev` with
+ * TEMPORAL_ADDRESS) must not take over the mappings that run elsewhere.
+ */
+export async function makeVersionCurrentIfNone(
+  service: DeploymentService,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+  options?: { timeoutMs?: number },
+): Promise<{ made: true } | { made: false; current: string }> {
+  const current = await currentBuildId(service, namespace, version.deploymentName);
+  if (current !== null && current !== version.buildId) return { made: false, current };
+  await makeVersionCurrent(service, namespace, version, options);
+  return { made: true };
+}
 
 /**
  * Makes `version` the deployment's current version: new mappings start on it, and running ones

@@ -20,7 +20,7 @@ import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
 import { createLogger, type Logger, type LogLevel } from '../log';
 import { connectTemporalWorker, startWorker } from '../worker';
-import { makeVersionCurrent } from '../workerDeployment';
+import { makeVersionCurrent, makeVersionCurrentIfNone } from '../workerDeployment';
 import { installWorkerRuntime } from '../workerRuntime';
 import { seedDemo, startDropboxEmulator } from './dropboxEmulator/index';
 import { demoCurlLines, ensureDemo } from './demoSetup';
@@ -90,6 +90,9 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     ]);
     if (mongoUri) env.MONGODB_URI = mongoUri;
     if (temporal) {
+      // The shell's settings for another Temporal would point the worker at a namespace the dev
+      // server lacks, or turn TLS on against it.
+      for (const name of ['TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS']) delete env[name];
       env.TEMPORAL_ADDRESS = temporal.address;
       uiUrl = temporal.uiUrl;
       // The admin page links each mapping to its workflow there.
@@ -129,12 +132,23 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
     worker.worker.shutdown();
     await worker.done;
   });
-  // This checkout's build becomes the deployment's current version, so the mappings run on it.
+  // This checkout's build becomes the deployment's current version, so the mappings run on it;
+  // on a Temporal of its own, or one whose deployment has no current version yet. A shared one
+  // keeps its current version: its mappings go on running where they run.
   const deployment = await connectTemporalWorker(config);
-  await makeVersionCurrent(deployment.workflowService, config.temporal.namespace, worker.version).finally(() =>
-    deployment.close(),
-  );
-  say(`worker deployment ${worker.version.deploymentName}, current build ${worker.version.buildId}`);
+  const { deploymentName, buildId } = worker.version;
+  const made = await (embedTemporal
+    ? makeVersionCurrent(deployment.workflowService, config.temporal.namespace, worker.version).then(() => ({ made: true as const }))
+    : makeVersionCurrentIfNone(deployment.workflowService, config.temporal.namespace, worker.version)
+  ).finally(() => deployment.close());
+  if (made.made) say(`worker deployment ${deploymentName}, current build ${buildId}`);
+  else {
+    say(
+      `worker deployment ${deploymentName}: its current build is ${made.current}, left as it is; this worker (build ${buildId}) ` +
+        `runs only the mappings started on it. To move them here: temporal worker deployment set-current-version ` +
+        `--deployment-name ${deploymentName} --build-id ${buildId}`,
+    );
+  }
   const api = await startApi(config, log.child({ service: 'api' }));
   stops.unshift(() => api.stop());
   if (emulator && config.dropbox.appKey && config.dropbox.appSecret) {
@@ -180,7 +194,11 @@ async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
 const stops: (() => Promise<void>)[] = [];
 let stopping = false;
 const shutdown = (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C does not wait for the drain: whatever still runs is killed on exit.
+    say(`${signal} again: stopping at once`);
+    process.exit(130);
+  }
   stopping = true;
   say(`${signal}: stopping`);
   void stopAll(stops).then(() => process.exit(0));

@@ -15,7 +15,7 @@ import { pairWorkers, type SyncWorker } from '../../src/worker';
 import { createActivities } from '../../src/activities';
 import { cycleReportSinks } from '../../src/cycleReportSinks';
 import { workflowBundleOptions } from '../../src/workflowBundle';
-import { makeVersionCurrent, workerDeploymentOptions } from '../../src/workerDeployment';
+import { currentBuildId, makeVersionCurrent, makeVersionCurrentIfNone, workerDeploymentOptions } from '../../src/workerDeployment';
 import { folderSyncWorkflowId, pauseSignal, statusQuery, unmapSignal } from '../../src/workflows/definitions';
 import { connectDevServer, type DevServerClient } from '../support/servers';
 import { requireEnv } from '../support/testEnv';
@@ -86,7 +86,14 @@ describe('rolling out a changed workflow by worker deployment versioning', () =>
       running.catch(() => undefined);
       const entry = { worker, running };
       workers.push(entry);
+      // As `npm run dev` does on a Temporal it does not own: a version becomes current only
+      // where none is; another current version stays (and is named).
+      const claimed = await makeVersionCurrentIfNone(native.workflowService, dev.namespace, version);
+      const before = await currentBuildId(native.workflowService, dev.namespace, deploymentName);
+      if (version === buildA) assert.deepEqual([claimed, before], [{ made: true }, buildA.buildId]);
+      else assert.deepEqual([claimed, before], [{ made: false, current: buildA.buildId }, buildA.buildId]);
       await makeVersionCurrent(native.workflowService, dev.namespace, version);
+      assert.equal(await currentBuildId(native.workflowService, dev.namespace, deploymentName), version.buildId);
       return entry;
     };
     const buildOf = async (handle: WorkflowHandle) =>
