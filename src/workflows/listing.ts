@@ -136,6 +136,21 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     return rejection.rejectedFileIds;
   }
 
+  /**
+   * The mapped folder is gone (deleted, moved or renamed), and with it, as Dropbox's deleted
+   * entry for a folder means, every file in it: a listing with nothing in it sweeps the records.
+   * The next cycle lists from the start, so the folder's return, or another at its path, is
+   * listed whole.
+   */
+  async function folderGone(): Promise<void> {
+    s.cursor = undefined;
+    s.fullListing = false;
+    beginFullListingIfNeeded(s, undefined);
+    const counts = await records.persistNewFiles(keptPageRecording(run, { cursor: '', hasMore: false, rejectedFileIds: [], additive: false }));
+    s.counters.filesDeleted += counts.deleted;
+    s.fullListing = false;
+  }
+
   const listAhead = (listFrom: string | undefined) => {
     ahead = listAndCheck(listFrom);
     // Handled from now on, so a failure while a page is recorded is not an unhandled rejection;
@@ -185,7 +200,9 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       } catch (err) {
         ahead = undefined;
         await recordedUpTo(0);
-        if (failureOf(err).type !== FailureTypes.cursorReset) throw err;
+        const type = failureOf(err).type;
+        if (type === FailureTypes.folderMissing && s.cursor !== undefined) await folderGone();
+        if (type !== FailureTypes.cursorReset) throw err;
         // Dropbox forgot where we were: list everything again; the sweep at its end removes
         // records of files deleted while the cursor was lost.
         s.cursor = undefined;

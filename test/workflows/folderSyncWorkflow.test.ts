@@ -241,6 +241,41 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     await handle.result();
   });
 
+  it('shows every file deleted once the mapped folder is gone, fails naming it, and lists the folder whole when it is back', TIME_SKIPPING_TEST, async () => {
+    const path = `${FOLDER}/Gone`;
+    const { mapping, handle } = await mapFolder('Gone', 3);
+    fx.emulator.addFile(fx.accountId, `${path}/plan #1.pdf`);
+    await waitForCycles(handle, 1);
+    assert.equal((await liveNames(mapping)).length, 3);
+    const rejections = () => collections(fx.testDb.db).rejections.countDocuments({ mappingId: mapping._id });
+    assert.equal(await rejections(), 1);
+
+    // Deleted (or moved, or renamed) in Dropbox: its files went with it, as a deleted folder's entry means.
+    fx.emulator.remove(fx.accountId, path);
+    await handle.signal('syncNow');
+    await eventually(async () => {
+      const shown = await status(handle);
+      assert.equal(shown.state, 'failed', JSON.stringify(shown));
+      assert.match(shown.lastError ?? '', /no folder at "\/[^"]*\/Gone"/u);
+    });
+    assert.deepEqual(await liveNames(mapping), []);
+    assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 3, 'records kept, marked deleted');
+    assert.equal(await rejections(), 0);
+
+    // Back (restored, or another folder at its path): listed from the start.
+    fx.emulator.addFolder(fx.accountId, path);
+    fx.emulator.addFile(fx.accountId, `${path}/Returned.pdf`);
+    await handle.signal('syncNow');
+    await eventually(async () => {
+      const shown = await status(handle);
+      assert.equal(shown.state, 'active', JSON.stringify(shown));
+      assert.deepEqual(await liveNames(mapping), ['Returned.pdf']);
+    });
+    await untilSettled(handle);
+    await handle.signal('unmap');
+    await handle.result();
+  });
+
   it('relists the whole folder without duplicates when Dropbox resets the cursor, dropping files deleted meanwhile', TIME_SKIPPING_TEST, async () => {
     const { mapping, handle } = await mapFolder('Reset', 5);
     await waitForCycles(handle, 1);
