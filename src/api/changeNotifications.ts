@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionsRepository } from '../db/connectionsRepository';
 import type { MappingsRepository } from '../db/mappingsRepository';
 import { changedFolders } from '../domain/changedFolders';
 import type { Mapping } from '../domain/types';
 import type { DropboxClient } from '../dropbox/client';
 import type { CredentialsProvider } from '../dropbox/credentials/credentialsProvider';
-import { DropboxCursorResetError } from '../dropbox/errors';
+import { DropboxCursorResetError, DropboxRateLimitError } from '../dropbox/errors';
 import type { Logger } from '../log';
 import { createSlots } from '../slots';
 import { MappingWorkflowEndedError, type SyncWorkflows } from './syncWorkflows';
@@ -23,6 +24,12 @@ const SIGNAL_CONCURRENCY = 32;
 const LOOK_CONCURRENCY = 8;
 /** Pages of changes read per notification (2,000 entries each); past them every mapping syncs. */
 const MAX_CHANGE_PAGES = 10;
+/**
+ * Looks at one account's changes per notification while Dropbox answers 429, each after the wait
+ * it asked for (at most MAX_RATE_LIMIT_WAIT_MS); then its mappings' timers catch up.
+ */
+const MAX_RATE_LIMITED_LOOKS = 3;
+const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 
 export interface ChangeNotificationDeps {
   repos: {
@@ -43,6 +50,8 @@ export interface FanOutResult {
   unchanged: number;
   /** Accounts whose fan-out was already running: it runs once more instead. */
   joined: number;
+  /** Mappings not told because Dropbox kept asking to slow down: their timers catch up. */
+  deferred: number;
 }
 
 /** What changed since a connection's changes cursor: which folders, unless that cannot be told. */
@@ -51,9 +60,11 @@ interface LookAtChanges {
   isChanged?: (folderPathLower: string) => boolean;
   /** Where the next look starts, once the mappings were signalled. */
   cursor?: string;
+  /** Dropbox answered 429: wait this long before looking again, and sync nothing meanwhile. */
+  rateLimitedForMs?: number;
 }
 
-const NO_RESULT: FanOutResult = { mappings: 0, signalled: 0, failed: 0, unchanged: 0, joined: 0 };
+const NO_RESULT: FanOutResult = { mappings: 0, signalled: 0, failed: 0, unchanged: 0, joined: 0, deferred: 0 };
 
 function sum(results: FanOutResult[]): FanOutResult {
   return results.reduce(
@@ -63,6 +74,7 @@ function sum(results: FanOutResult[]): FanOutResult {
       failed: total.failed + r.failed,
       unchanged: total.unchanged + r.unchanged,
       joined: total.joined + r.joined,
+      deferred: total.deferred + r.deferred,
     }),
     NO_RESULT,
   );
@@ -74,7 +86,9 @@ function sum(results: FanOutResult[]): FanOutResult {
  * changed in the account from a cursor of its own (one `list_folder/continue` per connection), so
  * a notification costs one cycle per changed folder, not one per mapping of the account. Where
  * that cannot be told (the connection's first notification, a failed or reset look, a burst past
- * MAX_CHANGE_PAGES) every mapping of the connection syncs, as if every folder changed.
+ * MAX_CHANGE_PAGES) every mapping of the connection syncs, as if every folder changed. Not so when
+ * Dropbox asks to slow down (429): the look is made again after the wait it names, and nothing
+ * syncs until it answers (after MAX_RATE_LIMITED_LOOKS, the mappings' timers catch up).
  * Per account, a notification that arrives while the account's fan-out runs does not start a
  * second one beside it: it asks for one more after it (as the workflow's `syncRequested` does for
  * cycles), so a burst costs at most two fan-outs, not one each. A fan-out lost with the process
@@ -100,6 +114,8 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
         cursor: changes.cursor,
       };
     } catch (err) {
+      // Every mapping's cycle would call Dropbox right after it asked to slow down.
+      if (err instanceof DropboxRateLimitError) return { rateLimitedForMs: err.retryAfterMs };
       if (err instanceof DropboxCursorResetError) {
         await deps.repos.connections.setChangesCursor(connectionId, null).catch(() => undefined);
       }
@@ -112,7 +128,17 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
   }
 
   async function connectionChanged(connectionId: string, mappings: Mapping[]): Promise<FanOutResult> {
-    const look = await looks.run(() => lookAtChanges(connectionId));
+    let look = await looks.run(() => lookAtChanges(connectionId));
+    for (let tries = 1; look.rateLimitedForMs !== undefined; tries += 1) {
+      if (tries === MAX_RATE_LIMITED_LOOKS) {
+        deps.log.warn('Dropbox kept asking to slow down while its changes were read; the mappings sync on their timers', {
+          connectionId,
+        });
+        return { ...NO_RESULT, mappings: mappings.length, deferred: mappings.length };
+      }
+      await sleep(Math.min(look.rateLimitedForMs, MAX_RATE_LIMIT_WAIT_MS));
+      look = await looks.run(() => lookAtChanges(connectionId));
+    }
     const changed = look.isChanged;
     const chosen = changed ? mappings.filter((m) => changed(m.dropboxPathLower)) : mappings;
     const outcomes = await Promise.all(
@@ -150,6 +176,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
       failed: chosen.length - signalled,
       unchanged: mappings.length - chosen.length,
       joined: 0,
+      deferred: 0,
     };
   }
 
