@@ -105,9 +105,9 @@ function field(value: unknown, key: string): unknown {
 
 const DEFAULT_RETRY_AFTER_MS = 5_000;
 
-function retryAfterMs(err: SdkErrorShape): number {
-  const header = err.headers?.get?.('retry-after');
-  const seconds = header ? Number(header) : Number(field(field(err.error, 'error'), 'retry_after'));
+/** A 429's wait: its Retry-After header, else the seconds its body names, else 5 s. */
+export function retryAfterMs(header: string | null | undefined, body?: unknown): number {
+  const seconds = header ? Number(header) : Number(field(field(body, 'error'), 'retry_after'));
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
 }
 
@@ -149,7 +149,7 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
       }
       return new DropboxRequestError(`Dropbox refused the request (${String(field(body, 'error_summary') ?? tag)})`);
     case 429:
-      return new DropboxRateLimitError(retryAfterMs(err));
+      return new DropboxRateLimitError(retryAfterMs(err.headers?.get?.('retry-after'), err.error));
     default:
       if (err.status >= 500) return new DropboxUnavailableError(`Dropbox answered ${err.status}`);
       return new DropboxRequestError(`Dropbox refused the request with status ${err.status}`);

@@ -1,4 +1,4 @@
-import { DropboxRateLimitError, DropboxUnavailableError } from './errors';
+import { DropboxRateLimitError, DropboxUnavailableError, retryAfterMs } from './errors';
 import { countDropboxCall } from '../metrics';
 
 /**
@@ -72,10 +72,7 @@ export function createTokenEndpoint(options: { apiUrl: string; requestTimeoutMs:
       headers.Authorization = `Basic ${Buffer.from(`${app.appKey}:${app.appSecret}`).toString('base64')}`;
     } else body.set('client_id', app.appKey);
     const res = await post('/oauth2/token', { headers, body: body.toString() });
-    if (res.status === 429) {
-      const seconds = Number(res.headers.get('retry-after'));
-      throw new DropboxRateLimitError(Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 5_000);
-    }
+    if (res.status === 429) throw new DropboxRateLimitError(retryAfterMs(res.headers.get('retry-after')));
     if (res.status >= 500) throw new DropboxUnavailableError(`Dropbox answered ${res.status}`);
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status !== 200) {

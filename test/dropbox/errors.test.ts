@@ -8,6 +8,7 @@ import {
   DropboxRateLimitError,
   DropboxRequestError,
   DropboxUnavailableError,
+  retryAfterMs,
 } from '../../src/dropbox/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../src/activities/failures';
@@ -58,6 +59,8 @@ describe('Dropbox error classification', () => {
     assert.equal((fromBody as DropboxRateLimitError).retryAfterMs, 3000);
     const neither = classifyDropboxError(sdkError(429, 'slow down'));
     assert.equal((neither as DropboxRateLimitError).retryAfterMs, 5000);
+    // The token endpoint's answers (plain fetch): no header is the default wait, not none.
+    assert.deepEqual([retryAfterMs(null), retryAfterMs('0'), retryAfterMs('2')], [5000, 0, 2000]);
   });
 
   it('a reset cursor restarts the listing', () => {
