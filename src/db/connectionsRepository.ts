@@ -102,6 +102,16 @@ export function createConnectionsRepository(db: Db) {
     },
 
     /** Where the next look at the account's changes starts; null forgets it. */
+    /** The root namespace Dropbox now names for the account; the account's changes start afresh. */
+    async setRootNamespace(id: string, rootNamespaceId: string | undefined): Promise<void> {
+      await connections.updateOne(
+        { _id: id },
+        rootNamespaceId === undefined
+          ? { $unset: { rootNamespaceId: '', changesCursor: '' } }
+          : { $set: { rootNamespaceId }, $unset: { changesCursor: '' } },
+      );
+    },
+
     async setChangesCursor(id: string, cursor: string | null): Promise<void> {
       await connections.updateOne(
         { _id: id },

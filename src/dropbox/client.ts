@@ -8,6 +8,7 @@ import {
   DropboxCursorResetError,
   DropboxPathError,
   DropboxRequestError,
+  DropboxRootChangedError,
 } from './errors';
 import { createTokenEndpoint, type TokenEndpoint } from './tokenEndpoint';
 
@@ -54,6 +55,8 @@ export interface DropboxCredentials {
    * `expired_access_token` (or no longer accepts `stale`). The call is then made once more.
    */
   renew?: (stale: string) => Promise<string>;
+  /** Keeps the root namespace Dropbox named after `invalid_root` (the call is then made once more). */
+  rerooted?: (rootNamespaceId: string | undefined) => Promise<void>;
 }
 
 export interface DropboxFolder {
@@ -166,16 +169,25 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
       ...(rootNamespaceId ? { pathRoot: JSON.stringify({ '.tag': 'root', root: rootNamespaceId }) } : {}),
     });
 
-  /** `attempt` throws classified errors, and reads `credentials.token` each time it is made. */
+  /**
+   * `attempt` throws classified errors, and reads `credentials` each time it is made: after a
+   * token that ran out (or was revoked) under us, or a root namespace that changed, it is made
+   * once more with the renewed token or the new root.
+   */
   async function renewingOnce<T>(credentials: DropboxCredentials, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (failure) {
+      if (failure instanceof DropboxRootChangedError) {
+        if (failure.rootNamespaceId === undefined) delete credentials.rootNamespaceId;
+        else credentials.rootNamespaceId = failure.rootNamespaceId;
+        await credentials.rerooted?.(failure.rootNamespaceId);
+        return attempt();
+      }
       const stale =
         failure instanceof DropboxCredentialsError &&
         (failure.problem === 'expired_token' || failure.problem === 'invalid_token');
       if (!stale || !credentials.renew) throw failure;
-      // The token ran out (or was revoked) under us: one renewal, one more try.
       credentials.token = await credentials.renew(credentials.token);
     }
     return attempt();

@@ -60,6 +60,18 @@ export class DropboxUnsupportedFileError extends Error {
   }
 }
 
+/**
+ * The account's root namespace is no longer the one the call named (Dropbox-API-Path-Root): it
+ * joined, left or changed teams. As Dropbox's path root guide says, calls go on under the root it
+ * names now (undefined: a personal account's, which needs no header).
+ */
+export class DropboxRootChangedError extends Error {
+  override name = 'DropboxRootChangedError';
+  constructor(readonly rootNamespaceId: string | undefined) {
+    super("The Dropbox account's root namespace changed (it joined, left or changed teams)");
+  }
+}
+
 /** A request Dropbox refused as malformed: a bug on our side, never worth retrying. */
 export class DropboxRequestError extends Error {
   override name = 'DropboxRequestError';
@@ -146,6 +158,13 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
         const p = tagOf(field(inner, 'path'));
         const known: PathProblem[] = ['not_found', 'not_folder', 'not_file', 'malformed_path', 'restricted_content'];
         return new DropboxPathError(known.includes(p as PathProblem) ? (p as PathProblem) : 'other', path);
+      }
+      return new DropboxRequestError(`Dropbox refused the request (${String(field(body, 'error_summary') ?? tag)})`);
+    case 422:
+      if (tag === 'invalid_root') {
+        const root = field(inner, 'invalid_root');
+        const id = field(root, 'root_namespace_id');
+        return new DropboxRootChangedError(tagOf(root) === 'team' && typeof id === 'string' ? id : undefined);
       }
       return new DropboxRequestError(`Dropbox refused the request (${String(field(body, 'error_summary') ?? tag)})`);
     case 429:

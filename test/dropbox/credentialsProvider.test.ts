@@ -75,6 +75,33 @@ describe('credentials provider', () => {
   }
   const refreshes = () => emulator.tokenCalls().byRefreshToken[refreshToken] ?? 0;
 
+  it("goes on under a team account's new root namespace after Dropbox answers invalid_root, and the connection keeps it", async () => {
+    const team = emulator.addAccount({ email: `t-${randomBytes(3).toString('hex')}@builders.example`, team: { name: 'Builders Oy' } });
+    emulator.addFile(team.accountId, '/Team Projects/plan.pdf');
+    const id = newId();
+    const created = await repos.connections.create({
+      id,
+      projectId: 'p',
+      clientIdentification: 't@builders.example',
+      accountId: team.accountId,
+      accountEmail: 't@builders.example',
+      rootNamespaceId: team.rootNamespaceId,
+      token: cipher.seal(emulator.issueToken(team.accountId), { connectionId: id }),
+    });
+    await repos.connections.setChangesCursor(id, 'cursor-of-the-old-root');
+    const list = async (connection: Connection) =>
+      (await dropbox.listFolderPage(await provider().forConnection(connection), { path: '/Team Projects', limit: 10 })).files.map((f) => f.name);
+    assert.deepEqual(await list(created), ['plan.pdf']);
+
+    // The team moved to a team space: the old root is refused (422 invalid_root, with the new one).
+    const moved = emulator.changeRootNamespace(team.accountId);
+    assert.deepEqual(await list((await repos.connections.getById(id))!), ['plan.pdf']);
+    const kept = (await repos.connections.getById(id))!;
+    assert.equal(kept.rootNamespaceId, moved);
+    assert.equal(kept.changesCursor, undefined, "the account's changes are read afresh under the new root");
+    assert.deepEqual(await list(kept), ['plan.pdf']);
+  });
+
   it("opens a connection's credentials only from its own record: copied into another connection's, they are refused", async () => {
     const [victim, thief] = [await connection(), await connection({ projectId: 'another-project' })];
     assert.ok((await provider().forConnection(victim)).token);

@@ -7,6 +7,7 @@ import {
   DropboxPathError,
   DropboxRateLimitError,
   DropboxRequestError,
+  DropboxRootChangedError,
   DropboxUnavailableError,
   retryAfterMs,
 } from '../../src/dropbox/errors';
@@ -61,6 +62,20 @@ describe('Dropbox error classification', () => {
     assert.equal((neither as DropboxRateLimitError).retryAfterMs, 5000);
     // The token endpoint's answers (plain fetch): no header is the default wait, not none.
     assert.deepEqual([retryAfterMs(null), retryAfterMs('0'), retryAfterMs('2')], [5000, 0, 2000]);
+  });
+
+  it("422 invalid_root names the account's root now: a team's root namespace, or none for a personal account", () => {
+    const team = classifyDropboxError(
+      sdkError(422, { error: { '.tag': 'invalid_root', invalid_root: { '.tag': 'team', root_namespace_id: '3000108', home_namespace_id: '12' } } }),
+    );
+    assert.ok(team instanceof DropboxRootChangedError);
+    assert.equal(team.rootNamespaceId, '3000108');
+    const personal = classifyDropboxError(
+      sdkError(422, { error: { '.tag': 'invalid_root', invalid_root: { '.tag': 'user', root_namespace_id: '12', home_namespace_id: '12' } } }),
+    );
+    assert.ok(personal instanceof DropboxRootChangedError);
+    assert.equal(personal.rootNamespaceId, undefined);
+    assert.ok(classifyDropboxError(sdkError(422, { error: { '.tag': 'no_permission' } })) instanceof DropboxRequestError);
   });
 
   it('a reset cursor restarts the listing', () => {

@@ -121,6 +121,11 @@ export function controlRoutes({ control, seedDemo }: ControlDeps): [string, RegE
         return ok();
       },
     ],
+    [
+      'POST',
+      new RegExp(`^${account}/root-namespace$`, 'u'),
+      ([id]) => ok({ rootNamespaceId: control.changeRootNamespace(id as string) }),
+    ],
     ['GET', /^\/_control\/faults$/u, () => ok(control.faults())],
     ['PUT', /^\/_control\/faults$/u, (_p, body) => ok(control.setFaults(body as Partial<FaultSettings>))],
     ['DELETE', /^\/_control\/faults$/u, () => (control.clearFaults(), ok())],

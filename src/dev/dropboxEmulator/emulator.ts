@@ -68,6 +68,11 @@ export interface DropboxEmulatorControl {
   entry(accountId: string, path: string): MetadataJson | undefined;
   /** Older cursors of the folder (or, without a path, of the whole account) then answer 409 reset. */
   forceCursorReset(accountId: string, folderPath?: string): void;
+  /**
+   * A team account's root namespace changes (its team moved to a team space, or the member
+   * changed teams): a Dropbox-API-Path-Root naming the old one is answered 422 invalid_root.
+   */
+  changeRootNamespace(accountId: string): string;
   setFaults(changes: Partial<FaultSettings>): FaultSettings;
   faults(): FaultSettings;
   clearFaults(): void;
@@ -209,6 +214,13 @@ export class EmulatorState implements DropboxEmulatorControl {
     if (normalized === '') return undefined;
     const node = this.tree(accountId).lookup(normalized.toLowerCase());
     return node ? metadataOf(node) : undefined;
+  }
+
+  changeRootNamespace(accountId: string): string {
+    const account = this.account(accountId);
+    if (!account.team) throw new Error('changeRootNamespace: only a team account has a root namespace of its own');
+    account.rootNamespaceId = String(Number(account.rootNamespaceId) + 7);
+    return account.rootNamespaceId;
   }
 
   forceCursorReset(accountId: string, folderPath?: string): void {

@@ -77,6 +77,7 @@ function controlOf(s: EmulatorState): DropboxEmulatorControl {
     modifyFile: (accountId, path, content) => s.modifyFile(accountId, path, content),
     move: (accountId, fromPath, toPath) => s.move(accountId, fromPath, toPath),
     remove: (accountId, path) => s.remove(accountId, path),
+    changeRootNamespace: (accountId) => s.changeRootNamespace(accountId),
     bulkAddFiles: (accountId, folderPath, count, options) =>
       s.bulkAddFiles(accountId, folderPath, count, options),
     entry: (accountId, path) => s.entry(accountId, path),

@@ -18,6 +18,7 @@ export interface CredentialStore {
       now?: Date,
     ): Promise<boolean>;
     markRefreshRefused(id: string, from: SealedToken, problem: 'invalid_grant' | 'invalid_client', now?: Date): Promise<void>;
+    setRootNamespace(id: string, rootNamespaceId: string | undefined): Promise<void>;
   };
   refreshLeases: {
     take(connectionId: string, holder: string, now: Date, until: Date): Promise<boolean>;
@@ -152,7 +153,10 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
 
   return {
     async forConnection(connection) {
-      const root = connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {};
+      const root = {
+        ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}),
+        rerooted: (rootNamespaceId: string | undefined) => connections.setRootNamespace(connection._id, rootNamespaceId),
+      };
       if (connection.credentialKind !== 'refresh_token') {
         return { token: deps.cipher.open(connection.token, { connectionId: connection._id }), ...root };
       }
