@@ -12,7 +12,7 @@ import {
   browseFoldersQuery,
   connectionParams,
   createConnectionBody,
-  noQuery,
+  noBody, noQuery,
   replaceTokenBody,
 } from './schemas';
 import { validate } from './validate';
@@ -99,6 +99,7 @@ export function connectionsRouter(deps: Deps): Router {
   router.delete(`${CONNECTIONS_PATH}/:connectionId`, async (req, res) => {
     const { projectId, connectionId } = validate('params', connectionParams, { ...req.params });
     validate('query', noQuery, req.query);
+    validate('body', noBody, req.body ?? {});
     const connection = await findConnection(repos, projectId, connectionId);
     // Marked before the count: a mapping created at the same time either is counted here, or
     // sees the mark once it is stored and is taken back (mappingsRouter).

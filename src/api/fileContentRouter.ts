@@ -9,7 +9,7 @@ import { ApiError } from './errors';
 import { findFile, findMapping } from './mappingAccess';
 import { requireDropboxFeature } from './projectAccess';
 import { MAPPINGS_PATH } from './mappingsRouter';
-import { contentLinkParams, fileParams, noQuery } from './schemas';
+import { contentLinkParams, fileParams, noBody, noQuery } from './schemas';
 import { validate } from './validate';
 
 /** The path a content link is served on; its token authenticates it, no API key. */
@@ -36,6 +36,7 @@ export function fileContentRouter(deps: Pick<AppDeps, 'repos' | 'log' | 'content
   router.post(`${MAPPINGS_PATH}/:mappingId/files/:fileId/content-link`, async (req, res) => {
     const { projectId, mappingId, fileId } = validate('params', fileParams, { ...req.params });
     validate('query', noQuery, req.query);
+    validate('body', noBody, req.body ?? {});
     const mapping = await findMapping(repos, projectId, mappingId);
     const file = await findFile(repos, mapping, fileId);
     // Refused now, as the content route would, rather than after the browser left the page.

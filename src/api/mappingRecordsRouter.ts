@@ -23,7 +23,7 @@ function afterOfMapping(after: string | undefined, mappingId: string, listing: s
 
 function notANext(listing: string): ApiError {
   return new ApiError(400, 'invalid_request', `Query parameter "after" is not the \`next\` of a ${listing} page`, {
-    fields: [{ field: 'after', in: 'query', message: 'not a `next` value of this listing' }],
+    fields: [{ field: 'after', in: 'query', problem: 'is not a `next` value of this listing' }],
   });
 }
 

@@ -12,7 +12,7 @@ import { ApiError } from './errors';
 import { findMapping, signalMapping, startMappingWorkflow } from './mappingAccess';
 import type { MappingCommand } from './syncWorkflows';
 import { projectOf } from './projectAccess';
-import { createMappingBody, listMappingsQuery, mappingParams, noQuery } from './schemas';
+import { createMappingBody, listMappingsQuery, mappingParams, noBody, noQuery } from './schemas';
 import { validate } from './validate';
 import { mappingView, type MappingCounts } from './views';
 
@@ -166,6 +166,7 @@ export function mappingsRouter(deps: Deps): Router {
     router.post(`${MAPPINGS_PATH}/:mappingId/${action}`, async (req, res) => {
       const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
       validate('query', noQuery, req.query);
+      validate('body', noBody, req.body ?? {});
       const mapping = await findMapping(repos, projectId, mappingId);
       if (mapping.state === 'unmapped') {
         throw new ApiError(
@@ -211,6 +212,7 @@ export function mappingsRouter(deps: Deps): Router {
   router.delete(`${MAPPINGS_PATH}/:mappingId`, async (req, res) => {
     const { projectId, mappingId } = validate('params', mappingParams, { ...req.params });
     validate('query', noQuery, req.query);
+    validate('body', noBody, req.body ?? {});
     const mapping = await findMapping(repos, projectId, mappingId);
     if (mapping.state !== 'unmapped') {
       // Signal first: if Temporal cannot take it, nothing changed and the admin can retry.

@@ -247,3 +247,6 @@ export const listRejectionsQuery = z.strictObject({
 
 /** Routes that take no query string still refuse one, so typos do not pass silently. */
 export const noQuery = z.strictObject({});
+
+/** Commands that take no body refuse one with fields in it (`{"path": …}` on sync does nothing). */
+export const noBody = z.strictObject({});

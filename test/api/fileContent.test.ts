@@ -170,6 +170,8 @@ describe('file contents through the API', () => {
       for (const after of foreign) {
         const res = await api('GET', `/mappings/${mappingId}/${path}?after=${encodeURIComponent(after)}`);
         assertError(res, 400, 'invalid_request');
+        // The shape of every other 400: `field`, `in`, `problem`.
+        assert.deepEqual(Object.keys(res.body.error.details.fields[0] as object).sort(), ['field', 'in', 'problem']);
         assert.equal(res.body.error.details.fields[0].field, 'after');
       }
     }

@@ -147,6 +147,24 @@ describe('request validation', () => {
       assertInvalid(await send(r, { body: { ...r.valid(), isAdmin: true } }), 'isAdmin');
   });
 
+  it('refuses fields in the body of a command that takes none, and takes an empty one', async () => {
+    const ids = { mapping: 'a'.repeat(32), file: encodeURIComponent('id:a4ayc_80_OEAAAAAAAAAXw') };
+    const base = dropboxBase(admin);
+    const commands: [string, string][] = [
+      ...['pause', 'resume', 'sync'].map((action): [string, string] => ['POST', `${base}/mappings/${ids.mapping}/${action}`]),
+      ['DELETE', `${base}/mappings/${ids.mapping}`],
+      ['DELETE', `${base}/connections/${'c'.repeat(32)}`],
+      ['POST', `${base}/mappings/${ids.mapping}/files/${ids.file}/content-link`],
+    ];
+    for (const [method, path] of commands) {
+      const invalid = await h.call(method, path, { key: admin.key, body: { path: '/Site/Sub' } });
+      assertInvalid(invalid, 'path');
+      // Past validation: that mapping (or connection) does not exist.
+      assert.equal((await h.call(method, path, { key: admin.key, body: {} })).status, 404, `${method} ${path}`);
+      assert.equal((await h.call(method, path, { key: admin.key })).status, 404, `${method} ${path}`);
+    }
+  });
+
   it('refuses wrong types and names the field', async () => {
     for (const r of routes)
       assertInvalid(await send(r, { body: { ...r.valid(), [r.stringField]: 42 } }), r.stringField);
