@@ -156,6 +156,8 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
       if (tag === 'unsupported_file') return new DropboxUnsupportedFileError(path);
       if (tag === 'path') {
         const p = tagOf(field(inner, 'path'));
+        // A team folder being moved, say: it is there, and answers again later.
+        if (p === 'locked') return new DropboxUnavailableError(`Dropbox has locked ${path === '' ? 'the root folder' : `"${path}"`} for now`);
         const known: PathProblem[] = ['not_found', 'not_folder', 'not_file', 'malformed_path', 'restricted_content'];
         return new DropboxPathError(known.includes(p as PathProblem) ? (p as PathProblem) : 'other', path);
       }

@@ -67,6 +67,11 @@ export interface CarriedState {
   contentsPending?: boolean;
   /** The listing policy the mapping was last listed under (see `adoptListingPolicy`). */
   listingPolicy?: string;
+  /**
+   * True once the records were swept because the mapped folder is gone (listing.ts); a listing
+   * of the folder clears it, so it is swept once per disappearance, not once per cycle.
+   */
+  sweptAsGone?: boolean;
   /** The listing slot the next page is kept in (listing.ts). */
   nextSlot?: number;
   /**

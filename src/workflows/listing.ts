@@ -114,6 +114,8 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     const keepInSlot = ((s.nextSlot ?? 0) % SLOTS) as ListingPageRef['slot'];
     s.nextSlot = (keepInSlot + 1) % SLOTS;
     const summary = await dropbox.listFolder({ mappingId, keepInSlot, ...(listFrom ? { cursor: listFrom } : {}) });
+    // The folder is there: should it go, its records are swept again.
+    delete s.sweptAsGone;
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;
     const rejectedFileIds = hasNames(summary) ? await rejectionsOf(summary.page) : [];
@@ -143,12 +145,21 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
    * listed whole.
    */
   async function folderGone(): Promise<void> {
+    // The carried state changes once the sweep is recorded: one cut short (a pause) is made again.
+    const listingGeneration = s.listingGeneration + 1;
+    const counts = await records.persistNewFiles({
+      mappingId,
+      projectId,
+      endsListing: true,
+      listingGeneration,
+      sweep: true,
+      fullListing: true,
+    });
+    s.listingGeneration = listingGeneration;
+    s.counters.filesDeleted += counts.deleted;
     s.cursor = undefined;
     s.fullListing = false;
-    beginFullListingIfNeeded(s, undefined);
-    const counts = await records.persistNewFiles(keptPageRecording(run, { cursor: '', hasMore: false, rejectedFileIds: [], additive: false }));
-    s.counters.filesDeleted += counts.deleted;
-    s.fullListing = false;
+    s.sweptAsGone = true;
   }
 
   const listAhead = (listFrom: string | undefined) => {
@@ -200,9 +211,8 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       } catch (err) {
         ahead = undefined;
         await recordedUpTo(0);
-        const type = failureOf(err).type;
-        if (type === FailureTypes.folderMissing && s.cursor !== undefined) await folderGone();
-        if (type !== FailureTypes.cursorReset) throw err;
+        if (!s.sweptAsGone && folderIsGone(err)) await folderGone();
+        if (failureOf(err).type !== FailureTypes.cursorReset) throw err;
         // Dropbox forgot where we were: list everything again; the sweep at its end removes
         // records of files deleted while the cursor was lost.
         s.cursor = undefined;
@@ -233,6 +243,17 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     // An idle cycle has none, and skips the promises: the SDK takes a stack trace of each.
     if (recordings.length > 0 || ahead) await Promise.allSettled([...recordings.map((r) => r.done), ahead]);
   }
+}
+
+/**
+ * The mapped folder is no longer there: deleted, moved or renamed (`not_found`), or a file now
+ * (`not_folder`). Not a path Dropbox refuses for another reason (restricted, malformed).
+ */
+function folderIsGone(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureTypes.folderMissing) return false;
+  const problem = (cause.details?.[0] as { problem?: string } | undefined)?.problem;
+  return problem === 'not_found' || problem === 'not_folder';
 }
 
 /** A kept page with names to check; one holding only deletions (or nothing) has none. */

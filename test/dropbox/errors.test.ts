@@ -78,6 +78,12 @@ describe('Dropbox error classification', () => {
     assert.ok(classifyDropboxError(sdkError(422, { error: { '.tag': 'no_permission' } })) instanceof DropboxRequestError);
   });
 
+  it('a path Dropbox has locked for now is an outage, retried, not a missing folder', () => {
+    const locked = classifyDropboxError(sdkError(409, { error: { '.tag': 'path', path: { '.tag': 'locked' } } }), '/Team/Site');
+    assert.ok(locked instanceof DropboxUnavailableError);
+    assert.match(locked.message, /locked "\/Team\/Site"/u);
+  });
+
   it('a reset cursor restarts the listing', () => {
     assert.ok(classifyDropboxError(sdkError(409, { error: { '.tag': 'reset' } })) instanceof DropboxCursorResetError);
   });

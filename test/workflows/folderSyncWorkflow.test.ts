@@ -250,15 +250,21 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
     const rejections = () => collections(fx.testDb.db).rejections.countDocuments({ mappingId: mapping._id });
     assert.equal(await rejections(), 1);
 
-    // Deleted (or moved, or renamed) in Dropbox: its files went with it, as a deleted folder's entry means.
+    const gone = async () => {
+      await handle.signal('syncNow');
+      await eventually(async () => {
+        const shown = await status(handle);
+        assert.equal(shown.state, 'failed', JSON.stringify(shown));
+        assert.match(shown.lastError ?? '', /no folder at "\/[^"]*\/Gone"/u);
+      });
+      assert.deepEqual(await liveNames(mapping), []);
+    };
+    // Deleted (or moved, or renamed) in Dropbox: its files went with it, as a deleted folder's
+    // entry means. Here Dropbox also forgot the cursor, so the folder's absence shows only once
+    // it is listed from the start.
+    fx.emulator.forceCursorReset(fx.accountId, path);
     fx.emulator.remove(fx.accountId, path);
-    await handle.signal('syncNow');
-    await eventually(async () => {
-      const shown = await status(handle);
-      assert.equal(shown.state, 'failed', JSON.stringify(shown));
-      assert.match(shown.lastError ?? '', /no folder at "\/[^"]*\/Gone"/u);
-    });
-    assert.deepEqual(await liveNames(mapping), []);
+    await gone();
     assert.equal(await collections(fx.testDb.db).files.countDocuments({ mappingId: mapping._id }), 3, 'records kept, marked deleted');
     assert.equal(await rejections(), 0);
 
@@ -271,6 +277,10 @@ describe('folderSyncWorkflow over real activities (time-skipping server, FerretD
       assert.equal(shown.state, 'active', JSON.stringify(shown));
       assert.deepEqual(await liveNames(mapping), ['Returned.pdf']);
     });
+
+    // And gone again: swept again.
+    fx.emulator.remove(fx.accountId, path);
+    await gone();
     await untilSettled(handle);
     await handle.signal('unmap');
     await handle.result();
