@@ -15,6 +15,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startApi } from '../api/main';
 import { readApiConfig } from '../config';
@@ -128,8 +129,9 @@ async function main(stops: (() => Promise<void>)[]): Promise<void> {
   }
   // One build id across restarts: the development database's mappings are pinned to it, and a
   // build id per commit would leave them pinned to a build no worker runs any more. A changed
-  // workflow then replays their runs, as it would without versioning (README, rollouts).
-  env.WORKER_BUILD_ID ??= 'dev';
+  // workflow then replays their runs, as it would without versioning (README, rollouts). On a
+  // shared Temporal, one per machine: two developers' workers must not take each other's runs.
+  env.WORKER_BUILD_ID ??= embedTemporal ? 'dev' : `dev-${hostname().replace(/[^\w.+-]/gu, '-').slice(0, 60)}`;
 
   const config = readApiConfig(env);
   await installWorkerRuntime(config, log.child({ service: 'worker' }));
