@@ -138,7 +138,7 @@ export function connectionsRouter(deps: Deps): Router {
     const connection = await findConnection(repos, projectId, connectionId);
     const folders = await dropbox
       .listSubfolders(await credentialsOf(connection, credentials), path)
-      .catch((err: unknown) => dropboxFailure(err, 'stored'));
+      .catch((err: unknown) => dropboxFailure(err, 'stored', { field: 'path', in: 'query' }));
     res.json({
       path: shownPath(path),
       folders: folders

@@ -5,7 +5,7 @@ import {
   DropboxRequestError,
   DropboxUnavailableError,
 } from '../dropbox/errors';
-import { ApiError } from './errors';
+import { ApiError, type RequestPart } from './errors';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import { shownPath } from './views';
 
@@ -63,8 +63,11 @@ function unavailableAnswer(err: DropboxUnavailableError): ApiError {
   );
 }
 
-/** Turns a Dropbox adapter error into the API's answer; anything else is rethrown as it is. */
-export function dropboxFailure(err: unknown, source: TokenSource): never {
+/**
+ * Turns a Dropbox adapter error into the API's answer; anything else is rethrown as it is. A path
+ * Dropbox refuses names the request's field that carried it (`pathFrom`), as a 400 of ours does.
+ */
+export function dropboxFailure(err: unknown, source: TokenSource, pathFrom?: { field: string; in: RequestPart }): never {
   if (err instanceof DropboxCredentialsError) throw credentialsAnswer(err, source);
   if (err instanceof DropboxRateLimitError) {
     const retryAfterSeconds = Math.ceil(err.retryAfterMs / 1000);
@@ -80,13 +83,14 @@ export function dropboxFailure(err: unknown, source: TokenSource): never {
   if (err instanceof DropboxUnavailableError) throw unavailableAnswer(err);
   if (err instanceof DropboxPathError) {
     const path = shownPath(err.path);
+    const details = { path, ...pathFrom };
     switch (err.problem) {
       case 'not_found':
-        throw new ApiError(404, 'folder_not_found', `Dropbox has no folder at "${path}"`, { path });
+        throw new ApiError(404, 'folder_not_found', `Dropbox has no folder at "${path}"`, details);
       case 'not_folder':
-        throw new ApiError(400, 'not_a_folder', `"${path}" is a file in Dropbox, not a folder`, { path });
+        throw new ApiError(400, 'not_a_folder', `"${path}" is a file in Dropbox, not a folder`, details);
       default:
-        throw new ApiError(400, 'invalid_path', `Dropbox cannot open "${path}": ${err.message}`, { path });
+        throw new ApiError(400, 'invalid_path', `Dropbox cannot open "${path}": ${err.message}`, details);
     }
   }
   // A token request refused as malformed (a refusal of the token itself is a credentials error).

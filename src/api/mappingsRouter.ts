@@ -96,7 +96,7 @@ export function mappingsRouter(deps: Deps): Router {
     const connection = await findConnection(repos, project._id, body.connectionId);
     const folder = await dropbox
       .getFolder(await credentialsOf(connection, credentials), path)
-      .catch((err: unknown) => dropboxFailure(err, 'stored'));
+      .catch((err: unknown) => dropboxFailure(err, 'stored', { field: 'dropboxPath', in: 'body' }));
     let mapping: Mapping;
     try {
       mapping = await repos.mappings.create({

@@ -103,6 +103,8 @@ describe('the admin journey', () => {
 
     const missing = await api('GET', `/connections/${connectionId}/folders?path=/Nowhere`);
     assertError(missing, 404, 'folder_not_found');
+    // Where the path came from, as a 400 of the API's own names it.
+    assert.deepEqual(missing.body.error.details, { path: '/Nowhere', field: 'path', in: 'query' });
     const file = await api(
       'GET',
       `/connections/${connectionId}/folders?path=${encodeURIComponent(`${SITE_A}/plan.pdf`)}`,

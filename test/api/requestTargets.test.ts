@@ -182,14 +182,12 @@ describe('request targets: ids, queries, paths, routes', () => {
       }),
       'targetFolder',
     );
-    assertError(
-      await h.call('POST', `${b}/mappings`, {
-        key: admin.key,
-        body: { connectionId, dropboxPath: '/Nowhere' },
-      }),
-      404,
-      'folder_not_found',
-    );
+    const nowhere = await h.call('POST', `${b}/mappings`, {
+      key: admin.key,
+      body: { connectionId, dropboxPath: '/Nowhere' },
+    });
+    assertError(nowhere, 404, 'folder_not_found');
+    assert.deepEqual(nowhere.body.error.details, { path: '/Nowhere', field: 'dropboxPath', in: 'body' });
   });
 
   it('answers unknown routes with 404 not_found in the error shape', async () => {
