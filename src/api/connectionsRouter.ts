@@ -23,8 +23,12 @@ export const CONNECTIONS_PATH = '/v1/projects/:projectId/dropbox/connections';
 type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'log'>;
 
 /** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
-/** How long a deletion holds off new mappings of the connection: longer than a revocation takes. */
-export const DELETION_LEASE_MS = 60_000;
+/**
+ * How long a deletion holds off new mappings of the connection: longer than a revocation can take
+ * (waiting 20 s for another process's token refresh, the refresh and the revocation, 30 s each),
+ * so no mapping is stored unseen before the connection is gone.
+ */
+export const DELETION_LEASE_MS = 3 * 60_000;
 
 export function connectionsRouter(deps: Deps): Router {
   const { repos, dropbox, credentials, cipher, log } = deps;
