@@ -22,7 +22,6 @@ export const CONNECTIONS_PATH = '/v1/projects/:projectId/dropbox/connections';
 
 type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'syncWorkflows' | 'log'>;
 
-/** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
 /**
  * How long a deletion holds off new mappings of the connection: longer than a revocation can take
  * (waiting 20 s for another process's token refresh, the refresh and the revocation, 30 s each),
@@ -30,6 +29,7 @@ type Deps = Pick<AppDeps, 'repos' | 'dropbox' | 'cipher' | 'credentials' | 'sync
  */
 export const DELETION_LEASE_MS = 3 * 60_000;
 
+/** A project's Dropbox connections: login, list, token replacement, removal, folder browsing. */
 export function connectionsRouter(deps: Deps): Router {
   const { repos, dropbox, credentials, cipher, log } = deps;
   const router = Router();
