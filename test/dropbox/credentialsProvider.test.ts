@@ -156,6 +156,19 @@ describe('credentials provider', () => {
     assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
   });
 
+  it('refreshes no sooner than Dropbox asked after a 429 from its token endpoint, whichever process asks next', async () => {
+    const stored = await connection({ withSecret: true });
+    clockOffset = 14_000;
+    emulator.failNext({ status: 429, route: 'oauth2/token', retryAfterSeconds: 2 });
+    const limitedAt = Date.now();
+    await assert.rejects(provider().forConnection(stored), (err: Error) => err.name === 'DropboxRateLimitError');
+    // Another process's call waits out the 2 s instead of asking Dropbox again at once.
+    const fresh = await provider().forConnection(stored);
+    assert.ok(Date.now() - limitedAt >= 1_800, `refreshed after ${Date.now() - limitedAt} ms`);
+    assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
+    assert.equal(await testDb.db.collection('refresh_leases').countDocuments({}), 0, 'the lease is released');
+  });
+
   it('marks a refused refresh token once, and every later call fails without asking Dropbox', async () => {
     const stored = await connection();
     clockOffset = 14_000;

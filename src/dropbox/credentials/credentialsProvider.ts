@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Connection, SealedToken } from '../../domain/types';
 import type { DropboxCredentials } from '../client';
-import { DropboxCredentialsError, DropboxUnavailableError } from '../errors';
+import { DropboxCredentialsError, DropboxRateLimitError, DropboxUnavailableError } from '../errors';
 import { tokenRefreshes } from '../../metrics';
 import { DropboxGrantError, type TokenEndpoint } from '../tokenEndpoint';
 import type { TokenCipher } from '../../security/tokenCipher';
@@ -22,6 +22,7 @@ export interface CredentialStore {
   };
   refreshLeases: {
     take(connectionId: string, holder: string, now: Date, until: Date): Promise<boolean>;
+    holdUntil(connectionId: string, holder: string, until: Date): Promise<void>;
     release(connectionId: string, holder: string): Promise<void>;
   };
 }
@@ -135,12 +136,18 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       if (token) return token;
       const at = now();
       if (await refreshLeases.take(connection._id, holder, new Date(at), new Date(at + LEASE_MS))) {
+        let waitUntil: number | undefined;
         try {
           // Someone may have refreshed between our read and our lease.
           const latest = await reread(connection._id);
           return usable(latest, stale) ?? (await refreshUnderLease(latest));
+        } catch (err) {
+          // Dropbox asked to slow down: nobody else refreshes before the wait it named is over.
+          if (err instanceof DropboxRateLimitError) waitUntil = now() + err.retryAfterMs;
+          throw err;
         } finally {
-          await refreshLeases.release(connection._id, holder);
+          if (waitUntil === undefined) await refreshLeases.release(connection._id, holder);
+          else await refreshLeases.holdUntil(connection._id, holder, new Date(waitUntil));
         }
       }
       if (now() >= deadline) {
