@@ -113,7 +113,9 @@ const counts = z.object({
         .int()
         .describe("Files whose content could not be copied (see each file's contentError)"),
     })
-    .describe('Synced files by the state of their content'),
+    .describe(
+      "Synced files' versions by the state of their content: a file edited since its content was stored counts for its new version (pending or failed) and, for the version still served, as stored",
+    ),
 });
 
 const contentProblem = z
