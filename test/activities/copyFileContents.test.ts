@@ -252,6 +252,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     });
     await flaky.copyFileContents({ mappingId: mapping._id }).catch(() => undefined);
     assert.ok(lost);
+    // Before any copy could mend it: stored, its bytes there, the old rev superseded.
+    const failed = await contentOf(mapping, id);
+    assert.equal(failed.current?.state, 'stored');
+    assert.ok((await gridFsIds()).files.has(failed.current?.storedFileId ?? ''), 'the stored bytes are there at once');
+    const revs = await collections(fx.testDb.db).contents.find({ fileRecordId: failed.file._id }).toArray();
+    assert.deepEqual(revs.map((c) => c.state).sort(), ['stored', 'superseded']);
     await activities.copyFileContents({ mappingId: mapping._id });
     const { file, current, stored } = await contentOf(mapping, id);
     assert.equal(current?.state, 'stored');

@@ -27,7 +27,7 @@ describe('a mapping unmapped while it is created', () => {
   const api = (method: string, path: string, body?: unknown) =>
     h.call(method, `${dropboxBase(admin)}${path}`, { key: admin.key, ...(body === undefined ? {} : { body }) });
 
-  it('answers 409 mapping_unmapped, not "send it again", when the new mapping was unmapped before its sync started', async () => {
+  it('makes the creation\'s start of a mapping whose workflow already ended unmapped a 409 mapping_unmapped, not "send it again"', async () => {
     const account = dropboxAccount(h);
     h.emulator.addFolder(account.accountId, '/Site U');
     const connectionId = await connect(h, admin, account);
@@ -45,5 +45,4 @@ describe('a mapping unmapped while it is created', () => {
       (err: unknown) => err instanceof ApiError && err.status === 409 && err.code === 'mapping_unmapped',
     );
   });
-
 });

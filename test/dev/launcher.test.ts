@@ -13,16 +13,23 @@ import { eventually } from '../support/eventually';
 
 const root = resolve(__dirname, '..', '..');
 
+/** As a user's shell runs it: nothing configured, so everything is embedded. */
+function launcherEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+  for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET']) delete env[name];
+  return env;
+}
+
+let dataDir: string;
+
 describe('npm run dev', () => {
   let child: ChildProcess;
   let output = '';
-  let dataDir: string;
   let exited: Promise<number | null>;
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dfs-dev-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-    for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET']) delete env[name];
+    const env = launcherEnv();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/launcher.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -95,17 +102,24 @@ describe('npm run dev', () => {
   });
 
   it('refuses a second npm run dev on the same data directory, naming the one running', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DFS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
-    for (const name of ['MONGODB_URI', 'TEMPORAL_ADDRESS', 'DROPBOX_API_URL', 'ROOT_API_KEY', 'TOKEN_ENCRYPTION_KEY']) delete env[name];
+    const env = launcherEnv();
     const second = spawn(process.execPath, ['--import', 'tsx', 'src/dev/launcher.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let said = '';
     second.stdout!.on('data', (chunk: Buffer) => (said += chunk.toString()));
     second.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
-    const code = await Promise.race([
-      new Promise<number | null>((done) => second.once('exit', done)),
-      new Promise<string>((done) => setTimeout(() => done('still running after 60 s'), 60_000)),
-    ]);
-    if (second.exitCode === null) second.kill('SIGINT');
+    const gone = new Promise<number | null>((done) => second.once('exit', done));
+    let timer: NodeJS.Timeout | undefined;
+    let code: number | null | string;
+    try {
+      code = await Promise.race([gone, new Promise<string>((done) => (timer = setTimeout(() => done('still running after 60 s'), 60_000)))]);
+    } finally {
+      clearTimeout(timer);
+      // Should it have started after all, it stops (with its servers) before the next test.
+      if (second.exitCode === null && second.signalCode === null) {
+        second.kill('SIGINT');
+        await gone;
+      }
+    }
     assert.equal(code, 1, said);
     assert.match(said, new RegExp(`another npm run dev \\(pid ${child.pid}\\) is using`, 'u'));
   });

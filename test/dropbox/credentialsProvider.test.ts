@@ -111,6 +111,19 @@ describe('credentials provider', () => {
     );
     const copied = await repos.connections.getById(thief._id);
     await assert.rejects(provider().forConnection(copied!), TokenDecryptionError);
+
+    // The refresh token and app secret alone, opened only when a refresh is due.
+    const [owner, taker] = [await connection({ projectId: 'a-third-project' }), await connection({ projectId: 'a-fourth-project' })];
+    for (const fields of [{ refreshToken: owner.refreshToken }, { appSecret: owner.appSecret }]) {
+      await testDb.db.collection<{ _id: string }>('connections').updateOne({ _id: taker._id }, { $set: fields });
+      clockOffset = 14_000;
+      await assert.rejects(provider().forConnection((await repos.connections.getById(taker._id))!), TokenDecryptionError);
+      clockOffset = 0;
+      await testDb.db.collection<{ _id: string }>('connections').updateOne(
+        { _id: taker._id },
+        { $set: { refreshToken: taker.refreshToken, appSecret: taker.appSecret } },
+      );
+    }
   });
 
   it('refreshes a tenth of the lifetime before expiry, at most five minutes before', () => {

@@ -733,8 +733,9 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.match((await handle.query(statusQuery)).lastError ?? '', /mid-listing/u));
       assert.equal((await handle.query(statusQuery)).state, 'paused');
       await eventually(async () => assert.ok(folder.timeline.includes('recorded page-1')));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(folder.calls.record.at(-1), 'paused', 'MongoDB shows the pause');
+      // Nothing is recorded between the start and the failed cycle's end: its record is the first
+      // after 'active', so a failure that overwrote the pause would never show 'paused' here.
+      await eventually(() => assert.equal(folder.calls.record.at(-1), 'paused', 'MongoDB shows the pause'));
       await handle.signal(unmapSignal);
       await handle.result();
     });
