@@ -257,7 +257,8 @@ export function createFilesRepository(db: Db) {
       if (!Number.isInteger(page.limit) || page.limit < 1)
         throw new RangeError('limit must be a positive integer');
       const after = page.after ? readNewestCursor(page.after) : undefined;
-      if (page.after && !after) throw new RangeError('not a cursor of this listing');
+      // Another mapping's cursor would page from an arbitrary place in this one.
+      if (page.after && !after?.id.startsWith(`${mappingId}:`)) throw new RangeError('not a cursor of this listing');
       const older = after
         ? {
             $or: [

@@ -175,6 +175,13 @@ describe('file contents through the API', () => {
         assert.equal(res.body.error.details.fields[0].field, 'after');
       }
     }
+    // Newest first: its own cursors only, not one naming a record of another mapping.
+    const forged = Buffer.from(JSON.stringify([Date.now(), `other-mapping:${(first.body.files as { id: string }[])[0]!.id}`])).toString('base64url');
+    for (const after of ['garbage', first.body.next as string, forged]) {
+      const res = await api('GET', `/mappings/${mappingId}/files?order=newest&after=${encodeURIComponent(after)}`);
+      assertError(res, 400, 'invalid_request');
+    }
+    expectStatus(await api('GET', `/mappings/${mappingId}/files?order=newest&limit=1&after=${encodeURIComponent(newest.body.next as string)}`), 200);
     const next = await api('GET', `/mappings/${mappingId}/files?limit=1&after=${encodeURIComponent(first.body.next as string)}`);
     expectStatus(next, 200);
   });
