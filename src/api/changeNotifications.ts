@@ -60,6 +60,8 @@ interface LookAtChanges {
   isChanged?: (folderPathLower: string) => boolean;
   /** Where the next look starts, once the mappings were signalled. */
   cursor?: string;
+  /** Where this look started (undefined: from none). */
+  since?: string;
   /** Dropbox answered 429: wait this long before looking again, and sync nothing meanwhile. */
   rateLimitedForMs?: number;
 }
@@ -112,6 +114,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
       return {
         ...(since !== undefined && changes.complete ? { isChanged: changedFolders(changes.pathsLower) } : {}),
         cursor: changes.cursor,
+        ...(since !== undefined ? { since } : {}),
       };
     } catch (err) {
       // Every mapping's cycle would call Dropbox right after it asked to slow down.
@@ -163,7 +166,7 @@ export function createChangeNotifications(deps: ChangeNotificationDeps) {
     // Moved on only once every changed folder's mapping was told: a failed signal is retried by
     // the next notification's look from the same cursor (or by the mapping's timer).
     if (look.cursor !== undefined && signalled === chosen.length) {
-      await deps.repos.connections.setChangesCursor(connectionId, look.cursor).catch((err: unknown) =>
+      await deps.repos.connections.setChangesCursor(connectionId, look.cursor, { cursor: look.since }).catch((err: unknown) =>
         deps.log.warn('the changes cursor of a connection could not be saved', {
           connectionId,
           error: (err as Error).message,

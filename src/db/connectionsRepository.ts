@@ -112,9 +112,15 @@ export function createConnectionsRepository(db: Db) {
       );
     },
 
-    async setChangesCursor(id: string, cursor: string | null): Promise<void> {
+    /**
+     * Where the next look at the account's changes starts. With `from`, only if the look that
+     * found it started there (undefined: from none): a cursor dropped meanwhile (the account's
+     * root changed, or another process reset it) stays dropped.
+     */
+    async setChangesCursor(id: string, cursor: string | null, from?: { cursor: string | undefined }): Promise<void> {
+      const started = from === undefined ? {} : { changesCursor: from.cursor === undefined ? { $exists: false } : from.cursor };
       await connections.updateOne(
-        { _id: id },
+        { _id: id, ...started },
         cursor === null ? { $unset: { changesCursor: '' } } : { $set: { changesCursor: cursor } },
       );
     },

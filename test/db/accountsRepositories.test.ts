@@ -111,6 +111,28 @@ describe('organizations, projects, users, memberships and connections', () => {
       assert.deepEqual(await repos.connections.getById(c._id), c);
     });
 
+    it('moves the changes cursor on only from where the look started: a cursor dropped meanwhile stays dropped', async () => {
+      const c = await repos.connections.create({
+        projectId: newId(),
+        clientIdentification: 'w@example.com',
+        accountId: 'dbid:webhook',
+        accountEmail: 'w@example.com',
+        token: sealed('w'),
+      });
+      const cursor = async () => (await repos.connections.getById(c._id))?.changesCursor;
+      await repos.connections.setChangesCursor(c._id, 'first', { cursor: undefined });
+      assert.equal(await cursor(), 'first');
+      await repos.connections.setChangesCursor(c._id, 'second', { cursor: 'first' });
+      assert.equal(await cursor(), 'second');
+      // A look that started at 'first' lands after another moved on: it does not take the cursor back.
+      await repos.connections.setChangesCursor(c._id, 'stale', { cursor: 'first' });
+      assert.equal(await cursor(), 'second');
+      // Dropped while a look from 'second' ran (the root changed): it stays dropped.
+      await repos.connections.setRootNamespace(c._id, '3000108');
+      await repos.connections.setChangesCursor(c._id, 'third', { cursor: 'second' });
+      assert.equal(await cursor(), undefined);
+    });
+
     it('takes a caller-chosen id, so a token can be sealed to it before the insert', async () => {
       const id = newId();
       const c = await repos.connections.create({
