@@ -102,6 +102,11 @@ export function createConnectionsRepository(db: Db) {
     },
 
     /** Where the next look at the account's changes starts; null forgets it. */
+    /** Dropbox asked to wait until `until` before the connection's next call. */
+    async setRateLimitedUntil(id: string, until: Date): Promise<void> {
+      await connections.updateOne({ _id: id }, { $set: { rateLimitedUntil: until } });
+    },
+
     /** The root namespace Dropbox now names for the account; the account's changes start afresh. */
     async setRootNamespace(id: string, rootNamespaceId: string | undefined): Promise<void> {
       await connections.updateOne(

@@ -133,6 +133,11 @@ export interface Connection {
    */
   changesCursor?: string;
   /**
+   * Dropbox answered 429 for this connection (its limits are per user and app): no call is made
+   * for it before then, by any mapping, copy or page, since a refused call counts as a call.
+   */
+  rateLimitedUntil?: Date;
+  /**
    * A deletion is under way until then: a mapping created meanwhile is taken back. Bounded, so a
    * deletion whose process died does not block the connection for ever.
    */

@@ -7,6 +7,7 @@ import {
   DropboxCredentialsError,
   DropboxCursorResetError,
   DropboxPathError,
+  DropboxRateLimitError,
   DropboxRequestError,
   DropboxRootChangedError,
 } from './errors';
@@ -57,6 +58,8 @@ export interface DropboxCredentials {
   renew?: (stale: string) => Promise<string>;
   /** Keeps the root namespace Dropbox named after `invalid_root` (the call is then made once more). */
   rerooted?: (rootNamespaceId: string | undefined) => Promise<void>;
+  /** Tells every later call for these credentials to wait as long as a 429 asked. */
+  rateLimited?: (retryAfterMs: number) => Promise<void>;
 }
 
 export interface DropboxFolder {
@@ -172,12 +175,17 @@ export function createDropboxClient(options: DropboxClientOptions = {}): Dropbox
   /**
    * `attempt` throws classified errors, and reads `credentials` each time it is made: after a
    * token that ran out (or was revoked) under us, or a root namespace that changed, it is made
-   * once more with the renewed token or the new root.
+   * once more with the renewed token or the new root. A 429 is passed on to the credentials'
+   * owner, so that no other call for them is made before the wait is over.
    */
   async function renewingOnce<T>(credentials: DropboxCredentials, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (failure) {
+      if (failure instanceof DropboxRateLimitError) {
+        await credentials.rateLimited?.(failure.retryAfterMs).catch(() => undefined);
+        throw failure;
+      }
       if (failure instanceof DropboxRootChangedError) {
         if (failure.rootNamespaceId === undefined) delete credentials.rootNamespaceId;
         else credentials.rootNamespaceId = failure.rootNamespaceId;

@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/log';
 import type { Connection } from '../../src/domain/types';
 import { createDropboxClient } from '../../src/dropbox/client';
 import { createCredentialsProvider, refreshDue } from '../../src/dropbox/credentials/credentialsProvider';
-import { DropboxCredentialsError, DropboxUnavailableError } from '../../src/dropbox/errors';
+import { DropboxCredentialsError, DropboxRateLimitError, DropboxUnavailableError } from '../../src/dropbox/errors';
 import { createTokenCipher, TokenDecryptionError } from '../../src/security/tokenCipher';
 import { startDropboxEmulator, type DropboxEmulator } from '../../src/dev/dropboxEmulator/index';
 import { openTestDb, type TestDb } from '../db/testDb';
@@ -180,6 +180,26 @@ describe('credentials provider', () => {
     assert.ok(Date.now() - limitedAt >= 1_800, `refreshed after ${Date.now() - limitedAt} ms`);
     assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
     assert.equal(await testDb.db.collection('refresh_leases').countDocuments({}), 0, 'the lease is released');
+  });
+
+  it("makes every later call of the connection wait out a 429, whoever makes it, without asking Dropbox meanwhile", async () => {
+    const stored = await connection();
+    const credentials = await provider().forConnection(stored);
+    emulator.failNext({ status: 429, route: 'files/list_folder', retryAfterSeconds: 2 });
+    await assert.rejects(dropbox.listFolderPage(credentials, { path: '', limit: 10 }), DropboxRateLimitError);
+    const calls = () => emulator.calls().byToken[credentials.token] ?? 0;
+    const asked = calls();
+    // Another mapping's cycle, or another process: refused before any call, for what is left of the wait.
+    const limited = (await repos.connections.getById(stored._id))!;
+    await assert.rejects(provider().forConnection(limited), (err: unknown) => {
+      assert.ok(err instanceof DropboxRateLimitError);
+      assert.ok(err.retryAfterMs > 0 && err.retryAfterMs <= 2_000, String(err.retryAfterMs));
+      return true;
+    });
+    assert.equal(calls(), asked, 'no call while Dropbox asked to wait');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const later = await provider().forConnection((await repos.connections.getById(stored._id))!);
+    assert.deepEqual((await dropbox.listFolderPage(later, { path: '', limit: 10 })).files, []);
   });
 
   it('marks a refused refresh token once, and every later call fails without asking Dropbox', async () => {

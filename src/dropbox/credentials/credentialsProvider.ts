@@ -19,6 +19,7 @@ export interface CredentialStore {
     ): Promise<boolean>;
     markRefreshRefused(id: string, from: SealedToken, problem: 'invalid_grant' | 'invalid_client', now?: Date): Promise<void>;
     setRootNamespace(id: string, rootNamespaceId: string | undefined): Promise<void>;
+    setRateLimitedUntil(id: string, until: Date): Promise<void>;
   };
   refreshLeases: {
     take(connectionId: string, holder: string, now: Date, until: Date): Promise<boolean>;
@@ -160,9 +161,12 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
 
   return {
     async forConnection(connection) {
+      const waitMs = (connection.rateLimitedUntil?.getTime() ?? 0) - now();
+      if (waitMs > 0) throw new DropboxRateLimitError(waitMs);
       const root = {
         ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}),
         rerooted: (rootNamespaceId: string | undefined) => connections.setRootNamespace(connection._id, rootNamespaceId),
+        rateLimited: (retryAfterMs: number) => connections.setRateLimitedUntil(connection._id, new Date(now() + retryAfterMs)),
       };
       if (connection.credentialKind !== 'refresh_token') {
         return { token: deps.cipher.open(connection.token, { connectionId: connection._id }), ...root };
