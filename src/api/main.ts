@@ -8,6 +8,7 @@ import { createPathPolicy } from '../domain/pathPolicy';
 import { createDropboxClient } from '../dropbox/client';
 import { createCredentialsProvider } from '../dropbox/credentials/credentialsProvider';
 import { createLogger, type Logger } from '../log';
+import { missingSearchAttributes } from '../searchAttributes';
 import { createTokenCipher } from '../security/tokenCipher';
 import { createContentLinks } from '../security/contentLinks';
 import { answerClientErrors } from './clientErrors';
@@ -53,6 +54,24 @@ function closeServer(server: Server, log: Logger): Promise<void> {
   });
 }
 
+/**
+ * Says at start, rather than at the first mapping's 503, that the namespace lacks the search
+ * attributes (README, "Deploying"). It does not hold the start: Temporal may come up later.
+ */
+function warnOfMissingSearchAttributes(connection: Connection, namespace: string, log: Logger): void {
+  missingSearchAttributes(connection.operatorService, namespace).then(
+    (missing) => {
+      if (missing.length === 0) return;
+      log.error('the Temporal namespace lacks search attributes the mappings need: every new mapping will be refused until they are added', {
+        namespace,
+        missing,
+        add: missing.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`),
+      });
+    },
+    (err: unknown) => log.warn('could not list the Temporal namespace\'s search attributes', { namespace, error: err as Error }),
+  );
+}
+
 export interface RunningApi {
   url: string;
   /** Stops accepting, lets in-flight requests finish, closes the connections. */
@@ -65,6 +84,7 @@ export async function startApi(config: ApiConfig, log: Logger): Promise<RunningA
   await ensureIndexes(mongo.db);
   const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  warnOfMissingSearchAttributes(connection, config.temporal.namespace, log);
 
   const repos = createRepositories(mongo.db);
   const dropbox = createDropboxClient({ apiUrl: config.dropbox.apiUrl });

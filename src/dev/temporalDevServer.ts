@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { missingSearchAttributes } from '../searchAttributes';
 import { startManagedProcess } from './childProcess';
 import { findFreePort } from '../ports';
 import { waitForReady } from './readiness';
@@ -103,8 +104,7 @@ async function probeNamespace(
 ): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = keys.map((key) => key.name).filter((name) => !(name in customAttributes));
+    const missing = await missingSearchAttributes(connection.operatorService, namespace, keys);
     if (missing.length > 0) throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
   } finally {
     await connection.close();
