@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from './orphanWatch';
 
 /** Secrets `npm run dev` made up on its first run, kept so a restart can read what it stored. */
 export interface DevSecrets {
@@ -32,15 +33,6 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function createDevState(dataDir: string) {
   const secretsFile = join(dataDir, 'secrets.json');
   const demoFile = join(dataDir, 'demo.json');
@@ -61,7 +53,7 @@ export function createDevState(dataDir: string) {
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
           const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-          if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+          if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
             throw new Error(
               `another npm run dev (pid ${holder}) is using ${dataDir}; stop it first, or give this one another DFS_DATA_DIR`,
             );

@@ -43,7 +43,8 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (someone else's too). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

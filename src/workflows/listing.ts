@@ -15,9 +15,11 @@ export interface ListingRun {
   shouldContinueAsNew(): boolean;
 }
 
-export function failureOf(err: unknown): { type: string | undefined; message: string } {
+export function failureOf(err: unknown): { type: string | undefined; message: string; details?: unknown[] } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
+  if (cause instanceof ApplicationFailure) {
+    return { type: cause.type ?? undefined, message: cause.message, details: cause.details ?? [] };
+  }
   return { type: undefined, message: err instanceof Error ? err.message : String(err) };
 }
 
@@ -250,10 +252,9 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
  * (`not_folder`). Not a path Dropbox refuses for another reason (restricted, malformed).
  */
 function folderIsGone(err: unknown): boolean {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureTypes.folderMissing) return false;
-  const problem = (cause.details?.[0] as { problem?: string } | undefined)?.problem;
-  return problem === 'not_found' || problem === 'not_folder';
+  const { type, details } = failureOf(err);
+  const problem = (details?.[0] as { problem?: string } | undefined)?.problem;
+  return type === FailureTypes.folderMissing && (problem === 'not_found' || problem === 'not_folder');
 }
 
 /** A kept page with names to check; one holding only deletions (or nothing) has none. */

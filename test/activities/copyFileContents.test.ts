@@ -77,6 +77,18 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     return Buffer.concat(chunks);
   }
 
+  /** What a worker killed mid-file leaves: its first pending rev claimed, a chunk, no files document. */
+  async function halfWrittenUpload(mapping: Mapping) {
+    const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
+    assert.ok(pending);
+    const uploadId = await fx.repos.contents.claim(pending.content._id);
+    assert.ok(uploadId);
+    await fx.testDb.db
+      .collection(`${CONTENT_BUCKET}.chunks`)
+      .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
+    return { pending, uploadId };
+  }
+
   async function gridFsIds(): Promise<{ files: Set<string>; chunks: Set<string> }> {
     const { files, chunkFileIds } = await fx.repos.contents.uploads();
     return { files: new Set(files), chunks: new Set(chunkFileIds) };
@@ -353,13 +365,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       );
     });
     // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
-    const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
-    assert.ok(pending);
-    const uploadId = await fx.repos.contents.claim(pending.content._id);
-    assert.ok(uploadId);
-    await fx.testDb.db
-      .collection(`${CONTENT_BUCKET}.chunks`)
-      .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
+    const { uploadId } = await halfWrittenUpload(mapping);
     await activities.copyFileContents({ mappingId: mapping._id });
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.state, 'stored');
@@ -378,13 +384,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const mapping = await mappedFolder((folder) => {
       fx.emulator.addFile(fx.accountId, `${folder}/cut.bin`, { seed: 12, size: 2 * 1024 * 1024 });
     });
-    const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
-    assert.ok(pending);
-    const uploadId = await fx.repos.contents.claim(pending.content._id);
-    assert.ok(uploadId);
-    await fx.testDb.db
-      .collection(`${CONTENT_BUCKET}.chunks`)
-      .insertOne({ files_id: uploadId, n: 0, data: Buffer.alloc(1024) } as never);
+    const { pending, uploadId } = await halfWrittenUpload(mapping);
     await activities.recordMappingState({ mappingId: mapping._id, state: 'unmapped', lastError: null, lastSyncAt: null });
     assert.ok(!(await gridFsIds()).chunks.has(uploadId), 'the half-written upload is gone');
     const { current } = await contentOf(mapping, pending.content.fileRecordId.split(':').slice(1).join(':'));
