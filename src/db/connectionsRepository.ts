@@ -101,7 +101,6 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ _id: id });
     },
 
-    /** Where the next look at the account's changes starts; null forgets it. */
     /** Dropbox asked to wait until `until` before the connection's next call. */
     async setRateLimitedUntil(id: string, until: Date): Promise<void> {
       await connections.updateOne({ _id: id }, { $set: { rateLimitedUntil: until } });

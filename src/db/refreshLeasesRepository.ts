@@ -24,11 +24,6 @@ export function createRefreshLeasesRepository(db: Db) {
       }
     },
 
-    /** Keeps the lease until `until` (Dropbox asked to wait that long before refreshing again). */
-    async holdUntil(connectionId: string, holder: string, until: Date): Promise<void> {
-      await refreshLeases.updateOne({ _id: connectionId, holder }, { $set: { until } });
-    },
-
     async release(connectionId: string, holder: string): Promise<void> {
       await refreshLeases.deleteOne({ _id: connectionId, holder });
     },

@@ -175,11 +175,20 @@ describe('credentials provider', () => {
     emulator.failNext({ status: 429, route: 'oauth2/token', retryAfterSeconds: 2 });
     const limitedAt = Date.now();
     await assert.rejects(provider().forConnection(stored), (err: Error) => err.name === 'DropboxRateLimitError');
-    // Another process's call waits out the 2 s instead of asking Dropbox again at once.
-    const fresh = await provider().forConnection(stored);
-    assert.ok(Date.now() - limitedAt >= 1_800, `refreshed after ${Date.now() - limitedAt} ms`);
-    assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
+    const asked = emulator.tokenCalls().total;
+    // Another process, even one holding the connection as read before the 429, is refused for
+    // what is left of the wait without asking Dropbox.
+    await assert.rejects(provider().forConnection(stored), (err: unknown) => {
+      assert.ok(err instanceof DropboxRateLimitError);
+      assert.ok(err.retryAfterMs > 0 && err.retryAfterMs <= 2_000, String(err.retryAfterMs));
+      return true;
+    });
+    assert.equal(emulator.tokenCalls().total, asked, 'no refresh while Dropbox asked to wait');
     assert.equal(await testDb.db.collection('refresh_leases').countDocuments({}), 0, 'the lease is released');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, limitedAt + 2_100 - Date.now())));
+    const fresh = await provider().forConnection((await repos.connections.getById(stored._id))!);
+    assert.notEqual(fresh.token, cipher.open(stored.token, { connectionId: stored._id }));
+    assert.equal(emulator.tokenCalls().total, asked + 1);
   });
 
   it("makes every later call of the connection wait out a 429, whoever makes it, without asking Dropbox meanwhile", async () => {

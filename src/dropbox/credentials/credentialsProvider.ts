@@ -23,7 +23,6 @@ export interface CredentialStore {
   };
   refreshLeases: {
     take(connectionId: string, holder: string, now: Date, until: Date): Promise<boolean>;
-    holdUntil(connectionId: string, holder: string, until: Date): Promise<void>;
     release(connectionId: string, holder: string): Promise<void>;
   };
 }
@@ -91,6 +90,15 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
     return connection;
   }
 
+  /**
+   * Dropbox asked the connection to wait (a 429 to any of its calls, the token endpoint's too):
+   * nothing is asked of Dropbox for it until then, by any process.
+   */
+  function waitOut(connection: Connection): void {
+    const waitMs = (connection.rateLimitedUntil?.getTime() ?? 0) - now();
+    if (waitMs > 0) throw new DropboxRateLimitError(waitMs);
+  }
+
   /** The current token unless it is due or is the one Dropbox just refused (`stale`). */
   function usable(connection: Connection, stale: string | undefined): string | undefined {
     if (connection.refreshRefused) throw refused();
@@ -116,6 +124,9 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       }
       // 5xx, 429, network: the caller's retry policy tries again; the refresh token stands.
       tokenRefreshes.inc({ result: 'failed' });
+      if (err instanceof DropboxRateLimitError) {
+        await connections.setRateLimitedUntil(connection._id, new Date(now() + err.retryAfterMs));
+      }
       throw err;
     }
     tokenRefreshes.inc({ result: 'ok' });
@@ -137,18 +148,13 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       if (token) return token;
       const at = now();
       if (await refreshLeases.take(connection._id, holder, new Date(at), new Date(at + LEASE_MS))) {
-        let waitUntil: number | undefined;
         try {
-          // Someone may have refreshed between our read and our lease.
+          // Someone may have refreshed, or been told to wait, between our read and our lease.
           const latest = await reread(connection._id);
+          waitOut(latest);
           return usable(latest, stale) ?? (await refreshUnderLease(latest));
-        } catch (err) {
-          // Dropbox asked to slow down: nobody else refreshes before the wait it named is over.
-          if (err instanceof DropboxRateLimitError) waitUntil = now() + err.retryAfterMs;
-          throw err;
         } finally {
-          if (waitUntil === undefined) await refreshLeases.release(connection._id, holder);
-          else await refreshLeases.holdUntil(connection._id, holder, new Date(waitUntil));
+          await refreshLeases.release(connection._id, holder);
         }
       }
       if (now() >= deadline) {
@@ -161,8 +167,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
 
   return {
     async forConnection(connection) {
-      const waitMs = (connection.rateLimitedUntil?.getTime() ?? 0) - now();
-      if (waitMs > 0) throw new DropboxRateLimitError(waitMs);
+      waitOut(connection);
       const root = {
         ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}),
         rerooted: (rootNamespaceId: string | undefined) => connections.setRootNamespace(connection._id, rootNamespaceId),
