@@ -101,9 +101,12 @@ export function createConnectionsRepository(db: Db) {
       return connections.findOne({ _id: id });
     },
 
-    /** Dropbox asked to wait until `until` before the connection's next call. */
-    async setRateLimitedUntil(id: string, until: Date): Promise<void> {
-      await connections.updateOne({ _id: id }, { $set: { rateLimitedUntil: until } });
+    /**
+     * Dropbox asked to wait until `until`: it limits each user and app, and a pasted token's app is
+     * unknown, so every connection of the account waits (a longer wait already set stands).
+     */
+    async setRateLimitedUntil(accountId: string, until: Date): Promise<void> {
+      await connections.updateMany({ accountId }, { $max: { rateLimitedUntil: until } });
     },
 
     /** The root namespace Dropbox now names for the account; the account's changes start afresh. */

@@ -450,6 +450,46 @@ describe('Dropbox emulator, through the official SDK', () => {
       }
     });
 
+    it("holds every token of the same user and app after a 429, and no other user's or app's", async () => {
+      let clock = Date.parse('2025-01-01T00:00:00Z');
+      const timed = await startDropboxEmulator({ now: () => clock });
+      try {
+        const { accountId } = timed.addAccount({ email: 'limit@example.com' });
+        const other = timed.addAccount({ email: 'other@example.com' }).accountId;
+        const app = timed.registerApp({ redirectUris: [] });
+        const otherApp = timed.registerApp({ redirectUris: [] });
+        const refreshToken = timed.grantOffline(app.appKey, accountId);
+        const secrets = new Map([app, otherApp].map((a) => [a.appKey, a.appSecret]));
+        const tokenOf = async (appKey: string, grant: string) => {
+          const res = await fetch(`${timed.url}/oauth2/token`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant, client_id: appKey, client_secret: secrets.get(appKey)! }).toString(),
+          });
+          assert.equal(res.status, 200);
+          return ((await res.json()) as { access_token: string }).access_token;
+        };
+        const first = await tokenOf(app.appKey, refreshToken);
+        timed.failNext({ status: 429, retryAfterSeconds: 3 });
+        assert.equal((await sdkError(sdkClientFor(timed.url, first).usersGetCurrentAccount())).status, 429);
+        // A refreshed token is the same user and app: refused, and the early call recorded.
+        const refreshed = await tokenOf(app.appKey, refreshToken);
+        assert.notEqual(refreshed, first);
+        assert.equal((await sdkError(sdkClientFor(timed.url, refreshed).usersGetCurrentAccount())).status, 429);
+        assert.deepEqual(timed.violations().map((v) => v.token), [refreshed]);
+        // Another app of the same user, and the same app for another user, are not held.
+        const otherAppToken = await tokenOf(otherApp.appKey, timed.grantOffline(otherApp.appKey, accountId));
+        assert.equal((await sdkClientFor(timed.url, otherAppToken).usersGetCurrentAccount()).status, 200);
+        const otherUserToken = await tokenOf(app.appKey, timed.grantOffline(app.appKey, other));
+        assert.equal((await sdkClientFor(timed.url, otherUserToken).usersGetCurrentAccount()).status, 200);
+        clock += 3000;
+        assert.equal((await sdkClientFor(timed.url, refreshed).usersGetCurrentAccount()).status, 200);
+        assert.equal(timed.violations().length, 1);
+      } finally {
+        await timed.close();
+      }
+    });
+
     it('injects 5xx at roughly the set rate, the same way for the same seed', async () => {
       const outcomes = async (seed: number) => {
         const seeded = await startDropboxEmulator({ seed });
@@ -580,8 +620,11 @@ describe('Dropbox emulator, through the official SDK', () => {
       await control('DELETE', '/calls');
       assert.equal((await control('GET', '/calls'))?.['total'], 0);
 
-      // The 429 above holds this token back for 30 s; a second token shows the expiry.
-      const second = (await control('POST', `${base}/tokens`, {})) as { token: string };
+      // The 429 above holds this account's calls back for 30 s, whatever their token: another
+      // account's token shows the expiry.
+      const other = (await control('POST', '/accounts', { email: 'http2@example.com' }))!;
+      const otherBase = `/accounts/${encodeURIComponent(String(other['accountId']))}`;
+      const second = (await control('POST', `${otherBase}/tokens`, {})) as { token: string };
       await control('POST', `/tokens/expire`, { token: second.token });
       assert.equal((await sdkError(sdk(second.token).usersGetCurrentAccount())).status, 401);
       const demo = (await control('POST', '/seed-demo'))!;

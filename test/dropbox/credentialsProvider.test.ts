@@ -211,6 +211,23 @@ describe('credentials provider', () => {
     assert.deepEqual((await dropbox.listFolderPage(later, { path: '', limit: 10 })).files, []);
   });
 
+  it("holds the account's other connections too after a 429 (Dropbox limits each user and app), and no longer than the longest wait", async () => {
+    const stored = await connection({ projectId: 'p-limit-1' });
+    const sibling = await connection({ projectId: 'p-limit-2' });
+    const credentials = await provider().forConnection(stored);
+    emulator.failNext({ status: 429, route: 'files/list_folder', retryAfterSeconds: 2 });
+    await assert.rejects(dropbox.listFolderPage(credentials, { path: '', limit: 10 }), DropboxRateLimitError);
+    await assert.rejects(provider().forConnection((await repos.connections.getById(sibling._id))!), DropboxRateLimitError);
+    // A shorter wait named later does not cut the longer one short.
+    await repos.connections.setRateLimitedUntil(accountId, new Date(Date.now() + 500));
+    const held = (await repos.connections.getById(sibling._id))!.rateLimitedUntil!.getTime() - Date.now();
+    assert.ok(held > 1_000, `held ${held} ms more`);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const later = await provider().forConnection((await repos.connections.getById(sibling._id))!);
+    assert.deepEqual((await dropbox.listFolderPage(later, { path: '', limit: 10 })).files, []);
+    assert.equal(emulator.violations().length, 0, 'no call before the wait was over');
+  });
+
   it('marks a refused refresh token once, and every later call fails without asking Dropbox', async () => {
     const stored = await connection();
     clockOffset = 14_000;

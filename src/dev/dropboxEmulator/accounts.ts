@@ -52,6 +52,8 @@ export interface TokenOptions {
   expiresInMs?: number;
   /** The OAuth grant (refresh token) the token was issued from; revoking one ends the other. */
   grantId?: string;
+  /** The app the token was issued to (a token made without one is the App Console's). */
+  appKey?: string;
 }
 
 interface TokenRecord {
@@ -60,6 +62,7 @@ interface TokenRecord {
   expiresAt: number;
   revoked: boolean;
   grantId?: string;
+  appKey?: string;
 }
 
 export interface AccountRegistryDeps {
@@ -129,8 +132,18 @@ export class AccountRegistry {
       revoked: false,
       expiresAt: this.deps.now() + (options.expiresInMs ?? DEFAULT_TOKEN_LIFETIME_MS),
       ...(options.grantId === undefined ? {} : { grantId: options.grantId }),
+      ...(options.appKey === undefined ? {} : { appKey: options.appKey }),
     });
     return token;
+  }
+
+  /**
+   * Whose calls share a rate limit: Dropbox limits each user and app, so every token of the same
+   * account and app waits out the same 429. A token the emulator never issued is limited alone.
+   */
+  rateLimitKey(token: string): string {
+    const record = this.tokens.get(token);
+    return record ? `${record.accountId} ${record.appKey ?? 'app-console'}` : `token ${token}`;
   }
 
   /** The grant a live access token was issued from, if any (for /2/auth/token/revoke). */

@@ -3,8 +3,9 @@ import type { Random } from './prng';
 
 /**
  * Injected trouble for the /2/ routes: random 5xx and 429 answers at set rates, scripted
- * answers for the next calls, added latency; and Retry-After enforcement: after a 429 a token
- * must wait, and a call that comes early is recorded as a violation and refused again.
+ * answers for the next calls, added latency; and Retry-After enforcement: after a 429 every call
+ * that shares its rate limit (the same user and app, whichever token) must wait, and a call that
+ * comes early is recorded as a violation and refused again.
  */
 export interface FaultSettings {
   /** Share of calls answered with a 5xx (0..1). */
@@ -29,6 +30,7 @@ export interface ScriptedFault {
 }
 
 export interface Violation {
+  /** The token the early call was made with (maybe not the one that got the 429). */
   token: string;
   route: string;
   at: string;
@@ -102,10 +104,13 @@ export class FaultInjector {
     return this.seen.map((v) => ({ ...v }));
   }
 
-  /** The fault to answer this call with, if any. Draws one random number per call. */
-  faultFor(route: string, token: string): DropboxApiError | undefined {
+  /**
+   * The fault to answer this call with, if any. Draws one random number per call. `limitedAs`
+   * names whose rate limit the call counts against (the token's user and app).
+   */
+  faultFor(route: string, token: string, limitedAs = token): DropboxApiError | undefined {
     const now = this.deps.now();
-    const until = this.waitUntil.get(token);
+    const until = this.waitUntil.get(limitedAs);
     if (until !== undefined && now < until - this.current.retryAfterToleranceMs) {
       const at = new Date(now).toISOString();
       this.seen.push({
@@ -121,7 +126,7 @@ export class FaultInjector {
     const index = this.scripted.findIndex((f) => f.route === undefined || f.route === route);
     if (index >= 0) {
       const [fault] = this.scripted.splice(index, 1) as [ScriptedFault];
-      return this.answer(fault.status, fault.retryAfterSeconds ?? this.current.retryAfterSeconds, token, now);
+      return this.answer(fault.status, fault.retryAfterSeconds ?? this.current.retryAfterSeconds, limitedAs, now);
     }
     const { serverErrorRate, rateLimitRate, serverErrorStatuses } = this.current;
     if (draw < serverErrorRate) {
@@ -129,13 +134,13 @@ export class FaultInjector {
       return serverError(status);
     }
     if (draw < serverErrorRate + rateLimitRate)
-      return this.answer(429, this.current.retryAfterSeconds, token, now);
+      return this.answer(429, this.current.retryAfterSeconds, limitedAs, now);
     return undefined;
   }
 
-  private answer(status: number, retryAfterSeconds: number, token: string, now: number): DropboxApiError {
+  private answer(status: number, retryAfterSeconds: number, limitedAs: string, now: number): DropboxApiError {
     if (status === 429) {
-      this.waitUntil.set(token, now + retryAfterSeconds * 1000);
+      this.waitUntil.set(limitedAs, now + retryAfterSeconds * 1000);
       return tooManyRequests(retryAfterSeconds);
     }
     if (status >= 500) return serverError(status);

@@ -299,6 +299,7 @@ ${accounts}
     const token = this.deps.accounts.issueToken(accountId, {
       scopes,
       expiresInMs: app.lifetimeSeconds * 1000,
+      appKey: app.appKey,
       ...(grantId ? { grantId } : {}),
     });
     return { access_token: token, token_type: 'bearer', expires_in: app.lifetimeSeconds };

@@ -42,7 +42,7 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
   async function api(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<void> {
     const route = url.pathname.slice(3);
     const authorization = req.headers.authorization;
-    // Calls are counted and rate-limited per token as sent, valid or not.
+    // Calls are counted per token as sent, valid or not, and rate-limited per user and app.
     const token = /^Bearer\s+(\S+)/iu.exec(authorization ?? '')?.[1] ?? '';
     state.counter.recordCall(route, token);
     const { latencyMs } = state.faultInjector.settings();
@@ -50,7 +50,7 @@ export function createEmulatorServer({ state, seedDemo }: ServerDeps): Server {
     let status = 200;
     try {
       if (req.method !== 'POST') throw new DropboxApiError(405, 'Method Not Allowed');
-      const fault = state.faultInjector.faultFor(route, token);
+      const fault = state.faultInjector.faultFor(route, token, state.accounts.rateLimitKey(token));
       if (fault) throw fault;
       if (route === 'files/download') {
         const answer = prepareDownload(

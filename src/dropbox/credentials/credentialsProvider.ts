@@ -19,7 +19,7 @@ export interface CredentialStore {
     ): Promise<boolean>;
     markRefreshRefused(id: string, from: SealedToken, problem: 'invalid_grant' | 'invalid_client', now?: Date): Promise<void>;
     setRootNamespace(id: string, rootNamespaceId: string | undefined): Promise<void>;
-    setRateLimitedUntil(id: string, until: Date): Promise<void>;
+    setRateLimitedUntil(accountId: string, until: Date): Promise<void>;
   };
   refreshLeases: {
     take(connectionId: string, holder: string, now: Date, until: Date): Promise<boolean>;
@@ -125,7 +125,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       // 5xx, 429, network: the caller's retry policy tries again; the refresh token stands.
       tokenRefreshes.inc({ result: 'failed' });
       if (err instanceof DropboxRateLimitError) {
-        await connections.setRateLimitedUntil(connection._id, new Date(now() + err.retryAfterMs));
+        await connections.setRateLimitedUntil(connection.accountId, new Date(now() + err.retryAfterMs));
       }
       throw err;
     }
@@ -171,7 +171,7 @@ export function createCredentialsProvider(deps: CredentialsProviderDeps): Creden
       const root = {
         ...(connection.rootNamespaceId ? { rootNamespaceId: connection.rootNamespaceId } : {}),
         rerooted: (rootNamespaceId: string | undefined) => connections.setRootNamespace(connection._id, rootNamespaceId),
-        rateLimited: (retryAfterMs: number) => connections.setRateLimitedUntil(connection._id, new Date(now() + retryAfterMs)),
+        rateLimited: (retryAfterMs: number) => connections.setRateLimitedUntil(connection.accountId, new Date(now() + retryAfterMs)),
       };
       if (connection.credentialKind !== 'refresh_token') {
         return { token: deps.cipher.open(connection.token, { connectionId: connection._id }), ...root };
