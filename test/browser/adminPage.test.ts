@@ -164,8 +164,15 @@ describe('the admin page in Chromium', () => {
     await waitForText(page, '#client-identification-error', 'belongs to another Dropbox account than someone.else@example.com');
     assert.equal(await page.$eval('#access-token-error', (el) => el.hasAttribute('hidden')), true, 'the token error is gone');
 
+    // Dropbox asks to slow down: the page says for how long, and nothing is saved.
     await clearField('#client-identification');
     await page.type('#client-identification', 'demo@example.com');
+    await expectCall('POST', `${stack.emulatorUrl}/_control/faults/next`, undefined, { status: 429, retryAfterSeconds: 2, route: 'users/get_current_account' }, 204);
+    await click('button', 'Login');
+    await waitForText(page, '#new-connection-error', 'Dropbox asked the service to slow down, so nothing was saved. Try Login again in 2 seconds.');
+    await waitForText(page, '#connections', 'No Dropbox account is connected yet');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+
     await click('button', 'Login');
     await waitForText(page, '#new-connection-notice', 'Connected the Dropbox account demo@example.com');
     await waitForText(page, '#connections', 'demo@example.com');
@@ -266,6 +273,13 @@ describe('the admin page in Chromium', () => {
     await waitForText(page, '#deleted-files', /Deleted in Dropbox.*Safety plan\.docx.*Download/su, 60_000);
     const liveNames = await page.$$eval('#files tbody th', (els) => els.map((e) => e.textContent));
     assert.ok(!liveNames.includes('Safety plan.docx'), 'not among the files in the folder');
+
+    // A new version too large to copy: the stored earlier one is still served, and said to be earlier.
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${await demoAccountId()}/files/modify`, undefined, { path: '/Projects/Site A/Foundation plan.pdf', seed: 12, size: MAX_FILE_BYTES + 1 }, 200);
+    await expectCall('POST', dropboxApi(`/mappings/${siteA.id}/sync`), admin.apiKey, undefined, 202);
+    const planRow = () => page.$$eval('#files tbody tr', (rows) => rows.map((r) => r.textContent ?? '').find((t) => t.includes('Foundation plan.pdf')) ?? '');
+    await eventually(async () => assert.match(await planRow(), /Download the earlier version Foundation plan\.pdf \(this version: Too large to store\)/u), 60_000);
+    await waitForText(page, '#mapping-status', /Contents: \d+ stored, 0 waiting, [1-9]\d* not stored/u);
     await expectAccessible(page, 'files and rejections');
     await screenshot(page, '07-files-and-rejections');
   });
@@ -337,6 +351,16 @@ describe('the admin page in Chromium', () => {
     // Its next refresh (every 2 s) keeps the pages the admin opened.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     assert.equal(await shownNames(), 105);
+    assert.equal(await page.$eval('#records-changed', (el) => el.textContent), '', 'nothing changed yet');
+    // A sync that changes something: the opened pages stay, and the page says they are out of date.
+    await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/files`, undefined, { path: '/Projects/Scans/cover sheet.pdf', content: 'cover' }, 201);
+    await expectCall('POST', api(`/mappings/${String(mapping.id)}/sync`), admin.apiKey, undefined, 202);
+    await waitForText(page, '#records-changed', 'Files changed since you opened more pages', 60_000);
+    assert.equal(await shownNames(), 105);
+    await click('button', 'Show the newest');
+    await waitForText(page, '#files tbody', 'cover sheet.pdf');
+    await page.waitForFunction('document.querySelectorAll("#rejections li").length === 100');
+    assert.equal(await page.$eval('#records-changed', (el) => el.textContent), '');
   });
 
   it('says when a token cannot copy contents, and which permission it lacks', async () => {

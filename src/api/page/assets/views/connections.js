@@ -22,8 +22,13 @@ function loginError(err, clientIdentification) {
     case 'already_connected':
     case 'refresh_token_held':
       return { field: 'client', text: err.message };
-    case 'dropbox_unavailable':
-      return { field: null, text: 'Dropbox did not answer, so nothing was saved. Try Login again in a minute.' };
+    case 'dropbox_unavailable': {
+      // Dropbox may have named how long to wait (a rate limit): say it, rather than "a minute".
+      const wait = err.details?.retryAfterSeconds;
+      return { field: null, text: wait
+        ? `Dropbox asked the service to slow down, so nothing was saved. Try Login again in ${wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`
+        : `${err.status === 502 ? 'Dropbox answered with an error' : 'Dropbox could not be reached'}, so nothing was saved. Try Login again in a few minutes.` };
+    }
     case 'invalid_request': {
       const fields = (err.details?.fields ?? []).map((f) => f.field);
       return { field: fields.includes('clientIdentification') ? 'client' : fields.includes('accessToken') ? 'token' : null, text: err.message };
@@ -50,7 +55,8 @@ export function renderConnections(tab) {
   const feedback = h('div', { id: 'connection-feedback' });
   let shown = '';
 
-  async function disconnect(connection) {
+  // One request per connection: a second confirmation while the first is revoking would answer 404.
+  const disconnect = oneAtATime(async (event, connection) => {
     replaceChildren(feedback);
     const email = connection.account.email;
     const confirmed = await confirmAction({
@@ -66,7 +72,7 @@ export function renderConnections(tab) {
       `Disconnected the Dropbox account ${email}.`,
     );
     if (done) tab.changed();
-  }
+  }, (event, connection) => connection.id);
 
   const clientInput = h('input', { id: 'client-identification', name: 'clientIdentification', type: 'email', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'client-identification-help client-identification-error' });
   const tokenInput = h('input', { id: 'access-token', name: 'accessToken', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'access-token-help access-token-error' });
@@ -177,7 +183,7 @@ export function renderConnections(tab) {
         h('td', {}, c.accessTokenExpiresAt ? time(c.accessTokenExpiresAt) : h('span', { className: 'muted' }, 'Not known'),
           c.lastRefreshAt ? h('span', { className: 'muted' }, ' · renewed ', time(c.lastRefreshAt)) : null),
         h('td', {}, connectionState(c, state.mappings)),
-        h('td', {}, h('button', { type: 'button', className: 'danger', 'aria-label': `Disconnect ${c.account.email}`, onclick: () => void disconnect(c) }, 'Disconnect')),
+        h('td', {}, h('button', { type: 'button', className: 'danger', 'aria-label': `Disconnect ${c.account.email}`, onclick: (e) => void disconnect(e, c) }, 'Disconnect')),
       ))),
     ));
   }

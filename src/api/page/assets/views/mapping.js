@@ -2,7 +2,7 @@ import { api, ApiFailure, dropboxPath } from '../api.js';
 import { describeCharacters, formatSize, h, markedName, offendingCharacters, oneAtATime, replaceChildren, time } from '../dom.js';
 import { announce } from '../notices.js';
 import { breadcrumb } from './project.js';
-import { stateBadge, workflowLink } from './mappingState.js';
+import { contentCounts, stateBadge, workflowLink } from './mappingState.js';
 
 const PAGE_SIZE = 50;
 const REJECTIONS_PAGE_SIZE = 100;
@@ -57,9 +57,12 @@ export function renderMapping(context, projectId, mappingId) {
   );
   const moreButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show older files');
   const moreRejectionsButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show more rejections');
+  const moreDeletedButton = h('button', { type: 'button', className: 'secondary', hidden: true }, 'Show more deleted files');
+  const staleNotice = h('div', { id: 'records-changed' });
   const view = {
     mapping: null, files: [], next: null, extraPages: false,
-    rejections: [], rejectionsNext: null, extraRejectionPages: false, deleted: [], deletedMore: false, error: null, seen: null,
+    rejections: [], rejectionsNext: null, extraRejectionPages: false, deleted: [], deletedNext: null, extraDeletedPages: false,
+    error: null, seen: null, stale: false,
   };
   let timer;
   let left = false;
@@ -80,13 +83,17 @@ export function renderMapping(context, projectId, mappingId) {
 
   function fileRow(f) {
     const content = f.id ? `${base}/files/${encodeURIComponent(f.id)}/content` : null;
+    // The API serves the newest stored version, which may be older than the file in Dropbox.
+    const served = content && (f.contentState === 'stored' || f.storedRev);
+    const earlier = served && f.contentState !== 'stored';
     return h('tr', {},
       h('th', { scope: 'row' }, markedName(f.name)),
       h('td', { className: 'number' }, formatSize(f.size)),
       h('td', {}, time(f.serverModified)),
-      h('td', {}, content && f.contentState === 'stored'
-        ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name, showError) }, 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`))
-        : h('span', { className: 'muted' }, contentNote(f))));
+      h('td', {},
+        served ? h('a', { href: content, download: f.name, onclick: (e) => void download(e, content, f.name, showError) },
+          earlier ? 'Download the earlier version' : 'Download', h('span', { className: 'visually-hidden' }, ` ${f.name}`)) : null,
+        !served || earlier ? h('span', { className: 'muted' }, earlier ? ` (this version: ${contentNote(f)})` : contentNote(f)) : null));
   }
 
   function filesTable(caption, files) {
@@ -121,7 +128,7 @@ export function renderMapping(context, projectId, mappingId) {
   }
 
   function draw() {
-    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.rejectionsNext, view.deleted, view.error]);
+    const key = JSON.stringify([view.mapping, view.files, view.next, view.rejections, view.rejectionsNext, view.deleted, view.deletedNext, view.stale, view.error]);
     if (key === shown) return;
     shown = key;
     const m = view.mapping;
@@ -129,7 +136,8 @@ export function renderMapping(context, projectId, mappingId) {
       heading.textContent = m.dropboxPath;
       document.title = `${m.dropboxPath} · Dropbox folder sync`;
       replaceChildren(status, h('p', {}, stateBadge(m.state), ' Last sync ', time(m.lastSyncAt, 'not yet'), ' · ',
-        [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected file'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', ')),
+        [plural(m.counts?.files, 'file'), plural(m.counts?.rejections, 'rejected file'), plural(m.counts?.skippedFolders, 'skipped subfolder')].join(', '),
+        m.counts?.contents ? ` · Contents: ${contentCounts(m.counts.contents)}` : ''),
       m.lastError ? h('p', { className: 'error-text' }, `Last error: ${m.lastError}`) : null,
       m.state !== 'unmapped' && m.live === false ? h('p', { className: 'muted not-answering' }, 'The sync service is not answering: this is the last state it recorded.') : null,
       m.contentProblem ? h('p', { className: 'error-text' }, `${m.contentProblem.message} (log in again with it on the project’s Dropbox connection tab).`) : null,
@@ -139,11 +147,15 @@ export function renderMapping(context, projectId, mappingId) {
     replaceChildren(filesBody, view.files.length === 0 ? h('p', { className: 'muted' }, 'No files synced yet.') :
       filesTable('Synced files, newest first', view.files));
     moreButton.hidden = !view.next;
+    replaceChildren(staleNotice, view.stale
+      ? h('p', { className: 'notice' }, 'Files changed since you opened more pages. ',
+        h('button', { type: 'button', className: 'secondary', onclick: () => showNewest() }, 'Show the newest'))
+      : null);
     deletedBody.hidden = view.deleted.length === 0;
     replaceChildren(deletedBody, h('h2', { id: 'deleted-title' }, 'Deleted in Dropbox'),
-      h('p', { className: 'help' }, 'Deleted or moved away in Dropbox since they were synced: their records and stored contents are kept.',
-        view.deletedMore ? ` The ${PAGE_SIZE} most recently modified are shown; the API lists them all (files?deleted=true).` : ''),
-      filesTable('Files deleted in Dropbox, newest first', view.deleted));
+      h('p', { className: 'help' }, 'Deleted or moved away in Dropbox since they were synced: their records and stored contents are kept.'),
+      filesTable('Files deleted in Dropbox, newest first', view.deleted), moreDeletedButton);
+    moreDeletedButton.hidden = !view.deletedNext;
     moreRejectionsButton.hidden = !view.rejectionsNext;
     const names = view.rejections.filter((r) => r.kind === 'special_characters');
     const large = view.rejections.filter((r) => r.kind === 'too_large');
@@ -160,17 +172,20 @@ export function renderMapping(context, projectId, mappingId) {
     try {
       const mapping = await api('GET', base);
       // Files and rejections are asked for again only when a sync changed something: a big
-      // mapping's newest-first listing is not free. Pages the admin opened stay as they are.
+      // mapping's newest-first listing is not free. Pages the admin opened stay as they are, and
+      // the page says they are out of date, with a button to start again from the newest.
       const changed = JSON.stringify([mapping.counts, mapping.lastSyncAt]);
       if (changed !== view.seen) {
         const [files, rejections, deleted] = await Promise.all([
           view.extraPages ? null : api('GET', `${base}/files?order=newest&limit=${PAGE_SIZE}`),
           view.extraRejectionPages ? null : api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}`),
-          api('GET', `${base}/files?deleted=true&order=newest&limit=${PAGE_SIZE}`),
+          view.extraDeletedPages ? null : api('GET', `${base}/files?deleted=true&order=newest&limit=${PAGE_SIZE}`),
         ]);
-        view.deleted = deleted.files;
-        view.deletedMore = deleted.next !== null;
         // Unless the admin opened more pages while these were asked for: those stay too.
+        if (deleted && !view.extraDeletedPages) {
+          view.deleted = deleted.files;
+          view.deletedNext = deleted.next;
+        }
         if (files && !view.extraPages) {
           view.files = files.files;
           view.next = files.next;
@@ -179,6 +194,7 @@ export function renderMapping(context, projectId, mappingId) {
           view.rejections = rejections.rejections;
           view.rejectionsNext = rejections.next;
         }
+        view.stale = view.seen !== null && (view.extraPages || view.extraRejectionPages || view.extraDeletedPages);
         view.seen = changed;
       }
       view.mapping = mapping;
@@ -223,6 +239,21 @@ export function renderMapping(context, projectId, mappingId) {
     return `${page.files.length} more files shown.`;
   });
 
+  showMore(moreDeletedButton, async () => {
+    const page = await api('GET', `${base}/files?deleted=true&order=newest&limit=${PAGE_SIZE}&after=${encodeURIComponent(view.deletedNext)}`);
+    view.extraDeletedPages = true;
+    view.deleted = [...view.deleted, ...page.files];
+    view.deletedNext = page.next;
+    return `${page.files.length} more deleted files shown.`;
+  });
+
+  /** Drops the pages opened beyond the first and reads the first ones again. */
+  function showNewest() {
+    Object.assign(view, { extraPages: false, extraRejectionPages: false, extraDeletedPages: false, stale: false, seen: null });
+    announce('Showing the newest files and rejections.');
+    void refresh();
+  }
+
   showMore(moreRejectionsButton, async () => {
     const page = await api('GET', `${base}/rejections?limit=${REJECTIONS_PAGE_SIZE}&after=${encodeURIComponent(view.rejectionsNext)}`);
     view.extraRejectionPages = true;
@@ -232,7 +263,7 @@ export function renderMapping(context, projectId, mappingId) {
   });
 
   void refresh();
-  const element = h('section', {}, crumbs, heading, status, actionError,
+  const element = h('section', {}, crumbs, heading, status, actionError, staleNotice,
     h('section', { 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), filesBody, moreButton),
     deletedBody,
     h('section', { 'aria-labelledby': 'rejections-title' }, h('h2', { id: 'rejections-title' }, 'Rejections'), feedback, rejectionsBody, moreRejectionsButton));

@@ -22,3 +22,6 @@ export function workflowLink(temporalUi, mapping) {
   return h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', className: 'external' },
     'Workflow in Temporal', h('span', { className: 'visually-hidden' }, ` for ${mapping.dropboxPath} (opens in a new tab)`));
 }
+
+/** The mapping's file versions by what became of their bytes, as the API counts them. */
+export const contentCounts = (c) => `${c.stored} stored, ${c.pending} waiting, ${c.failed} not stored`;

@@ -1,7 +1,7 @@
 import { api, dropboxPath } from '../api.js';
 import { h, oneAtATime, replaceChildren, time } from '../dom.js';
 import { actWithFeedback, confirmAction } from './forms.js';
-import { STATE_WORDS, stateBadge, workflowLink } from './mappingState.js';
+import { STATE_WORDS, contentCounts, stateBadge, workflowLink } from './mappingState.js';
 
 const COMMAND_DONE = { pause: 'Paused', resume: 'Resumed', sync: 'Started a sync of' };
 
@@ -53,6 +53,7 @@ export function renderMappings(tab) {
         row('Files', String(counts.files)),
         row('Rejected files', String(counts.rejections)),
         row('Skipped subfolders', String(counts.skippedFolders)),
+        counts.contents ? row('Contents', contentCounts(counts.contents)) : [],
         m.lastError ? row('Last error', h('span', { className: 'error-text' }, m.lastError)) : [],
         m.contentProblem ? row('Contents', h('span', { className: 'error-text' }, m.contentProblem.message)) : []),
       h('div', { className: 'actions' },
