@@ -95,14 +95,23 @@ async function serveStoredContent(
   const fileId = file.dropboxId;
   const { storedFileId, size, hash } = storedOrRefused(await repos.contents.contentOfFile(file), mapping, fileId);
   const etag = `"${hash ?? ''}"`;
-  res.set('ETag', etag);
+  // On a 304 too, which carries what a 200 would have (RFC 9110 §15.4.5). The bytes are whatever
+  // was put in the folder: never sniffed or run as a page of this origin.
+  res.set({
+    ETag: etag,
+    'Cache-Control': 'private, no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+  });
   if (ifNoneMatchHolds(req.get('If-None-Match'), etag)) return void res.status(304).end();
   // A Range on a condition: only the bytes of the rev the client holds part of may be sliced. A
   // new rev replaces the bytes and the ETag, so a resumed download gets the whole new file rather
   // than a slice of it glued to the old one (RFC 9110 §13.1.5: strong comparison; no dates, as
   // no Last-Modified is sent).
   const ifRange = req.get('If-Range');
-  const range = ifRange === undefined || ifRange.trim() === etag ? byteRange(req.headers.range, size) : undefined;
+  // GET only: any other method ignores Range (RFC 9110 §14.2), so a HEAD shows the whole file.
+  const range =
+    req.method === 'GET' && (ifRange === undefined || ifRange.trim() === etag) ? byteRange(req.headers.range, size) : undefined;
   if (range === 'unsatisfiable') {
     res.set('Content-Range', `bytes */${size}`);
     throw new ApiError(416, 'range_not_satisfiable', `The range cannot be served from a file of ${size} bytes`, { size });
@@ -111,14 +120,20 @@ async function serveStoredContent(
     'Content-Type': contentTypeOf(file.name),
     'Content-Disposition': attachmentDisposition(file.name),
     'Accept-Ranges': 'bytes',
-    'Cache-Control': 'private, no-cache',
   });
   const [start, end] = range ?? [0, size];
   res.status(range ? 206 : 200).set('Content-Length', String(end - start));
   if (range) res.set('Content-Range', `bytes ${start}-${end - 1}/${size}`);
   if (end === start || req.method === 'HEAD') return void res.end();
   try {
-    await pipeline(repos.contents.openDownload(storedFileId, { start, end }), res);
+    // GridFS ends a download quietly when its chunks run out early (deleted under it): a body
+    // shorter than its Content-Length must break the connection, not end as if complete.
+    const source = repos.contents.openDownload(storedFileId, { start, end });
+    let sent = 0;
+    source.on('data', (chunk: Buffer) => void (sent += chunk.length));
+    await pipeline(source, res, { end: false });
+    if (sent !== end - start) throw new Error(`the stored content ended after ${sent} of ${end - start} bytes`);
+    res.end();
   } catch (err) {
     // A client that leaves mid-file is no error of ours; anything else after the headers went
     // can only end the connection.

@@ -66,11 +66,14 @@ export function byteRange(header: string | undefined, size: number): [number, nu
   if (header === undefined) return undefined;
   const value = header.trim();
   if (!/^bytes=/iu.test(value) || value.includes(',')) return undefined;
-  const m = /^bytes=(\d{0,15})-(\d{0,15})$/iu.exec(value);
+  // Any number of digits: a last position past the end means "to the end" (RFC 9110 §14.1.1).
+  const m = /^bytes=(\d*)-(\d*)$/iu.exec(value);
   if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
   if (m[1] === '') {
     const suffix = Number(m[2]);
-    return suffix === 0 || size === 0 ? 'unsatisfiable' : [Math.max(0, size - suffix), size];
+    if (suffix === 0) return 'unsatisfiable';
+    // A suffix of an empty file is satisfiable, and is the whole (empty) file.
+    return size === 0 ? undefined : [Math.max(0, size - suffix), size];
   }
   const start = Number(m[1]);
   const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);

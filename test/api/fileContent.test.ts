@@ -119,10 +119,14 @@ describe('file contents through the API', () => {
       const again = await content(dwg.id, { 'if-none-match': ifNoneMatch });
       assert.equal(again.status, 304, ifNoneMatch);
       assert.equal(again.headers.get('etag'), `"${dwg.contentHash}"`);
+      assert.equal(again.headers.get('cache-control'), 'private, no-cache', 'what a 200 would carry');
     }
     const changed = await content(dwg.id, { 'if-none-match': '"an older rev"' });
     assert.equal(changed.status, 200);
     await changed.arrayBuffer();
+    // Whatever was put in the folder is never sniffed, nor run as a page of the admin's origin.
+    assert.equal(changed.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(changed.headers.get('content-security-policy') ?? '', /^sandbox/u);
   });
 
   it('answers one file by its id as the list shows it, and 404 file_not_found for an id not recorded', async () => {
@@ -213,6 +217,25 @@ describe('file contents through the API', () => {
       assert.equal(fresh.headers.get('content-range'), null);
       assert.equal((await fresh.arrayBuffer()).byteLength, NINE_MIB);
     }
+    // A last position past the end, however long the number, means "to the end".
+    const long = await content(nine.id, { range: 'bytes=0-99999999999999999999' });
+    assert.equal(long.status, 206);
+    assert.equal(long.headers.get('content-range'), `bytes 0-${NINE_MIB - 1}/${NINE_MIB}`);
+    assert.equal((await long.arrayBuffer()).byteLength, NINE_MIB);
+    // A suffix of an empty file is the whole (empty) file, not a 416.
+    const empty = files.find((f) => f.name === 'empty.txt');
+    assert.ok(empty);
+    const emptyTail = await content(empty.id, { range: 'bytes=-5' });
+    assert.equal(emptyTail.status, 200);
+    assert.equal((await emptyTail.arrayBuffer()).byteLength, 0);
+    // HEAD ignores Range (only GET has range semantics): the whole file's length, no slice.
+    const head = await fetch(`${h.url}${dropboxBase(admin)}/mappings/${mappingId}/files/${encodeURIComponent(nine.id)}/content`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${admin.key}`, range: 'bytes=0-9' },
+    });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(NINE_MIB));
+    assert.equal(head.headers.get('content-range'), null);
     // Several ranges: served whole rather than refused (a range past the end among them too).
     const several = await content(nine.id, { range: `bytes=0-9,${NINE_MIB}-` });
     assert.equal(several.status, 200);
@@ -441,5 +464,24 @@ describe('file contents through the API', () => {
     const status = await api('GET', `/mappings/${mappingId}`);
     assert.equal(status.body.counts.rejections, 1);
     assert.equal(status.body.counts.contents.failed, 1);
+  });
+
+  it('breaks the connection, rather than ending the body early, when stored bytes run out mid-file', async () => {
+    const nine = files.find((f) => f.name === 'nine.bin');
+    assert.ok(nine);
+    const stored = await h.db.collection<{ _id: string; storedFileId?: string }>('contents').findOne({ fileRecordId: { $exists: true }, rev: nine.rev, state: 'stored' });
+    assert.ok(stored?.storedFileId, 'the stored upload of nine.bin');
+    // Its last chunks gone (as a replaced rev's bytes go an hour after the new one is stored).
+    const chunks = h.db.collection<{ files_id: string; n: number }>('file_contents.chunks');
+    assert.ok((await chunks.deleteMany({ files_id: stored.storedFileId, n: { $gte: 4 } })).deletedCount > 0);
+    const logged = h.logLines.length;
+    const res = await content(nine.id);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(NINE_MIB));
+    await assert.rejects(res.arrayBuffer(), 'a short body is an error, not a complete file');
+    // Broken off by the service, which says why (not by its keep-alive timeout, seconds later).
+    const said = h.logLines.slice(logged).find((line) => line.includes('file content stream failed'));
+    assert.ok(said, 'the failure is logged');
+    assert.match(said, /ended after \d+ of 9437184 bytes/u);
   });
 });
