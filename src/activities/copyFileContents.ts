@@ -176,8 +176,11 @@ export function createCopyFileContents(
       return 'superseded';
     }
     if (file.size > maxFileBytes) {
-      await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
-      filesRejected.inc({ reason: 'too_large' });
+      // A rejection is of a file in the folder: one deleted since it was listed gets none.
+      if (!file.deletedAt) {
+        await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
+        filesRejected.inc({ reason: 'too_large' });
+      }
       await contents.markFailed(
         content._id,
         'too_large',

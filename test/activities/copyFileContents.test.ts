@@ -305,6 +305,20 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     );
   });
 
+  it('records no too_large rejection for a file deleted in Dropbox before its copy came', async () => {
+    let folderPath = '';
+    const mapping = await mappedFolder((folder) => {
+      folderPath = folder;
+      fx.emulator.addFile(fx.accountId, `${folder}/huge.ifc`, { seed: 3, size: 10 * 1024 * 1024 + 1 });
+    });
+    fx.emulator.remove(fx.accountId, `${folderPath}/huge.ifc`);
+    await record(mapping);
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.equal(result.failed, 1, 'its rev leaves the copy, not copied');
+    const { rejections } = await fx.repos.rejections.list(mapping._id, { limit: 10 });
+    assert.deepEqual(rejections, [], 'no rejection of a file no longer in the folder');
+  });
+
   it('fails a file Dropbox cannot download as it is (a Google Doc) with not_downloadable, once, without retrying it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {
