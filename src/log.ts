@@ -18,10 +18,14 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const SECRET_FIELD = /token|secret|password|authorization|api[-_ ]?key|cookie|encryption/iu;
+/** Names of fields that hold secrets: credentials, a PKCE verifier, a signature, a browser's key. */
+const SECRET_FIELD = /token|secret|password|authorization|api[-_ ]?key|cookie|encryption|verifier|signature|browser[-_ ]?key/iu;
+/** Deeper than any field the product logs: what lies below is cut, never written unredacted. */
+const MAX_DEPTH = 6;
 
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return '[too deep]';
   // A stack or an error's own fields (a request's headers, a connection's options) may hold secrets.
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));

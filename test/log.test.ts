@@ -25,6 +25,23 @@ describe('structured logs', () => {
     assert.match(lines[0]!, /\[redacted\]/u);
   });
 
+  it('cuts what lies deeper than it redacts, and redacts a PKCE verifier, a signature and a browser key', () => {
+    const lines: string[] = [];
+    const secret = 'sl.deep-secret';
+    const error = Object.assign(new Error('refused'), { headers: { authorization: 'Bearer deep-error' } });
+    createLogger({ write: (l) => lines.push(l) }).warn('deep', {
+      a: { b: { c: { d: { e: { f: { g: { accessToken: secret, plain: secret }, error } } } } } },
+      codeVerifier: 'pkce-verifier',
+      signature: 'hmac-signature',
+      browserKey: 'browser-key',
+      mappingId: 'm-1',
+    });
+    for (const leaked of [secret, 'deep-error', 'pkce-verifier', 'hmac-signature', 'browser-key'])
+      assert.ok(!lines[0]!.includes(leaked), `${leaked} in ${lines[0]}`);
+    assert.match(lines[0]!, /\[too deep\]/u);
+    assert.equal(JSON.parse(lines[0]!).mappingId, 'm-1', 'other fields are kept');
+  });
+
   it('drops lines below its level', () => {
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l), level: 'warn' });
