@@ -42,7 +42,7 @@ function unmappedKey(id: string): string {
 }
 
 export function createMappingsRepository(db: Db) {
-  const { mappings, connections } = collections(db);
+  const { mappings, connections, projects, orgs } = collections(db);
   const live = { state: { $in: [...LIVE_STATES] } };
 
   // Rewriting the live key frees the folder for a new mapping while this record stays for history.
@@ -114,18 +114,31 @@ export function createMappingsRepository(db: Db) {
 
     /**
      * The mappings a change in the Dropbox account should sync now (SYNC_ON_CHANGE_STATES), over
-     * every connection to it: two index lookups (connections by account, mappings by connection).
+     * every connection to it, of organizations with the Dropbox feature: one switched off makes no
+     * Dropbox call, though its mappings show `feature_disabled` only from their next cycle.
+     * `appKey`: only the connections made with that Dropbox app.
      */
-    /** `appKey`: only the connections made with that Dropbox app. */
     async listSyncOnChangeByAccount(accountId: string, appKey?: string): Promise<Mapping[]> {
       const connectionIds = await connections
         .find({ accountId, ...(appKey === undefined ? {} : { appKey }) }, { projection: { _id: 1 } })
         .map((c) => c._id)
         .toArray();
       if (connectionIds.length === 0) return [];
-      return mappings
+      const found = await mappings
         .find({ connectionId: { $in: connectionIds }, state: { $in: [...SYNC_ON_CHANGE_STATES] } })
         .toArray();
+      if (found.length === 0) return [];
+      const projectOrgs = await projects
+        .find({ _id: { $in: [...new Set(found.map((m) => m.projectId))] } }, { projection: { orgId: 1 } })
+        .toArray();
+      const enabled = new Set(
+        await orgs
+          .find({ _id: { $in: [...new Set(projectOrgs.map((p) => p.orgId))] }, 'features.dropbox': true }, { projection: { _id: 1 } })
+          .map((o) => o._id)
+          .toArray(),
+      );
+      const withFeature = new Set(projectOrgs.filter((p) => enabled.has(p.orgId)).map((p) => p._id));
+      return found.filter((m) => withFeature.has(m.projectId));
     },
 
     async countLiveByConnection(connectionId: string): Promise<number> {

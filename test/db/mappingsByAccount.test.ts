@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createConnectionsRepository } from '../../src/db/connectionsRepository';
-import { newId } from '../../src/db/ids';
 import { createMappingsRepository } from '../../src/db/mappingsRepository';
+import { createOrgsRepository } from '../../src/db/orgsRepository';
+import { createProjectsRepository } from '../../src/db/projectsRepository';
 import { MAPPING_STATES } from '../../src/domain/mappingState';
 import { openTestDb, type TestDb } from './testDb';
 
@@ -12,6 +13,12 @@ const SEALED: SealedToken = { v: 1, keyId: 'k', iv: 'iv', tag: 'tag', ciphertext
 
 describe('mappings of a Dropbox account, for webhook notifications', () => {
   let t: TestDb;
+
+  /** A project of an organization with the Dropbox feature on (or off). */
+  async function project(dropbox = true): Promise<string> {
+    const org = await createOrgsRepository(t.db).create({ name: 'Org', features: { dropbox } });
+    return (await createProjectsRepository(t.db).create({ orgId: org._id, name: 'Site' }))._id;
+  }
 
   before(async () => {
     t = await openTestDb('by_account');
@@ -23,9 +30,9 @@ describe('mappings of a Dropbox account, for webhook notifications', () => {
   it('finds the active and failed mappings over every connection to the account, and nothing of other accounts', async () => {
     const connections = createConnectionsRepository(t.db);
     const mappings = createMappingsRepository(t.db);
-    const connect = (accountId: string) =>
+    const connect = async (accountId: string) =>
       connections.create({
-        projectId: newId(),
+        projectId: await project(),
         clientIdentification: 'a@example.com',
         accountId,
         accountEmail: 'a@example.com',
@@ -55,10 +62,10 @@ describe('mappings of a Dropbox account, for webhook notifications', () => {
     const connections = createConnectionsRepository(t.db);
     const mappings = createMappingsRepository(t.db);
     const sealed = (ciphertext: string): SealedToken => ({ ...SEALED, ciphertext });
-    const connect = (appSecret: string | undefined, at: Date) =>
+    const connect = async (appSecret: string | undefined, at: Date) =>
       connections.create(
         {
-          projectId: newId(),
+          projectId: await project(),
           clientIdentification: 'a@example.com',
           accountId: 'dbid:AAapp',
           accountEmail: 'a@example.com',
@@ -86,5 +93,23 @@ describe('mappings of a Dropbox account, for webhook notifications', () => {
     await connections.markRefreshRefused(old._id, SEALED, 'invalid_grant');
     assert.equal((await connections.findAppSecret('own-app'))?.appSecret.ciphertext, 'old-secret', 'a revoked grant says nothing of the secret');
     assert.equal(await connections.findAppSecret('unknown-app'), undefined);
+  });
+
+  it('leaves out the mappings of an organization whose Dropbox feature is off: no Dropbox call for them', async () => {
+    const connections = createConnectionsRepository(t.db);
+    const mappings = createMappingsRepository(t.db);
+    const ids: Record<string, string> = {};
+    for (const [name, dropbox] of [['on', true], ['off', false]] as const) {
+      const c = await connections.create({
+        projectId: await project(dropbox),
+        clientIdentification: 'f@example.com',
+        accountId: 'dbid:AAfeature',
+        accountEmail: 'f@example.com',
+        token: SEALED,
+      });
+      ids[name] = (await mappings.create({ projectId: c.projectId, connectionId: c._id, dropboxPath: '/F', targetFolder: '/', state: 'active' }))._id;
+    }
+    const found = await mappings.listSyncOnChangeByAccount('dbid:AAfeature');
+    assert.deepEqual(found.map((m) => m._id), [ids['on']]);
   });
 });
