@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import { Router, type Request, type Response } from 'express';
 import { callerOf } from './auth';
@@ -30,10 +30,9 @@ const base64url = (bytes: Buffer) => bytes.toString('base64url');
 const roundCookie = (state: string) => `dfs_oauth_${hashState(state).slice(0, 16)}`;
 
 /** Whether the request carries the key of the browser that started the round. */
-function fromStartingBrowser(req: Request, state: string, browserKeyHash: string): boolean {
-  const key = parseCookies(req.get('cookie') ?? '')[roundCookie(state)];
-  if (!key) return false;
-  return timingSafeEqual(Buffer.from(hashState(key), 'hex'), Buffer.from(browserKeyHash, 'hex'));
+/** The key the starting browser was given for this round (its cookie), if this is that browser. */
+function browserKeyOf(req: Request, state: string): string | undefined {
+  return parseCookies(req.get('cookie') ?? '')[roundCookie(state)];
 }
 
 /**
@@ -94,9 +93,12 @@ export function oauthCallbackRouter(deps: Deps): Router {
   const router = Router();
   router.get(OAUTH_CALLBACK_PATH, async (req, res) => {
     const query = validate('query', oauthCallbackQuery, req.query);
-    const round = query.state ? await deps.repos.oauthStates.take(query.state) : null;
-    if (query.state) res.clearCookie(roundCookie(query.state), { path: OAUTH_CALLBACK_PATH });
-    if (!round || !fromStartingBrowser(req, query.state ?? '', round.browserKeyHash)) {
+    // Taken only by the browser that started the round: a state alone (a link seen elsewhere)
+    // neither finishes the round nor uses it up.
+    const browserKey = query.state ? browserKeyOf(req, query.state) : undefined;
+    const round = query.state && browserKey ? await deps.repos.oauthStates.take(query.state, browserKey) : null;
+    if (query.state && round) res.clearCookie(roundCookie(query.state), { path: OAUTH_CALLBACK_PATH });
+    if (!round) {
       throw new ApiError(
         400,
         'invalid_oauth_state',

@@ -20,9 +20,13 @@ export function createOAuthStatesRepository(db: Db) {
       await oauthStates.insertOne({ _id: hashState(state), ...round, createdAt: now });
     },
 
-    /** The round, once: it is deleted as it is read. Null when unknown, used or expired. */
-    async take(state: string, now = new Date()): Promise<OAuthState | null> {
-      const round = await oauthStates.findOneAndDelete({ _id: hashState(state) });
+    /**
+     * The round, once, for the browser that started it (`browserKey`, its cookie): it is deleted
+     * as it is read. Null when unknown, used, expired or asked for by another browser, which
+     * leaves the round to its own.
+     */
+    async take(state: string, browserKey: string, now = new Date()): Promise<OAuthState | null> {
+      const round = await oauthStates.findOneAndDelete({ _id: hashState(state), browserKeyHash: hashState(browserKey) });
       return round && round.expiresAt > now ? round : null;
     },
   };

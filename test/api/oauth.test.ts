@@ -167,6 +167,11 @@ describe('connections with refresh tokens, and Connect with Dropbox', () => {
     assertError(await callback(second, null), 400, 'invalid_oauth_state');
     assert.equal(h.emulator.tokenCalls().total, 0, 'no code was exchanged');
     assert.deepEqual(await connections(other), []);
+    // Refused elsewhere, the round is not used up: it still finishes in the browser that started it.
+    const back = redirectedTo(await callback(location, started));
+    assert.equal(back.searchParams.get('error'), null);
+    assert.ok(back.searchParams.get('connection'), back.toString());
+    assertError(await callback(location, started), 400, 'invalid_oauth_state');
   });
 
   it("refuses a callback for another account's email with identity_mismatch and stores nothing", async () => {
