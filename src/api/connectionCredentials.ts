@@ -33,8 +33,8 @@ const SHORT_LIVED_WARNING: Warning = {
   code: 'short_lived_token',
   message:
     'This is a short-lived access token: Dropbox ends it four hours after it was generated, and the mappings then wait ' +
-    'for new credentials. Connect with Dropbox instead, or give a refresh token with your app key ' +
-    '({refreshToken, appKey, appSecret?}) through PUT .../connections/{connectionId}/token.',
+    'for new credentials. Connect with Dropbox instead, or give a refresh token with your app key: on the admin page ' +
+    'under "Use a refresh token instead", or {refreshToken, appKey, appSecret?} through PUT .../connections/{connectionId}/token.',
 };
 
 /**

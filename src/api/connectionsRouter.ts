@@ -84,7 +84,8 @@ export function connectionsRouter(deps: Deps): Router {
         'refresh_token_held',
         `The connection to ${connection.accountEmail} holds a refresh token, which renews its access itself: an access token ` +
           'in its place would stop syncing within four hours. To reconnect it, use Connect with Dropbox or give a refresh token ' +
-          '({refreshToken, appKey, appSecret?}); to use an access token instead, delete the connection and log in again.',
+          '(on the admin page under "Use a refresh token instead", or {refreshToken, appKey, appSecret?}); to use an access token ' +
+          'instead, delete the connection and log in again.',
       );
     }
     const checked = await checkCredentials(dropbox, body);

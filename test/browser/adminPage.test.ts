@@ -185,7 +185,7 @@ describe('the admin page in Chromium', () => {
     await page.type('#client-identification', 'demo@example.com');
     await page.type('#access-token', fresh);
     await click('button', 'Login');
-    await waitForText(page, '#new-connection-notice', 'Replaced the token of the Dropbox account demo@example.com');
+    await waitForText(page, '#new-connection-notice', 'Replaced the credentials of the Dropbox account demo@example.com');
     const listed = (await expectCall('GET', `${stack.apiUrl}/v1/projects/${projectId}/dropbox/connections`, admin.apiKey, undefined, 200)).connections as { tokenUpdatedAt: string; createdAt: string }[];
     assert.equal(listed.length, 1, 'one connection for the account');
     assert.ok(Date.parse(listed[0]!.tokenUpdatedAt) > Date.parse(listed[0]!.createdAt), 'its token was replaced');
@@ -422,22 +422,38 @@ describe('the admin page in Chromium', () => {
     await page.type('#client-identification', 'demo@example.com');
     await page.type('#access-token', fresh);
     await click('button', 'Login');
-    await waitForText(page, '#new-connection-notice', 'Replaced the token of the Dropbox account demo@example.com');
+    await waitForText(page, '#new-connection-notice', 'Replaced the credentials of the Dropbox account demo@example.com');
     await waitForText(page, '#connections', 'Connected', 60_000);
 
-    // Connected with a refresh token (here the admin's own app, through the API), a login with an
-    // access token is refused rather than put in its place.
+    // A refresh token of the admin's own app, given on the page: checked with Dropbox, then it
+    // replaces the access token, and the connection renews itself.
     const app = (await expectCall('POST', `${stack.emulatorUrl}/_control/apps`, undefined, { redirectUris: [] }, 201)) as { appKey: string; appSecret: string };
     const { refreshToken } = (await expectCall('POST', `${stack.emulatorUrl}/_control/apps/${app.appKey}/grants`, undefined, { accountId: demo }, 201)) as { refreshToken: string };
-    const [connection] = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { id: string }[];
-    await expectCall('PUT', api(`/connections/${connection!.id}/token`), admin.apiKey, { refreshToken, appKey: app.appKey, appSecret: app.appSecret }, 200);
+    await page.locator('#refresh-token-option summary').click();
+    await page.type('#client-identification', 'demo@example.com');
+    await page.type('#refresh-token', refreshToken);
+    await click('button', 'Login');
+    await waitForText(page, '#app-key-error', 'Enter the key of the Dropbox app');
+    await page.type('#app-key', app.appKey);
+    await page.type('#app-secret', 'not-the-secret');
+    await click('button', 'Login');
+    await waitForText(page, '#app-key-error', 'Dropbox refused the app key or app secret');
+    assert.equal(await page.$eval('#app-key-error', (el) => el.hasAttribute('hidden')), false);
+    await clearField('#app-secret');
+    await page.type('#app-secret', app.appSecret);
+    await click('button', 'Login');
+    await waitForText(page, '#new-connection-notice', 'Replaced the credentials of the Dropbox account demo@example.com');
+    await waitForText(page, '#connections', 'Refresh token (renewed automatically)');
+    assert.equal(await page.$eval('#refresh-token', (el) => (el as unknown as { value: string }).value), '', 'the token is cleared from the form');
+
+    // Connected with a refresh token, a login with an access token is refused rather than put in its place.
+    const another = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/tokens`, undefined, {}, 201)).token);
     await page.reload();
     await waitForText(page, '#connections', 'Refresh token (renewed automatically)');
-    const another = String((await expectCall('POST', `${stack.emulatorUrl}/_control/accounts/${demo}/tokens`, undefined, {}, 201)).token);
     await page.type('#client-identification', 'demo@example.com');
     await page.type('#access-token', another);
     await click('button', 'Login');
-    await waitForText(page, '#client-identification-error', 'holds a refresh token, which renews its access itself');
+    await waitForText(page, '#client-identification-error', 'renews itself with a refresh token');
     const after = (await expectCall('GET', api('/connections'), admin.apiKey, undefined, 200)).connections as { credentialKind: string }[];
     assert.deepEqual(after.map((c) => c.credentialKind), ['refresh_token']);
   });

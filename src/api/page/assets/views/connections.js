@@ -20,8 +20,13 @@ function loginError(err, clientIdentification) {
     case 'identity_mismatch':
       return { field: 'client', text: `This token belongs to another Dropbox account than ${clientIdentification}. Enter the email of the account the token was generated in, or generate the token while signed in to ${clientIdentification}.` };
     case 'already_connected':
-    case 'refresh_token_held':
       return { field: 'client', text: err.message };
+    case 'refresh_token_held':
+      return { field: 'client', text: 'This account’s connection renews itself with a refresh token, which an access token would replace. Give it a new refresh token under “Use a refresh token instead”, or use Connect with Dropbox.' };
+    case 'invalid_refresh_token':
+      return { field: 'refresh', text: err.message };
+    case 'invalid_app_credentials':
+      return { field: 'appKey', text: err.message };
     case 'dropbox_unavailable': {
       // Dropbox may have named how long to wait (a rate limit): say it, rather than "a minute".
       const wait = err.details?.retryAfterSeconds;
@@ -31,7 +36,9 @@ function loginError(err, clientIdentification) {
     }
     case 'invalid_request': {
       const fields = (err.details?.fields ?? []).map((f) => f.field);
-      return { field: fields.includes('clientIdentification') ? 'client' : fields.includes('accessToken') ? 'token' : null, text: err.message };
+      const field = fields.includes('clientIdentification') ? 'client' : fields.includes('accessToken') ? 'token'
+        : fields.includes('appKey') ? 'appKey' : fields.some((f) => f === 'refreshToken' || f === 'appSecret') ? 'refresh' : null;
+      return { field, text: err.message };
     }
     default:
       return { field: null, text: err.message };
@@ -78,12 +85,27 @@ export function renderConnections(tab) {
   const tokenInput = h('input', { id: 'access-token', name: 'accessToken', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'access-token-help access-token-error' });
   const clientError = fieldError('client-identification-error');
   const tokenError = fieldError('access-token-error');
+  // A refresh token of the admin's own Dropbox app: a connection that does not stop after four hours.
+  const refreshInput = h('input', { id: 'refresh-token', name: 'refreshToken', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'refresh-token-help refresh-token-error' });
+  const appKeyInput = h('input', { id: 'app-key', name: 'appKey', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'app-key-error' });
+  const appSecretInput = h('input', { id: 'app-secret', name: 'appSecret', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'app-secret-help' });
+  const refreshError = fieldError('refresh-token-error');
+  const appKeyError = fieldError('app-key-error');
+  const refreshOption = h('details', { id: 'refresh-token-option' },
+    h('summary', {}, 'Use a refresh token instead (renewed automatically)'),
+    h('div', { className: 'field' }, h('label', { for: 'refresh-token' }, 'Refresh token'), refreshInput, refreshError,
+      h('p', { id: 'refresh-token-help', className: 'help' }, 'From an offline OAuth flow of your own Dropbox app. The service renews the access token with it, so the connection does not stop when an access token expires.')),
+    h('div', { className: 'field' }, h('label', { for: 'app-key' }, 'App key'), appKeyInput, appKeyError),
+    h('div', { className: 'field' }, h('label', { for: 'app-secret' }, 'App secret (optional)'), appSecretInput,
+      h('p', { id: 'app-secret-help', className: 'help' }, 'Leave it empty for a refresh token issued to a PKCE flow.')));
   const formError = h('p', { id: 'new-connection-error', className: 'field-error', role: 'alert', hidden: true });
   const formNotice = h('div', { id: 'new-connection-notice', role: 'status' });
 
   const clearErrors = () => {
     clearFieldError(clientInput, clientError);
     clearFieldError(tokenInput, tokenError);
+    clearFieldError(refreshInput, refreshError);
+    clearFieldError(appKeyInput, appKeyError);
     replaceChildren(formError);
     formError.hidden = true;
   };
@@ -91,6 +113,8 @@ export function renderConnections(tab) {
     const { field, text } = loginError(err, clientInput.value.trim());
     if (field === 'client') setFieldError(clientInput, clientError, text);
     else if (field === 'token') setFieldError(tokenInput, tokenError, text);
+    else if (field === 'refresh') setFieldError(refreshInput, refreshError, text);
+    else if (field === 'appKey') setFieldError(appKeyInput, appKeyError, text);
     else {
       replaceChildren(formError, text);
       formError.hidden = false;
@@ -122,6 +146,7 @@ export function renderConnections(tab) {
       h('p', { id: 'client-identification-help', className: 'help' }, 'The email address of the Dropbox account.')),
     h('div', { className: 'field' }, h('label', { for: 'access-token' }, 'Access token'), tokenInput, tokenError,
       h('p', { id: 'access-token-help', className: 'help' }, 'Generated in the Dropbox App Console for that account, with the files.metadata.read permission. It is checked with Dropbox, then stored encrypted; it is never shown again.')),
+    refreshOption,
     formError,
     h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'primary' }, 'Login'), connectWithDropbox),
     formNotice,
@@ -131,14 +156,20 @@ export function renderConnections(tab) {
     event.preventDefault();
     clearErrors();
     replaceChildren(formNotice);
-    const body = { clientIdentification: clientInput.value.trim(), accessToken: tokenInput.value.trim() };
-    if (!body.clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account.');
-    if (!body.accessToken) return setFieldError(tokenInput, tokenError, 'Paste the access token from the Dropbox App Console.');
+    const clientIdentification = clientInput.value.trim();
+    const refreshToken = refreshOption.open ? refreshInput.value.trim() : '';
+    const appSecret = appSecretInput.value.trim();
+    const body = refreshToken
+      ? { clientIdentification, refreshToken, appKey: appKeyInput.value.trim(), ...(appSecret ? { appSecret } : {}) }
+      : { clientIdentification, accessToken: tokenInput.value.trim() };
+    if (!clientIdentification) return setFieldError(clientInput, clientError, 'Enter the email of the Dropbox account.');
+    if (refreshToken && !body.appKey) return setFieldError(appKeyInput, appKeyError, 'Enter the key of the Dropbox app the refresh token was issued to.');
+    if (!refreshToken && !body.accessToken) return setFieldError(tokenInput, tokenError, 'Paste the access token from the Dropbox App Console, or a refresh token under “Use a refresh token instead”.');
     try {
       const { connection, replaced } = await saveConnection(body);
       form.reset();
       const text = replaced
-        ? `Replaced the token of the Dropbox account ${connection.account.email}; its mappings carry on with it.`
+        ? `Replaced the credentials of the Dropbox account ${connection.account.email}; its mappings carry on with them.`
         : `Connected the Dropbox account ${connection.account.email}.`;
       replaceChildren(formNotice, h('p', { className: 'notice success' }, text),
         (connection.warnings ?? []).map((w) => h('p', { className: 'notice warning' }, w.message)));
@@ -158,8 +189,9 @@ export function renderConnections(tab) {
       const connectionId = err instanceof ApiFailure && err.code === 'already_connected' ? err.details.connectionId : undefined;
       if (!connectionId) throw err;
       // The service refuses (409 refresh_token_held) to put an access token in a working refresh token's place.
+      const { clientIdentification: _ignored, ...credentials } = body;
       const path = `${dropboxPath(project.id, 'connections', connectionId)}/token`;
-      return { connection: await api('PUT', path, { accessToken: body.accessToken }), replaced: true };
+      return { connection: await api('PUT', path, credentials), replaced: true };
     }
   }
 
