@@ -108,7 +108,15 @@ export function connectionsRouter(deps: Deps): Router {
     const connection = await findConnection(repos, projectId, connectionId);
     // Marked before the count: a mapping created at the same time either is counted here, or
     // sees the mark once it is stored and is taken back (mappingsRouter).
-    await repos.connections.markDeleting(connection._id, new Date(Date.now() + DELETION_LEASE_MS));
+    if (!(await repos.connections.markDeleting(connection._id, new Date(Date.now() + DELETION_LEASE_MS)))) {
+      // Another request is deleting it: this one neither waits for it nor clears its mark.
+      throw new ApiError(
+        409,
+        'connection_being_deleted',
+        'Another request is deleting this connection; list the connections in a moment to see whether it is gone.',
+        { connectionId: connection._id },
+      );
+    }
     let deleted = false;
     try {
       const live = await repos.mappings.countLiveByConnection(connection._id);

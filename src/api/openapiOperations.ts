@@ -291,7 +291,7 @@ export const OPERATIONS: Operation[] = [
     query: req.noQuery,
     description: "Revokes the connection's tokens at Dropbox (best effort), then deletes it.",
     success: { status: 204, description: 'Removed' },
-    errors: { 404: ['connection_not_found'], 409: ['connection_in_use'] },
+    errors: { 404: ['connection_not_found'], 409: ['connection_in_use', 'connection_being_deleted'] },
   },
   {
     method: 'post',

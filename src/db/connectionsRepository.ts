@@ -195,10 +195,16 @@ export function createConnectionsRepository(db: Db) {
       );
     },
 
-    /** The caller refuses first while live mappings use the connection (409 `connection_in_use`). */
-    /** A deletion of the connection is under way until `until` (see `Connection.deletingUntil`). */
-    async markDeleting(id: string, until: Date): Promise<void> {
-      await connections.updateOne({ _id: id }, { $set: { deletingUntil: until } });
+    /**
+     * A deletion of the connection is under way until `until` (see `Connection.deletingUntil`):
+     * false when another one is, so that only the request that marked it clears the mark.
+     */
+    async markDeleting(id: string, until: Date, now = new Date()): Promise<boolean> {
+      const result = await connections.updateOne(
+        { _id: id, $or: [{ deletingUntil: { $exists: false } }, { deletingUntil: { $lte: now } }] },
+        { $set: { deletingUntil: until } },
+      );
+      return result.matchedCount > 0;
     },
 
     /** The deletion did not happen (the connection is in use, or Dropbox failed). */

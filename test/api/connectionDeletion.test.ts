@@ -67,4 +67,27 @@ describe('deleting a connection while a folder is mapped with it', () => {
     h.emulator.addFolder(account.accountId, '/Site E2');
     expectStatus(await api('POST', '/mappings', { connectionId, dropboxPath: '/Site E2' }), 201);
   });
+
+  it('answers a second deletion while the first is under way with 409, leaving the first its mark', async () => {
+    const account = dropboxAccount(h);
+    h.emulator.addFolder(account.accountId, '/Site F');
+    const connectionId = await connect(h, admin, account);
+    h.emulator.setFaults({ latencyMs: LATENCY_MS });
+    try {
+      // The first deletion is revoking the token at Dropbox (slowly) when the second arrives.
+      const first = api('DELETE', `/connections/${connectionId}`);
+      await new Promise((resolve) => setTimeout(resolve, LATENCY_MS / 5));
+      assertError(await api('DELETE', `/connections/${connectionId}`), 409, 'connection_being_deleted');
+      // The mark stands: a folder mapped meanwhile is taken back, not left over a deleted connection.
+      const mapping = api('POST', '/mappings', { connectionId, dropboxPath: '/Site F' });
+      expectStatus(await first, 204);
+      const mapped = await mapping;
+      // Refused one way or another (taken back, connection gone, or its token already revoked).
+      assert.ok([404, 409, 422].includes(mapped.status), `${mapped.status} ${JSON.stringify(mapped.body)}`);
+    } finally {
+      h.emulator.clearFaults();
+    }
+    const listed = await api('GET', '/mappings');
+    assert.ok(!(listed.body.mappings as { connectionId: string }[]).some((m) => m.connectionId === connectionId));
+  });
 });
