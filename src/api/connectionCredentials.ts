@@ -1,7 +1,7 @@
 import type { DropboxAccount, DropboxClient } from '../dropbox/client';
 import { DropboxGrantError } from '../dropbox/tokenEndpoint';
 import type { Connection } from '../domain/types';
-import { NotFoundError } from '../db/errors';
+import { NotFoundError, RefreshTokenHeldError } from '../db/errors';
 import { newId } from '../db/ids';
 import { checkToken, connectionNotFound, tokenWarnings } from './connectionAccess';
 import type { AppDeps } from './deps';
@@ -138,13 +138,26 @@ export async function createConnection(
 }
 
 /** New credentials for a connection; its mappings waiting for credentials resume at once. */
+/** 409: a working refresh token is not replaced by an access token. */
+export function refreshTokenHeld(accountEmail: string): ApiError {
+  return new ApiError(
+    409,
+    'refresh_token_held',
+    `The connection to ${accountEmail} holds a refresh token, which renews its access itself: an access token ` +
+      'in its place would stop syncing within four hours. To reconnect it, use Connect with Dropbox or give a refresh token ' +
+      '(on the admin page under "Use a refresh token instead", or {refreshToken, appKey, appSecret?}); to use an access token ' +
+      'instead, delete the connection and log in again.',
+  );
+}
+
 export async function replaceCredentials(deps: Deps, connection: Connection, checked: CheckedCredentials): Promise<Connection> {
   const now = new Date();
   const { token, refresh } = sealed(deps.cipher, checked, now, connection._id);
   const updated = await deps.repos.connections
     .replaceToken(connection._id, token, accountFields(checked.account), now, refresh)
     .catch((err: unknown) => {
-      // Deleted by another request since it was read.
+      // Deleted by another request since it was read, or given a refresh token meanwhile.
+      if (err instanceof RefreshTokenHeldError) throw refreshTokenHeld(connection.accountEmail);
       throw err instanceof NotFoundError ? connectionNotFound(connection._id) : err;
     });
   // Mappings waiting for credentials retry at once instead of at their next interval. A failed

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
 import type { Connection } from '../domain/types';
 import { credentialsOf, findConnection } from './connectionAccess';
-import { checkCredentials, createConnection, replaceCredentials, type Warning } from './connectionCredentials';
+import { checkCredentials, createConnection, refreshTokenHeld, replaceCredentials, type Warning } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
 import { DuplicateError } from '../db/errors';
@@ -79,14 +79,7 @@ export function connectionsRouter(deps: Deps): Router {
     if (body.accessToken !== undefined && holdsWorkingRefreshToken(connection)) {
       // Dropping it would leave a live grant at Dropbox that nothing revokes, and the mappings
       // would stop within four hours. One the refresh refused is dead: an access token may take its place.
-      throw new ApiError(
-        409,
-        'refresh_token_held',
-        `The connection to ${connection.accountEmail} holds a refresh token, which renews its access itself: an access token ` +
-          'in its place would stop syncing within four hours. To reconnect it, use Connect with Dropbox or give a refresh token ' +
-          '(on the admin page under "Use a refresh token instead", or {refreshToken, appKey, appSecret?}); to use an access token ' +
-          'instead, delete the connection and log in again.',
-      );
+      throw refreshTokenHeld(connection.accountEmail);
     }
     const checked = await checkCredentials(dropbox, body);
     if (checked.account.accountId !== connection.accountId) {

@@ -1,8 +1,8 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import type { Connection, SealedToken } from '../domain/types';
 import { collections } from './collections';
 import { definedOnly } from './definedOnly';
-import { NotFoundError, insertUnique } from './errors';
+import { NotFoundError, RefreshTokenHeldError, insertUnique } from './errors';
 import { newId } from './ids';
 
 /** What Dropbox said about the account when the token was validated. */
@@ -153,16 +153,20 @@ export function createConnectionsRepository(db: Db) {
       if (account.rootNamespaceId === undefined) unset.rootNamespaceId = '';
       // The new token may be another account's, or see another root: its changes start afresh.
       unset.changesCursor = '';
+      // An access token never takes the place of a working refresh token, even one stored since
+      // the caller read the connection (an OAuth round finishing meanwhile).
+      const refreshHeld: Filter<Connection> = { credentialKind: 'refresh_token', refreshRefused: { $exists: false } };
       const updated = await connections.findOneAndUpdate(
-        { _id: id },
+        refresh ? { _id: id } : { _id: id, $nor: [refreshHeld] },
         {
           $set: { ...definedOnly(account), ...credentials.set, token, tokenUpdatedAt: now, updatedAt: now },
           ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
         },
         { returnDocument: 'after' },
       );
-      if (!updated) throw new NotFoundError('connection', id);
-      return updated;
+      if (updated) return updated;
+      if (!refresh && (await connections.countDocuments({ _id: id }, { limit: 1 })) > 0) throw new RefreshTokenHeldError(id);
+      throw new NotFoundError('connection', id);
     },
 
     /**

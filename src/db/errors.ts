@@ -28,6 +28,14 @@ export class NotFoundError extends Error {
   }
 }
 
+/** An access token was to replace a refresh token that still works (one stored meanwhile). */
+export class RefreshTokenHeldError extends Error {
+  override name = 'RefreshTokenHeldError';
+  constructor(readonly connectionId: string) {
+    super(`connection ${connectionId} holds a working refresh token`);
+  }
+}
+
 const DUPLICATE_KEY = 11000;
 
 /** MongoDB and FerretDB both answer a unique-index violation with code 11000. */

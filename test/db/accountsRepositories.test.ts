@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { collections } from '../../src/db/collections';
-import { DuplicateError, NotFoundError } from '../../src/db/errors';
+import { DuplicateError, NotFoundError, RefreshTokenHeldError } from '../../src/db/errors';
 import { newId } from '../../src/db/ids';
 import { createRepositories, type Repositories } from '../../src/db/repositories';
 import type { SealedToken } from '../../src/domain/types';
@@ -194,6 +194,22 @@ describe('organizations, projects, users, memberships and connections', () => {
         repos.connections.replaceToken(newId(), sealed('x'), { accountId: 'a', accountEmail: 'b' }),
         NotFoundError,
       );
+    });
+
+    it('replaceToken never puts an access token in place of a working refresh token, however recent', async () => {
+      const account = { accountId: 'dbid:5', accountEmail: 'held@example.com' };
+      const c = await repos.connections.create({ projectId: newId(), clientIdentification: 'held@example.com', ...account, token: sealed('pasted') });
+      // A refresh token stored after the caller read the connection (an OAuth round finishing).
+      const refresh = { refreshToken: sealed('rt'), appKey: 'app', accessTokenExpiresAt: new Date(Date.now() + 3_600_000) };
+      await repos.connections.replaceToken(c._id, sealed('from-refresh'), account, new Date(), refresh);
+      await assert.rejects(repos.connections.replaceToken(c._id, sealed('another-pasted'), account), RefreshTokenHeldError);
+      const kept = await repos.connections.getById(c._id);
+      assert.equal(kept?.credentialKind, 'refresh_token');
+      assert.deepEqual(kept?.token, sealed('from-refresh'));
+      // Once Dropbox refused the refresh token, an access token may take its place.
+      await repos.connections.markRefreshRefused(c._id, sealed('rt'), 'invalid_grant');
+      const replaced = await repos.connections.replaceToken(c._id, sealed('another-pasted'), account);
+      assert.equal(replaced.credentialKind, 'access_token');
     });
 
     it('deletes a connection once', async () => {
