@@ -48,7 +48,11 @@ export interface SyncWorkflows {
    * terminated); `MappingWorkflowEndedError` once it completed, which it does only on unmap.
    */
   signal(mapping: Mapping, command: MappingCommand): Promise<void>;
-  /** The live status, or null when the workflow cannot answer in time (worker down, not found). */
+  /**
+   * The live status, or null when the workflow cannot answer in time (worker down, not found). A
+   * live mapping whose workflow was never started (its create met a Temporal outage and was not
+   * sent again) has it started here, so a mapping someone looks at never stays unwatched.
+   */
   status(mapping: Mapping): Promise<FolderSyncStatus | null>;
 }
 
@@ -93,7 +97,7 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
     };
   };
 
-  return {
+  const workflows: SyncWorkflows = {
     async start(mapping) {
       // Only creation starts a workflow for a mapping that has never had records (ids are new);
       // signalWithStart may restart one whose records exist, and so sweeps.
@@ -128,9 +132,16 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) {
           options.log.debug('status query unanswered', { mappingId: mapping._id, error: (err as Error).message });
+        } else if (mapping.state !== 'unmapped') {
+          await workflows.start(mapping).then(
+            () => options.log.info('sync workflow of a mapping started when it was read', { mappingId: mapping._id }),
+            (startErr: unknown) =>
+              options.log.debug('sync workflow not started', { mappingId: mapping._id, error: (startErr as Error).message }),
+          );
         }
         return null;
       }
     },
   };
+  return workflows;
 }

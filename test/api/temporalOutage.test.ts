@@ -23,12 +23,14 @@ describe('while Temporal is unavailable', () => {
   let h: ApiHarness;
   let admin: ProjectAdmin;
   let connectionId: string;
+  let accountId: string;
   let downUrl: string;
 
   before(async () => {
     h = await startApiHarness();
     admin = await createProjectAdmin(h);
     const account = dropboxAccount(h);
+    accountId = account.accountId;
     h.emulator.addFolder(account.accountId, '/Site');
     connectionId = await connect(h, admin, account);
     const down: SyncWorkflows = {
@@ -93,5 +95,17 @@ describe('while Temporal is unavailable', () => {
       409,
       'already_mapped',
     );
+  });
+
+  it('starts the workflow of a mapping whose create met the outage once the mapping is read, though the request was not sent again', async () => {
+    h.emulator.addFolder(accountId, '/Site G');
+    const first = await viaDown('POST', '/mappings', { connectionId, dropboxPath: '/Site G' });
+    assertError(first, 503, 'temporal_unavailable');
+    const mappingId = first.body.error.details.mappingId as string;
+    const handle = h.temporal.workflow.getHandle(`folder-sync-${mappingId}`);
+    await assert.rejects(handle.describe(), /not found/iu);
+    // The admin page reads its mappings every few seconds: the first read once Temporal is back starts it.
+    expectStatus(await viaUp('GET', `/mappings/${mappingId}`), 200);
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
   });
 });
