@@ -154,6 +154,12 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
         );
       }
       return new DropboxCredentialsError('invalid_token', 'Dropbox does not accept the access token');
+    case 400:
+      // Plain text: what was sent cannot be a token at all (a paste cut short, say).
+      if (typeof body === 'string' && /access token is malformed/iu.test(body)) {
+        return new DropboxCredentialsError('invalid_token', 'Dropbox does not accept the access token (it is malformed)');
+      }
+      return new DropboxRequestError(`Dropbox refused the request with status ${err.status}`);
     case 403:
       return new DropboxCredentialsError('access_denied', 'Dropbox denied access for this token');
     case 409:

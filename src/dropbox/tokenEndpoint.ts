@@ -76,8 +76,10 @@ export function createTokenEndpoint(options: { apiUrl: string; requestTimeoutMs:
     if (res.status >= 500) throw new DropboxUnavailableError(`Dropbox answered ${res.status}`);
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status !== 200) {
-      // Only the error code travels on: Dropbox's description may quote what was sent.
-      const code = json.error === 'invalid_grant' || json.error === 'invalid_client' ? json.error : 'invalid_request';
+      // Only the error code travels on: Dropbox's description may quote what was sent. Dropbox
+      // has also been seen to send both in one field ("invalid_client: Invalid client_id or ...").
+      const named = typeof json.error === 'string' ? json.error.split(':')[0]!.trim() : undefined;
+      const code = named === 'invalid_grant' || named === 'invalid_client' ? named : 'invalid_request';
       throw new DropboxGrantError(code, GRANT_MESSAGES[code]);
     }
     if (typeof json.access_token !== 'string' || typeof json.expires_in !== 'number') {

@@ -47,6 +47,9 @@ describe('login (POST .../dropbox/connections)', () => {
     const res = await login(account.email, 'sl.not-a-real-token-at-all');
     assertError(res, 422, 'invalid_token');
     assert.match(res.body.error.message, /Generate a new access token/u);
+    // A paste cut short, which Dropbox calls malformed (a 400): the same answer, not "try again later".
+    const cut = await login(account.email, account.token.slice(0, 8));
+    assertError(cut, 422, 'invalid_token');
   });
 
   it('refuses an expired token with 422 expired_token', async () => {

@@ -374,7 +374,7 @@ describe('Dropbox emulator, through the official SDK', () => {
 
     it('answers 401 invalid_access_token for an unknown or revoked token', async () => {
       const ann = newAccount();
-      const unknown = await sdkError(sdk('sl.made-up').filesListFolder({ path: '' }));
+      const unknown = await sdkError(sdk('sl.made-up-token-of-no-account').filesListFolder({ path: '' }));
       assert.equal(unknown.status, 401);
       assert.deepEqual(unknown.error, {
         error_summary: 'invalid_access_token/...',
@@ -382,6 +382,10 @@ describe('Dropbox emulator, through the official SDK', () => {
       });
       emu.revokeToken(ann.token);
       assert.equal((await sdkError(ann.dbx.usersGetCurrentAccount())).status, 401);
+      // A value that cannot be a token at all is a 400, in plain text.
+      const malformed = await sdkError(sdk('sl.cut').usersGetCurrentAccount());
+      assert.equal(malformed.status, 400);
+      assert.match(String(malformed.error), /The given OAuth 2 access token is malformed\./u);
     });
 
     it('answers 401 missing_scope naming files.metadata.read for a token without it', async () => {

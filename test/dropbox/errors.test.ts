@@ -16,7 +16,9 @@ import { toActivityFailure } from '../../src/activities/failures';
 import { dropboxFailure } from '../../src/api/dropboxErrors';
 import { ApiError } from '../../src/api/errors';
 import { FailureTypes } from '../../src/domain/failureTypes';
-import { DropboxGrantError } from '../../src/dropbox/tokenEndpoint';
+import { createTokenEndpoint, DropboxGrantError } from '../../src/dropbox/tokenEndpoint';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const sdkError = (status: number, error: unknown, headers: Record<string, string> = {}) => ({
   status,
@@ -107,6 +109,47 @@ describe('Dropbox error classification', () => {
 
   it('400 is our bug, never retried', () => {
     assert.ok(classifyDropboxError(sdkError(400, 'Error in call to API function "files/list_folder"')) instanceof DropboxRequestError);
+  });
+
+  it('400 for a malformed access token is a token Dropbox does not accept, not our bug (nor a cursor reset)', () => {
+    const err = classifyDropboxError(
+      sdkError(400, 'Error in call to API function "users/get_current_account": The given OAuth 2 access token is malformed.'),
+    );
+    assert.ok(err instanceof DropboxCredentialsError);
+    assert.equal(err.problem, 'invalid_token');
+  });
+});
+
+describe("the token endpoint's refusals", () => {
+  /** A token endpoint that answers 400 with `body`, as Dropbox does. */
+  async function refusedWith(body: unknown): Promise<unknown> {
+    const server = createServer((_req, res) => res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const endpoint = createTokenEndpoint({ apiUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 5_000 });
+      return await endpoint.refreshAccessToken({ refreshToken: 'rt', appKey: 'key', appSecret: 'secret' }).then(
+        () => assert.fail('refused'),
+        (err: unknown) => err,
+      );
+    } finally {
+      server.close();
+    }
+  }
+
+  it('reads the error code whether Dropbox sends it alone or with its description in the same field', async () => {
+    for (const body of [
+      { error: 'invalid_client', error_description: 'Invalid client_id or client_secret' },
+      { error: 'invalid_client: Invalid client_id or client_secret' },
+    ]) {
+      const err = await refusedWith(body);
+      assert.ok(err instanceof DropboxGrantError, JSON.stringify(body));
+      assert.equal(err.problem, 'invalid_client', JSON.stringify(body));
+      assert.ok(!err.message.includes('Invalid client_id'), 'the description is not passed on');
+    }
+    const grant = await refusedWith({ error: 'invalid_grant: refresh token is invalid or revoked' });
+    assert.equal((grant as DropboxGrantError).problem, 'invalid_grant');
+    assert.equal(((await refusedWith({ error: 'unsupported_grant_type' })) as DropboxGrantError).problem, 'invalid_request');
   });
 });
 

@@ -143,8 +143,15 @@ export function bearerToken(route: string, authorization: string | undefined): s
       `Invalid authorization value in HTTP header "Authorization": "${authorization.slice(0, 20)}".  Expecting "Bearer <oauth2-access-token>".`,
     );
   }
-  return match[1] as string;
+  const token = match[1] as string;
+  // Dropbox answers a value that cannot be a token at all with a 400, not a 401 (which is for
+  // one that looks like a token it does not know).
+  if (!LOOKS_LIKE_A_TOKEN.test(token)) throw badInput(route, 'The given OAuth 2 access token is malformed.');
+  return token;
 }
+
+/** Dropbox's tokens are long runs of base64-ish characters ("sl." and the like included). */
+const LOOKS_LIKE_A_TOKEN = /^[A-Za-z0-9._~+/=-]{16,}$/u;
 
 function listingDeps(deps: ApiDeps): ListingDeps {
   return { codec: deps.codec, headSeq: deps.headSeq };
