@@ -29,6 +29,7 @@ interface CheckedPage {
   hasMore: boolean;
   page?: ListingPageRef;
   rejectedFileIds: string[];
+  skippedFolders: number;
   /** It deletes nothing: recording it cannot undo what a page before it records. */
   additive: boolean;
 }
@@ -120,12 +121,17 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     delete s.sweptAsGone;
     s.counters.dropboxPages += 1;
     const { page, cursor, hasMore, counts } = summary;
-    const rejectedFileIds = hasNames(summary) ? await rejectionsOf(summary.page) : [];
-    return { cursor, hasMore, rejectedFileIds, additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
+    const { rejectedFileIds, skippedFolders } = hasNames(summary)
+      ? await rejectionsOf(summary.page)
+      : { rejectedFileIds: [], skippedFolders: 0 };
+    return { cursor, hasMore, rejectedFileIds, skippedFolders, additive: counts.deletedPaths === 0, ...(page ? { page } : {}) };
   }
 
-  /** Records the page's rejections and skipped subfolders; the ids of the files not to record. */
-  async function rejectionsOf(page: ListingPageRef): Promise<string[]> {
+  /**
+   * Records the page's rejections and skipped subfolders: the ids of the files not to record. They
+   * count once the page is recorded: a page listed ahead of a cut is listed and counted again.
+   */
+  async function rejectionsOf(page: ListingPageRef): Promise<{ rejectedFileIds: string[]; skippedFolders: number }> {
     const rejection = await records.rejectSpecialCharacterPaths({
       mappingId,
       projectId,
@@ -134,10 +140,8 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       ...(s.fullListing ? { fullListing: true } : {}),
       ...(isFirstListing(run) ? { firstListing: true } : {}),
     });
-    s.counters.rejections += rejection.rejectedFileIds.length;
-    s.counters.skippedFolders += rejection.skippedFolders;
     changed = true;
-    return rejection.rejectedFileIds;
+    return rejection;
   }
 
   /**
@@ -189,6 +193,8 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     const persisted = records.persistNewFiles(input);
     const done = (async () => {
       const counts = await persisted;
+      s.counters.rejections += current.rejectedFileIds.length;
+      s.counters.skippedFolders += current.skippedFolders;
       s.counters.filesAdded += counts.added;
       s.counters.filesUpdated += counts.updated;
       s.counters.filesDeleted += counts.deleted;

@@ -352,11 +352,12 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
 
   it('continues as new mid-listing, once the listing\'s activities have grown the history, carrying the cursor and counters, with no duplicate', TIME_SKIPPING_TEST, async () => {
     const folder = new FakeFolder(2);
-    for (let i = 0; i < 40; i += 1) folder.add(`f${i}.pdf`);
+    // One name of each page refused: a page listed ahead of a cut is checked twice, counted once.
+    for (let i = 0; i < 40; i += 1) folder.add(i % 2 === 0 ? `f${i}.pdf` : `f#${i}.pdf`);
     folder.persistDelayMs = 50;
     await withWorker(folder, async (tq) => {
       const handle = await start(tq, { continueAsNewAfterEvents: 40 });
-      await eventually(async () => assert.equal(folder.persisted.size, 40), 30_000);
+      await eventually(async () => assert.equal(folder.persisted.size, 20), 30_000);
       await eventually(async () =>
         assert.equal((await whenWaitingOnTimer(handle, () => handle.query(statusQuery))).counters.cycles, 1),
       );
@@ -364,7 +365,8 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       // At least once mid-listing; the contents copy after the listing adds its events once the
       // run already waits, so the run that ends the listing need not continue as new as well.
       assert.ok(s.runs >= 1, `continued as new (${s.runs} runs)`);
-      assert.equal(s.counters.filesAdded, 40, 'counters carried across runs');
+      assert.equal(s.counters.filesAdded, 20, 'counters carried across runs');
+      assert.equal(s.counters.rejections, 20, 'each refused name counted once');
       // A page listed ahead when a run continues as new is listed again by the next run.
       assert.ok(s.counters.dropboxPages >= 20 && s.counters.dropboxPages <= 20 + s.runs, `${s.counters.dropboxPages} pages listed`);
       const firstPages = folder.cursorsSeen.filter((c) => c === undefined).length;
@@ -786,6 +788,31 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await handle.query(statusQuery)).counters.cycles, 1));
       assert.equal((await handle.query(statusQuery)).lastError, null);
       assert.equal(folder.persisted.size, 1);
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it('counts the refused names of a page checked ahead of a pause once, when it is recorded after the resume', TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder(1);
+    folder.add('a.pdf');
+    folder.add('b.pdf');
+    folder.add('plan#3.pdf');
+    let release = () => {};
+    folder.persistGate = new Promise<void>((resolve) => (release = resolve));
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      // Pages 1 and 2 wait to be recorded while page 3 is listed and checked ahead; then a pause.
+      await eventually(() => assert.ok(folder.timeline.includes('record page-1') && folder.calls.reject >= 3));
+      await handle.signal(pauseSignal);
+      await eventually(async () => assert.equal((await handle.query(statusQuery)).state, 'paused'));
+      release();
+      folder.persistGate = undefined;
+      await handle.signal(resumeSignal);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      assert.ok(folder.calls.reject > 3, `page 3 checked again after the resume (${folder.calls.reject} checks)`);
+      assert.equal((await status(handle)).counters.rejections, 1, 'the refused name counted once');
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
