@@ -212,6 +212,14 @@ export function createCopyFileContents(
       if (hash === expected && hasher.bytes === downloaded.size) verified = { hash, bytes: hasher.bytes };
     } catch (err) {
       await contents.abandonUpload(content._id, uploadId).catch(() => undefined);
+      if (err instanceof DropboxPathError && err.problem === 'restricted_content') {
+        await contents.markFailed(
+          content._id,
+          'restricted',
+          'Dropbox blocks the content of this file (a copyright or legal claim): it cannot be transferred',
+        );
+        return 'failed';
+      }
       if (err instanceof DropboxPathError) {
         await contents.markFailed(content._id, 'not_found', 'Dropbox no longer has this version of the file');
         return 'failed';

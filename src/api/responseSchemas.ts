@@ -166,7 +166,7 @@ export const fileResponse = z.object({
     .object({ reason: z.string(), message: z.string() })
     .nullable()
     .optional()
-    .describe('failed only: hash_mismatch, missing_scope, too_large, not_found, not_downloadable (a Google Docs or Paper file: export it)'),
+    .describe('failed only: hash_mismatch, missing_scope, too_large, not_found, not_downloadable (a Google Docs or Paper file: export it), restricted (Dropbox blocks its content)'),
   storedRev: z
     .string()
     .nullable()

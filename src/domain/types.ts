@@ -256,7 +256,7 @@ export interface ContentRecord {
 }
 
 export type ContentState = 'pending' | 'stored' | 'failed';
-export type ContentFailureReason = 'hash_mismatch' | 'missing_scope' | 'too_large' | 'not_downloadable' | 'not_found';
+export type ContentFailureReason = 'hash_mismatch' | 'missing_scope' | 'too_large' | 'not_downloadable' | 'not_found' | 'restricted';
 
 export type RejectionKind = 'special_characters' | 'subfolder' | 'too_large';
 

@@ -336,6 +336,21 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.deepEqual([again.failed, again.pending, fx.emulator.calls().byRoute['files/download']], [0, 0, 1], 'not tried again');
   });
 
+  it('fails a file whose content Dropbox blocks with restricted, saying so, without retrying it', async () => {
+    let id = '';
+    const mapping = await mappedFolder((folder) => {
+      id = String(fx.emulator.addFile(fx.accountId, `${folder}/Claimed drawing.pdf`, { content: 'blocked', restricted: true })['id']);
+    });
+    fx.emulator.resetCalls();
+    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual([result.failed, result.pending], [1, 0]);
+    const { current } = await contentOf(mapping, id);
+    assert.equal(current?.error?.reason, 'restricted');
+    assert.match(current?.error?.message ?? '', /blocks the content/u);
+    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual([again.failed, fx.emulator.calls().byRoute['files/download']], [0, 1], 'not tried again');
+  });
+
   it('marks the mapping as missing files.content.read for a token without it, shows its contents failed with missing_scope, and copies once the token has it', async () => {
     let id = '';
     const mapping = await mappedFolder((folder) => {

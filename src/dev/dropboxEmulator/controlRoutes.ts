@@ -205,7 +205,7 @@ function text(body: Body, key: string): string {
 }
 
 function content(body: Body): FileContent {
-  const { content: bytes, contentBase64, seed, size, clientModified, isDownloadable } = body;
+  const { content: bytes, contentBase64, seed, size, clientModified, isDownloadable, restricted } = body;
   return {
     ...(typeof bytes === 'string' ? { content: bytes } : {}),
     ...(typeof contentBase64 === 'string' ? { content: Buffer.from(contentBase64, 'base64') } : {}),
@@ -213,5 +213,6 @@ function content(body: Body): FileContent {
     ...(typeof size === 'number' ? { size } : {}),
     ...(typeof clientModified === 'string' ? { clientModified } : {}),
     ...(typeof isDownloadable === 'boolean' ? { isDownloadable } : {}),
+    ...(typeof restricted === 'boolean' ? { restricted } : {}),
   };
 }

@@ -89,6 +89,7 @@ function find(account: Account, raw: string): { metadata: MetadataJson; content:
     const revision = account.tree.lookupRev(raw.slice(4));
     if (!revision) throw pathError('not_found');
     if (!revision.node.isDownloadable) throw unsupportedFile();
+    if (revision.node.restricted) throw pathError('restricted_content');
     const current = revision.node.rev === revision.rev;
     return { metadata: current ? fileMetadata(revision.node) : revisionMetadata(revision), content: revision.content };
   }
@@ -96,6 +97,7 @@ function find(account: Account, raw: string): { metadata: MetadataJson; content:
   if (!node) throw pathError('not_found');
   if (node.kind !== 'file') throw pathError('not_file');
   if (!node.isDownloadable) throw unsupportedFile();
+  if (node.restricted) throw pathError('restricted_content');
   return { metadata: fileMetadata(node), content: node.content };
 }
 

@@ -40,7 +40,7 @@ export function missingScope(requiredScope: string): DropboxApiError {
   return tagged(401, 'missing_scope', { '.tag': 'missing_scope', required_scope: requiredScope });
 }
 
-export type LookupProblem = 'not_found' | 'not_folder' | 'not_file' | 'malformed_path';
+export type LookupProblem = 'not_found' | 'not_folder' | 'not_file' | 'malformed_path' | 'restricted_content';
 
 export function pathError(problem: LookupProblem): DropboxApiError {
   return new DropboxApiError(409, {

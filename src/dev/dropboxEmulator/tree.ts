@@ -35,6 +35,8 @@ export interface FileNode extends NodeBase {
   clientModified?: string;
   serverModifiedMs: number;
   isDownloadable: boolean;
+  /** Dropbox blocks its content (a copyright or legal claim): listed, never downloaded. */
+  restricted?: boolean;
 }
 /** One version of a file; `node` is the file as it is now (it may have moved or gone). */
 export interface FileRevision {
@@ -66,6 +68,8 @@ export interface FileContent {
   size?: number;
   clientModified?: string;
   isDownloadable?: boolean;
+  /** Dropbox blocks the file's content (path/restricted_content on download). */
+  restricted?: boolean;
 }
 
 export interface BulkAddOptions {
@@ -219,6 +223,7 @@ export class FileTree {
     node.serverModifiedMs = this.deps.now();
     if (content.clientModified) node.clientModified = content.clientModified;
     if (content.isDownloadable !== undefined) node.isDownloadable = content.isDownloadable;
+    if (content.restricted !== undefined) node.restricted = content.restricted;
     if (content.content !== undefined) {
       const bytes = Buffer.isBuffer(content.content) ? content.content : Buffer.from(content.content);
       node.content = { kind: 'bytes', bytes };

@@ -13,6 +13,7 @@ const CONTENT_FAILURES = {
   hash_mismatch: 'Did not match Dropbox’s checksum',
   not_found: 'No longer in Dropbox',
   not_downloadable: 'Dropbox cannot send this kind of file: export it in Dropbox',
+  restricted: 'Dropbox blocks its content (a copyright or legal claim)',
 };
 
 const plural = (n = 0, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
