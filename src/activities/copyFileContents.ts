@@ -182,7 +182,7 @@ export function createCopyFileContents(
         filesRejected.inc({ reason: 'too_large' });
       }
       await contents.markFailed(
-        content._id,
+        pending,
         'too_large',
         `Larger than MAX_FILE_BYTES (${maxFileBytes} bytes)`,
       );
@@ -214,19 +214,19 @@ export function createCopyFileContents(
       await contents.abandonUpload(content._id, uploadId).catch(() => undefined);
       if (err instanceof DropboxPathError && err.problem === 'restricted_content') {
         await contents.markFailed(
-          content._id,
+          pending,
           'restricted',
           'Dropbox blocks the content of this file (a copyright or legal claim): it cannot be transferred',
         );
         return 'failed';
       }
       if (err instanceof DropboxPathError) {
-        await contents.markFailed(content._id, 'not_found', 'Dropbox no longer has this version of the file');
+        await contents.markFailed(pending, 'not_found', 'Dropbox no longer has this version of the file');
         return 'failed';
       }
       if (err instanceof DropboxUnsupportedFileError) {
         await contents.markFailed(
-          content._id,
+          pending,
           'not_downloadable',
           'Dropbox cannot download this kind of file (a Google Docs, Sheets or Slides file, or a Paper doc): export it as a regular file in Dropbox to transfer it',
         );
@@ -244,7 +244,7 @@ export function createCopyFileContents(
     const mismatches = await contents.countMismatch(content._id);
     mappingLog(deps.log, file.mappingId).warn('file content did not match its hash', { fileId: file.dropboxId, mismatches });
     if (mismatches < MAX_HASH_MISMATCHES) return 'retry';
-    await contents.markFailed(content._id, 'hash_mismatch', `${mismatches} downloads did not match Dropbox's content hash`);
+    await contents.markFailed(pending, 'hash_mismatch', `${mismatches} downloads did not match Dropbox's content hash`);
     return 'failed';
   }
 }

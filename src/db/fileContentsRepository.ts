@@ -88,6 +88,14 @@ export function createFileContentsRepository(db: Db) {
     if (before?.uploadingId) await deleteUpload(before.uploadingId);
   }
 
+  /** The file has moved past a rev that failed: the status counts it failed no more. */
+  async function supersedeEarlierFailed(content: ContentRecord, earlierRevs: ContentRecord[]): Promise<void> {
+    for (const other of earlierRevs) {
+      if (other.state === 'failed' && other.serverModified <= content.serverModified)
+        await contents.updateOne({ _id: other._id, state: 'failed' }, { $set: { state: 'superseded' } });
+    }
+  }
+
   function countInState(mappingId: string, state: ContentRecord['state']): Promise<number> {
     return contents.countDocuments({ mappingId, state });
   }
@@ -227,13 +235,9 @@ export function createFileContentsRepository(db: Db) {
         await deleteUpload(uploadId);
         return false;
       }
+      await supersedeEarlierFailed(content, earlierRevs);
       for (const other of earlierRevs) {
-        if (other.state === 'failed') {
-          // The file has moved past a rev that failed: the status counts it failed no more.
-          if (other.serverModified <= content.serverModified)
-            await contents.updateOne({ _id: other._id, state: 'failed' }, { $set: { state: 'superseded' } });
-          continue;
-        }
+        if (other.state !== 'stored') continue;
         // Revs stored out of order: the later rev stays the file's content. The older one's bytes
         // stay for downloads under way; dropReplacedBytes deletes them once REPLACED_BYTES_KEPT_MS passed.
         const older = other.serverModified <= content.serverModified ? other : stored;
@@ -289,9 +293,17 @@ export function createFileContentsRepository(db: Db) {
       return after?.attempts ?? 0;
     },
 
-    /** This rev's bytes cannot be copied; a stored older rev stays servable. */
-    async markFailed(contentId: string, reason: ContentFailureReason, message: string): Promise<void> {
-      await leavePending(contentId, { state: 'failed', error: { reason, message } });
+    /**
+     * This rev's bytes cannot be copied; a stored older rev stays servable, and an older rev that
+     * failed too counts no more (a file counts failed once, for its newest rev).
+     */
+    async markFailed(
+      { content, earlierRevs }: Pick<PendingContent, 'content' | 'earlierRevs'>,
+      reason: ContentFailureReason,
+      message: string,
+    ): Promise<void> {
+      await leavePending(content._id, { state: 'failed', error: { reason, message } });
+      await supersedeEarlierFailed(content, earlierRevs);
     },
 
     /** The mapping's revs the copy refused as too large. */

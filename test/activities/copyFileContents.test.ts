@@ -305,6 +305,20 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     );
   });
 
+  it('counts a file failed once, for its newest rev, when a new rev fails as the old one did', async () => {
+    let path = '';
+    const mapping = await mappedFolder((folder) => {
+      path = `${folder}/model.ifc`;
+      fx.emulator.addFile(fx.accountId, path, { seed: 4, size: 10 * 1024 * 1024 + 1 });
+    });
+    await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 0, failed: 1 });
+    fx.emulator.modifyFile(fx.accountId, path, { seed: 5, size: 10 * 1024 * 1024 + 2 });
+    await record(mapping);
+    await activities.copyFileContents({ mappingId: mapping._id });
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 0, failed: 1 });
+  });
+
   it('records no too_large rejection for a file deleted in Dropbox before its copy came', async () => {
     let folderPath = '';
     const mapping = await mappedFolder((folder) => {
