@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { dropboxPathProblem, normalizeDropboxPath } from '../domain/dropboxPath';
 import type { Connection } from '../domain/types';
-import { credentialsOf, findConnection } from './connectionAccess';
+import { DropboxRateLimitError } from '../dropbox/errors';
+import { connectionNotFound, credentialsOf, findConnection } from './connectionAccess';
 import { checkCredentials, createConnection, refreshTokenHeld, replaceCredentials, type Warning } from './connectionCredentials';
 import type { AppDeps } from './deps';
 import { dropboxFailure } from './dropboxErrors';
@@ -101,7 +102,10 @@ export function connectionsRouter(deps: Deps): Router {
     const connection = await findConnection(repos, projectId, connectionId);
     // Marked before the count: a mapping created at the same time either is counted here, or
     // sees the mark once it is stored and is taken back (mappingsRouter).
-    if (!(await repos.connections.markDeleting(connection._id, new Date(Date.now() + DELETION_LEASE_MS)))) {
+    const until = new Date(Date.now() + DELETION_LEASE_MS);
+    const marked = await repos.connections.markDeleting(connection._id, until);
+    if (marked === 'gone') throw connectionNotFound(connection._id);
+    if (marked === 'busy') {
       // Another request is deleting it: this one neither waits for it nor clears its mark.
       throw new ApiError(
         409,
@@ -124,7 +128,7 @@ export function connectionsRouter(deps: Deps): Router {
       await revokeAtDropbox(connection);
       deleted = await repos.connections.delete(connection._id);
     } finally {
-      if (!deleted) await repos.connections.clearDeleting(connection._id).catch(() => undefined);
+      if (!deleted) await repos.connections.clearDeleting(connection._id, until).catch(() => undefined);
     }
     log.info('dropbox connection deleted', { projectId, connectionId });
     res.status(204).end();
@@ -156,7 +160,9 @@ export function connectionsRouter(deps: Deps): Router {
   /**
    * Best effort: Dropbox ends the access token, its refresh token and every token from it. A
    * connection whose credentials Dropbox no longer takes, or a Dropbox that does not answer, is
-   * deleted all the same; the admin can still unlink the app in their Dropbox settings.
+   * deleted all the same; the admin can still unlink the app in their Dropbox settings. While
+   * Dropbox asks the account to wait (429) nothing is deleted: the admin is told when to try again,
+   * rather than left with a grant nothing will revoke.
    */
   async function revokeAtDropbox(connection: Connection): Promise<void> {
     // Revoking ends the token's whole grant: another project given the same token or refresh token would stop syncing.
@@ -168,6 +174,7 @@ export function connectionsRouter(deps: Deps): Router {
       const { token } = await credentials.forConnection(connection);
       await dropbox.revokeToken(token);
     } catch (err) {
+      if (err instanceof DropboxRateLimitError) dropboxFailure(err, 'stored');
       log.warn('dropbox token revocation failed; deleting the connection anyway', {
         connectionId: connection._id,
         error: err as Error,

@@ -201,19 +201,20 @@ export function createConnectionsRepository(db: Db) {
 
     /**
      * A deletion of the connection is under way until `until` (see `Connection.deletingUntil`):
-     * false when another one is, so that only the request that marked it clears the mark.
+     * 'busy' when another one is, so that only the request that marked it clears the mark.
      */
-    async markDeleting(id: string, until: Date, now = new Date()): Promise<boolean> {
+    async markDeleting(id: string, until: Date, now = new Date()): Promise<'marked' | 'busy' | 'gone'> {
       const result = await connections.updateOne(
         { _id: id, $or: [{ deletingUntil: { $exists: false } }, { deletingUntil: { $lte: now } }] },
         { $set: { deletingUntil: until } },
       );
-      return result.matchedCount > 0;
+      if (result.matchedCount > 0) return 'marked';
+      return (await connections.countDocuments({ _id: id }, { limit: 1 })) > 0 ? 'busy' : 'gone';
     },
 
-    /** The deletion did not happen (the connection is in use, or Dropbox failed). */
-    async clearDeleting(id: string): Promise<void> {
-      await connections.updateOne({ _id: id }, { $unset: { deletingUntil: '' } });
+    /** The deletion marked until `until` did not happen; a later deletion's mark stays. */
+    async clearDeleting(id: string, until: Date): Promise<void> {
+      await connections.updateOne({ _id: id, deletingUntil: until }, { $unset: { deletingUntil: '' } });
     },
 
     async delete(id: string): Promise<boolean> {

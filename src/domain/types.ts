@@ -133,8 +133,10 @@ export interface Connection {
    */
   changesCursor?: string;
   /**
-   * Dropbox answered 429 for this connection (its limits are per user and app): no call is made
-   * for it before then, by any mapping, copy or page, since a refused call counts as a call.
+   * Dropbox answered 429 to a call for this Dropbox account (its limits are per user and app, and a
+   * pasted token's app is not known, so every connection of the account keeps it): no call is made
+   * for the connection before then, by any mapping, copy, page or token refresh, since a refused
+   * call counts as a call.
    */
   rateLimitedUntil?: Date;
   /**

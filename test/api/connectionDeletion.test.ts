@@ -90,4 +90,18 @@ describe('deleting a connection while a folder is mapped with it', () => {
     const listed = await api('GET', '/mappings');
     assert.ok(!(listed.body.mappings as { connectionId: string }[]).some((m) => m.connectionId === connectionId));
   });
+
+  it('deletes nothing while Dropbox asks the account to wait, and says when to try again', async () => {
+    const account = dropboxAccount(h);
+    const connectionId = await connect(h, admin, account);
+    await h.deps.repos.connections.setRateLimitedUntil(account.accountId, new Date(Date.now() + 30_000));
+    const refused = await api('DELETE', `/connections/${connectionId}`);
+    assertError(refused, 503, 'dropbox_unavailable');
+    assert.ok((refused.body.error.details.retryAfterSeconds as number) > 0);
+    const connections = await api('GET', '/connections');
+    assert.ok((connections.body.connections as { id: string }[]).some((c) => c.id === connectionId), 'not deleted unrevoked');
+    // Its mark is cleared: a mapping may be made with it (once Dropbox lets the account call again).
+    const stored = await h.deps.repos.connections.getById(connectionId);
+    assert.equal(stored?.deletingUntil, undefined);
+  });
 });
