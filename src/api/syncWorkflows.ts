@@ -20,6 +20,13 @@ import {
 
 export type MappingCommand = 'pause' | 'resume' | 'syncNow' | 'unmap' | 'credentialsUpdated';
 
+/**
+ * How old a mapping must be before a read starts its missing workflow: its own create starts it
+ * within the request, or takes the mapping back (a deletion of its connection began), and a read
+ * must not race either.
+ */
+const START_ON_READ_AFTER_MS = 60_000;
+
 const SIGNALS = {
   pause: pauseSignal,
   resume: resumeSignal,
@@ -132,7 +139,7 @@ export function createSyncWorkflows(options: SyncWorkflowsOptions): SyncWorkflow
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) {
           options.log.debug('status query unanswered', { mappingId: mapping._id, error: (err as Error).message });
-        } else if (mapping.state !== 'unmapped') {
+        } else if (mapping.state !== 'unmapped' && Date.now() - mapping.createdAt.getTime() > START_ON_READ_AFTER_MS) {
           await workflows.start(mapping).then(
             () => options.log.info('sync workflow of a mapping started when it was read', { mappingId: mapping._id }),
             (startErr: unknown) =>

@@ -94,7 +94,7 @@ describe('deleting a connection while a folder is mapped with it', () => {
   it('deletes nothing while Dropbox asks the account to wait, and says when to try again', async () => {
     const account = dropboxAccount(h);
     const connectionId = await connect(h, admin, account);
-    await h.deps.repos.connections.setRateLimitedUntil(account.accountId, new Date(Date.now() + 30_000));
+    await h.db.collection<{ accountId: string }>('connections').updateMany({ accountId: account.accountId }, { $set: { rateLimitedUntil: new Date(Date.now() + 30_000) } });
     const refused = await api('DELETE', `/connections/${connectionId}`);
     assertError(refused, 503, 'dropbox_unavailable');
     assert.ok((refused.body.error.details.retryAfterSeconds as number) > 0);

@@ -104,6 +104,10 @@ describe('while Temporal is unavailable', () => {
     const mappingId = first.body.error.details.mappingId as string;
     const handle = h.temporal.workflow.getHandle(`folder-sync-${mappingId}`);
     await assert.rejects(handle.describe(), /not found/iu);
+    // Not while its create may still be starting it (or taking it back): a minute must pass.
+    expectStatus(await viaUp('GET', `/mappings/${mappingId}`), 200);
+    await assert.rejects(handle.describe(), /not found/iu);
+    await h.db.collection<{ _id: string }>('mappings').updateOne({ _id: mappingId }, { $set: { createdAt: new Date(Date.now() - 120_000) } });
     // The admin page reads its mappings every few seconds: the first read once Temporal is back starts it.
     expectStatus(await viaUp('GET', `/mappings/${mappingId}`), 200);
     assert.equal((await handle.describe()).status.name, 'RUNNING');
