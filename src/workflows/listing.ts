@@ -193,8 +193,6 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     const persisted = records.persistNewFiles(input);
     const done = (async () => {
       const counts = await persisted;
-      s.counters.rejections += current.rejectedFileIds.length;
-      s.counters.skippedFolders += current.skippedFolders;
       s.counters.filesAdded += counts.added;
       s.counters.filesUpdated += counts.updated;
       s.counters.filesDeleted += counts.deleted;
@@ -204,6 +202,10 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       // lost its answer (its retry counts nothing). A copy with nothing to do costs one query.
       if (page) s.contentsPending = true;
       await before;
+      // Counted with the cursor's move: a page recorded beside an earlier one that failed is
+      // listed again, and counts then.
+      s.counters.rejections += current.rejectedFileIds.length;
+      s.counters.skippedFolders += current.skippedFolders;
       s.cursor = cursor;
     })();
     done.catch(() => undefined);
