@@ -441,6 +441,14 @@ describe('the admin page in Chromium', () => {
     assert.equal(await page.$eval('#app-key-error', (el) => el.hasAttribute('hidden')), false);
     await clearField('#app-secret');
     await page.type('#app-secret', app.appSecret);
+    // A grant without the permission to list files: what to fix is said beside the refresh token.
+    const { refreshToken: narrow } = (await expectCall('POST', `${stack.emulatorUrl}/_control/apps/${app.appKey}/grants`, undefined, { accountId: demo, scopes: ['account_info.read'] }, 201)) as { refreshToken: string };
+    await clearField('#refresh-token');
+    await page.type('#refresh-token', narrow);
+    await click('button', 'Login');
+    await waitForText(page, '#refresh-token-error', 'Tokens from this refresh token lack the “files.metadata.read” permission');
+    await clearField('#refresh-token');
+    await page.type('#refresh-token', refreshToken);
     await click('button', 'Login');
     await waitForText(page, '#new-connection-notice', 'Replaced the credentials of the Dropbox account demo@example.com');
     await waitForText(page, '#connections', 'Refresh token (renewed automatically)');

@@ -60,6 +60,7 @@ export function controlRoutes({ control, seedDemo }: ControlDeps): [string, RegE
         created({
           refreshToken: control.grantOffline(key as string, text(body, 'accountId'), {
             ...(typeof body['pkce'] === 'boolean' ? { pkce: body['pkce'] } : {}),
+            ...(Array.isArray(body['scopes']) ? { scopes: (body['scopes'] as unknown[]).map(String) } : {}),
           }),
         }),
     ],

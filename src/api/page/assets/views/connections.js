@@ -5,9 +5,26 @@ import { actWithFeedback, clearFieldError, confirmAction, fieldError, setFieldEr
 
 const CREDENTIAL_WORDS = { access_token: 'Access token', refresh_token: 'Refresh token (renewed automatically)' };
 
+/** A refusal of the access Dropbox gave a refresh token: fixed in the app, then by its offline flow again. */
+function refreshRefusal(err, scope) {
+  switch (err.code) {
+    case 'missing_scope':
+      return `Tokens from this refresh token lack the “${scope}” permission. In the App Console’s Permissions tab, tick ${scope}, submit, then run your app’s offline flow again for a new refresh token.`;
+    case 'access_denied':
+      return 'Dropbox refused access with this refresh token. Check that the app and the account are allowed to use Dropbox, then run your app’s offline flow again.';
+    case 'invalid_token':
+    case 'expired_token':
+      return 'Dropbox does not accept the access this refresh token gives. Run your app’s offline flow again for a new refresh token.';
+    default:
+      return undefined;
+  }
+}
+
 /** Each login error beside the field to fix, in words that say what to do. */
-function loginError(err, clientIdentification) {
+function loginError(err, clientIdentification, withRefreshToken) {
   const scope = err.details?.requiredScope ?? err.details?.scope ?? 'files.metadata.read';
+  const refused = withRefreshToken ? refreshRefusal(err, scope) : undefined;
+  if (refused) return { field: 'refresh', text: refused };
   switch (err.code) {
     case 'invalid_token':
       return { field: 'token', text: 'Dropbox does not accept this access token. Copy the whole token from the Dropbox App Console again and paste it here.' };
@@ -31,7 +48,7 @@ function loginError(err, clientIdentification) {
       // Dropbox may have named how long to wait (a rate limit): say it, rather than "a minute".
       const wait = err.details?.retryAfterSeconds;
       return { field: null, text: wait
-        ? `Dropbox asked the service to slow down, so nothing was saved. Try Login again in ${wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`
+        ? `Dropbox asked the service to slow down, so nothing was saved. Try Login again in ${wait === 1 ? '1 second' : wait < 120 ? `${wait} seconds` : `${Math.ceil(wait / 60)} minutes`}.`
         : `${err.status === 502 ? 'Dropbox answered with an error' : 'Dropbox could not be reached'}, so nothing was saved. Try Login again in a few minutes.` };
     }
     case 'invalid_request': {
@@ -110,7 +127,8 @@ export function renderConnections(tab) {
     formError.hidden = true;
   };
   const showError = (err) => {
-    const { field, text } = loginError(err, clientInput.value.trim());
+    const withRefreshToken = refreshOption.open && refreshInput.value.trim() !== '';
+    const { field, text } = loginError(err, clientInput.value.trim(), withRefreshToken);
     if (field === 'client') setFieldError(clientInput, clientError, text);
     else if (field === 'token') setFieldError(tokenInput, tokenError, text);
     else if (field === 'refresh') setFieldError(refreshInput, refreshError, text);

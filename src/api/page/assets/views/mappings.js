@@ -55,7 +55,7 @@ export function renderMappings(tab) {
         row('Skipped subfolders', String(counts.skippedFolders)),
         counts.contents ? row('Contents', contentCounts(counts.contents)) : [],
         m.lastError ? row('Last error', h('span', { className: 'error-text' }, m.lastError)) : [],
-        m.contentProblem ? row('Contents', h('span', { className: 'error-text' }, m.contentProblem.message)) : []),
+        m.contentProblem ? row('Content problem', h('span', { className: 'error-text' }, m.contentProblem.message)) : []),
       h('div', { className: 'actions' },
         live && m.state === 'paused' ? button(m, 'resume', 'Resume') : null,
         live && m.state !== 'paused' ? button(m, 'pause', 'Pause') : null,
