@@ -24,6 +24,7 @@ interface Service {
   healthcheck?: { test?: unknown; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  restart?: string;
 }
 
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -95,6 +96,8 @@ describe('docker-compose.yml and Dockerfile', () => {
     const register = JSON.stringify(services['temporal-search-attributes']!.command);
     for (const key of ['MappingId', 'ProjectId', 'DropboxPath', 'SyncState']) assert.ok(register.includes(key), key);
     assert.ok(services.api!.ports?.some((p) => p.endsWith(':3000')));
+    // A worker or API that exits on a fatal error comes back by itself.
+    for (const name of ['api', 'worker']) assert.equal(services[name]!.restart, 'unless-stopped', name);
     assert.ok(services['temporal-ui']!.ports?.length);
   });
 
