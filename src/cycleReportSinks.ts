@@ -5,6 +5,17 @@ import { cycleStartLag, cycles } from './metrics';
 import type { CycleReportSinks } from './workflows/cycleReports';
 
 const OUTCOMES = new Set<string>(['ok', 'interrupted', ...Object.values(FailureTypes)]);
+/**
+ * Outcomes of a mapping that waits (for credentials, the feature, its folder, or Dropbox's
+ * Retry-After): its state and the cycle metric say so; a warn line every interval would bury the
+ * warnings that need someone.
+ */
+const WAITING = new Set<string>([
+  FailureTypes.credentialsRejected,
+  FailureTypes.featureDisabled,
+  FailureTypes.folderMissing,
+  FailureTypes.rateLimited,
+]);
 
 /** The worker's side of the cycles' reports: the cycle metrics, and a line per cycle. */
 export function cycleReportSinks(log: Logger): InjectedSinks<CycleReportSinks> {
@@ -23,6 +34,7 @@ export function cycleReportSinks(log: Logger): InjectedSinks<CycleReportSinks> {
           cycles.inc({ outcome: OUTCOMES.has(outcome) ? outcome : 'error' });
           const mappingLog = log.child({ mappingId, workflowId: info.workflowId });
           if (outcome === 'ok' || outcome === 'interrupted') mappingLog.debug('cycle ended', { outcome });
+          else if (WAITING.has(outcome)) mappingLog.debug('cycle waits', { outcome, error });
           else mappingLog.warn('cycle failed', { outcome, error });
         },
       },
