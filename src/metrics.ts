@@ -34,7 +34,7 @@ export const filesRecorded = new Counter({
 
 export const filesRejected = new Counter({
   name: 'dropbox_sync_files_rejected_total',
-  help: 'Files refused, by reason (special_characters, too_large)',
+  help: 'Files refused, each once, by reason (special_characters, too_large)',
   labelNames: ['reason'] as const,
   registers,
 });

@@ -178,8 +178,7 @@ export function createCopyFileContents(
     if (file.size > maxFileBytes) {
       // A rejection is of a file in the folder: one deleted since it was listed gets none.
       if (!file.deletedAt) {
-        await rejections.recordTooLarge({ ...file }, maxFileBytes, now());
-        filesRejected.inc({ reason: 'too_large' });
+        filesRejected.inc({ reason: 'too_large' }, await rejections.recordTooLarge({ ...file }, maxFileBytes, now()));
       }
       await contents.markFailed(
         pending,

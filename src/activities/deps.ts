@@ -48,7 +48,7 @@ export interface ActivityRepositories {
       entries: { id: string; name: string; pathDisplay: string; pathLower: string; characters: string[] }[],
       listingGeneration: number,
       now: Date,
-    ): Promise<unknown>;
+    ): Promise<number>;
     recordSkippedFolders(
       mapping: { id: string; projectId: string },
       folders: ListedFolder[],
@@ -65,7 +65,7 @@ export interface ActivityRepositories {
       file: { mappingId: string; projectId: string; dropboxId: string; name: string; path: string; pathLower: string; size: number },
       maxBytes: number,
       now: Date,
-    ): Promise<unknown>;
+    ): Promise<number>;
   };
   /** File contents in GridFS and their content records. */
   contents: Omit<FileContentsRepository, 'getFile' | 'contentOf' | 'openDownload' | 'uploads'>;

@@ -62,9 +62,11 @@ export function createRejectSpecialCharacterPaths(deps: ActivityDeps) {
         characters: deps.pathPolicy.offendingCharacters(name),
       }))
       .filter((f) => f.characters.length > 0);
-    if (rejected.length > 0)
-      await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, input.listingGeneration, now);
-    filesRejected.inc({ reason: 'special_characters' }, rejected.length);
+    // Counted once per file refused: a page checked again (a retry, a relisting) adds none.
+    if (rejected.length > 0) {
+      const added = await deps.repos.rejections.recordSpecialCharacters(mapping, rejected, input.listingGeneration, now);
+      filesRejected.inc({ reason: 'special_characters' }, added);
+    }
     if (folders.length > 0)
       await deps.repos.rejections.recordSkippedFolders(mapping, folders, input.listingGeneration, now);
     if (!input.firstListing) await dropReplaced(input, files, folders, listedAt, now);

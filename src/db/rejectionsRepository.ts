@@ -35,8 +35,11 @@ const lastSeenBefore = (time: Date | undefined) => (time ? { lastSeenAt: { $lt: 
 export function createRejectionsRepository(db: Db) {
   const { rejections } = collections(db);
 
-  /** Upserts keyed by entry: recording the same entries again only moves `lastSeenAt`. */
-  async function record(entries: RejectionFields[], now: Date): Promise<void> {
+  /**
+   * Upserts keyed by entry: recording the same entries again only moves `lastSeenAt`. Returns how
+   * many were new.
+   */
+  async function record(entries: RejectionFields[], now: Date): Promise<number> {
     const ops: AnyBulkWriteOperation<RejectionRecord>[] = entries.map(({ hint, ...fields }) => ({
       updateOne: {
         filter: { _id: rejectionId(fields.mappingId, fields.dropboxId) },
@@ -49,17 +52,20 @@ export function createRejectionsRepository(db: Db) {
         upsert: true,
       },
     }));
-    for (const batch of inBatches(ops)) await rejections.bulkWrite(batch, { ordered: false });
+    let added = 0;
+    for (const batch of inBatches(ops)) added += (await rejections.bulkWrite(batch, { ordered: false })).upsertedCount;
+    return added;
   }
 
   return {
+    /** Returns how many of the entries were not refused before. */
     async recordSpecialCharacters(
       mapping: { id: string; projectId: string },
       entries: SpecialCharacterEntry[],
       listingGeneration: number,
       now: Date,
-    ): Promise<void> {
-      await record(
+    ): Promise<number> {
+      return record(
         entries.map((e) => ({
           mappingId: mapping.id,
           projectId: mapping.projectId,
@@ -100,13 +106,13 @@ export function createRejectionsRepository(db: Db) {
       );
     },
 
-    /** A file larger than MAX_FILE_BYTES: its record stays, its bytes are not copied. */
+    /** A file larger than MAX_FILE_BYTES: its record stays, its bytes are not copied. 1 if newly refused. */
     async recordTooLarge(
       file: { mappingId: string; projectId: string; dropboxId: string; name: string; path: string; pathLower: string; size: number },
       maxBytes: number,
       now: Date,
-    ): Promise<void> {
-      await record(
+    ): Promise<number> {
+      return record(
         [
           {
             mappingId: file.mappingId,

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createActivities, type Activities } from '../../src/activities';
 import { MAPPING_RECHECK_MS } from '../../src/activities/knownMappings';
 import { collections } from '../../src/db/collections';
+import { filesRejected } from '../../src/metrics';
 import { createRepositories } from '../../src/db/repositories';
 import { FailureTypes } from '../../src/domain/failureTypes';
 import type { ListedPage, ListingPageRef, Mapping } from '../../src/domain/types';
@@ -112,18 +113,26 @@ describe('sync activities over FerretDB and the Dropbox emulator', () => {
     fx.emulator.addFile(fx.accountId, `${path}/Kaivanto ä ö.dwg`);
     fx.emulator.addFile(fx.accountId, `${path}/Photos/IMG_0001.jpg`);
     const mapping = await fx.newMapping(path);
+    const refusedCount = async () =>
+      (await filesRejected.get()).values.find((v) => v.labels.reason === 'special_characters')?.value ?? 0;
+    const countedBefore = await refusedCount();
 
     const [page] = await listAll(activities, fx.repos, mapping._id);
     assert.deepEqual(page!.folders.map((f) => f.name), ['Photos']);
     assert.equal(page!.files.length, 2, 'files in the subfolder are not listed');
-    const result = await activities.rejectSpecialCharacterPaths({
-      mappingId: mapping._id,
-      projectId: mapping.projectId,
-      page: page!.ref!,
-      listingGeneration: 1,
-    });
+    const check = () =>
+      activities.rejectSpecialCharacterPaths({
+        mappingId: mapping._id,
+        projectId: mapping.projectId,
+        page: page!.ref!,
+        listingGeneration: 1,
+      });
+    const result = await check();
     const bad = page!.files.find((f) => f.name === 'plan#2?.pdf')!;
     assert.deepEqual(result, { rejectedFileIds: [bad.id], skippedFolders: 1 });
+    // Checked again (a retry, a relisting): the same answer, and the refused file counted once.
+    assert.deepEqual(await check(), result);
+    assert.equal(await refusedCount(), countedBefore + 1, 'dropbox_sync_files_rejected_total counts each file once');
 
     const { rejections } = collections(fx.testDb.db);
     const recorded = await rejections.find({ mappingId: mapping._id }).sort({ kind: 1 }).toArray();
