@@ -9,7 +9,10 @@ export type ReadinessCheck = () => Promise<Readiness>;
 
 /**
  * `/healthz` says the process is up (for restarts); `/readyz` says whether it can serve (for load
- * balancers), naming the dependency that is down. Neither needs a key.
+ * balancers), naming the dependency that is down. Without MongoDB nothing can be served (503);
+ * without Temporal the API still serves mappings, files, downloads, the page and webhooks, and
+ * answers commands 503 itself, so it stays in rotation ('degraded', 200) rather than every
+ * replica leaving at once. Neither needs a key.
  */
 export function healthRouter(deps: { readiness: ReadinessCheck }): Router {
   const router = Router();
@@ -26,9 +29,9 @@ export function healthRouter(deps: { readiness: ReadinessCheck }): Router {
       checks = { mongo: false, temporal: false };
     }
     const failed = (Object.keys(checks) as (keyof Readiness)[]).filter((k) => !checks[k]);
-    const status = failed.length === 0 ? 'ready' : 'unavailable';
+    const status = !checks.mongo ? 'unavailable' : failed.length > 0 ? 'degraded' : 'ready';
     res
-      .status(failed.length === 0 ? 200 : 503)
+      .status(status === 'unavailable' ? 503 : 200)
       .json({ status, checks, ...(failed.length ? { failed } : {}) });
   });
 

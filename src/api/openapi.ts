@@ -87,7 +87,7 @@ function responses(op: Operation): Record<string, JsonSchema> {
   }
   if (op.path === '/readyz') {
     out['503'] = {
-      description: 'Not ready',
+      description: 'Not ready: MongoDB does not answer',
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } },
     };
   }

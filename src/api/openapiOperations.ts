@@ -133,7 +133,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'none',
     success: {
       status: 200,
-      description: 'Ready; 503 with the same body names the failed dependency',
+      description: 'Ready, or degraded (200: Temporal down, commands answer 503); 503 with the same body when MongoDB is down',
       schema: 'Readiness',
     },
   },

@@ -201,7 +201,7 @@ export const rejectionsResponse = z.object({
 export const healthResponse = z.object({ status: z.literal('ok') });
 
 export const readinessResponse = z.object({
-  status: z.enum(['ready', 'unavailable']),
+  status: z.enum(['ready', 'degraded', 'unavailable']),
   checks: z.object({ mongo: z.boolean(), temporal: z.boolean() }),
   failed: z.array(z.enum(['mongo', 'temporal'])).optional(),
 });

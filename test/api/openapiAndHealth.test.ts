@@ -116,18 +116,14 @@ describe('OpenAPI, health and request log', () => {
     assert.deepEqual(ready.body, { status: 'ready', checks: { mongo: true, temporal: true } });
   });
 
-  it('answers /readyz with 503 naming the dependency that is down', async () => {
-    const url = await h.serve({
-      ...h.deps,
-      readiness: () => Promise.resolve({ mongo: true, temporal: false }),
-    });
-    const res = await h.call('GET', '/readyz', { baseUrl: url });
-    expectStatus(res, 503);
-    assert.deepEqual(res.body, {
-      status: 'unavailable',
-      checks: { mongo: true, temporal: false },
-      failed: ['temporal'],
-    });
+  it('answers /readyz with 503 without MongoDB, and stays in rotation (200 degraded) without Temporal, naming what is down', async () => {
+    const withChecks = (checks: { mongo: boolean; temporal: boolean }) => h.serve({ ...h.deps, readiness: () => Promise.resolve(checks) });
+    const degraded = await h.call('GET', '/readyz', { baseUrl: await withChecks({ mongo: true, temporal: false }) });
+    expectStatus(degraded, 200);
+    assert.deepEqual(degraded.body, { status: 'degraded', checks: { mongo: true, temporal: false }, failed: ['temporal'] });
+    const down = await h.call('GET', '/readyz', { baseUrl: await withChecks({ mongo: false, temporal: true }) });
+    expectStatus(down, 503);
+    assert.deepEqual(down.body, { status: 'unavailable', checks: { mongo: false, temporal: true }, failed: ['mongo'] });
   });
 
   it('logs one JSON line per request with its id, route pattern, status and duration, and returns the id', async () => {
