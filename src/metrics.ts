@@ -39,6 +39,13 @@ export const filesRejected = new Counter({
   registers,
 });
 
+export const contentCopies = new Counter({
+  name: 'dropbox_sync_content_copies_total',
+  help: 'Copies of file versions into GridFS, by outcome: stored, failed (for good: the reason is on the file), retried (a download or hash that failed this time)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
 export const dropboxCalls = new Counter({
   name: 'dropbox_sync_dropbox_calls_total',
   help: 'HTTP calls to Dropbox, by route (e.g. /2/files/list_folder) and result: ok, 401, 409, 429, 4xx, 5xx, network',

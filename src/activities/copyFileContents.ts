@@ -9,7 +9,7 @@ import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/c
 import { listedAhead } from '../domain/contentRevs';
 import type { ContentSlots } from './contentSlots';
 import type { ActivityDeps } from './deps';
-import { filesRejected } from '../metrics';
+import { contentCopies, filesRejected } from '../metrics';
 import { toActivityFailure } from './failures';
 import { mappingLog } from './mappingLog';
 import { loadMappingCredentials, type CredentialSources } from './mappingCredentials';
@@ -130,6 +130,8 @@ export function createCopyFileContents(
           if (outcome === 'stored') progress.stored += 1;
           if (outcome === 'failed') progress.failed += 1;
           if (outcome === 'retry') retryLater += 1;
+          if (outcome === 'stored' || outcome === 'failed') contentCopies.inc({ outcome });
+          else if (outcome === 'retry' && stop === undefined) contentCopies.inc({ outcome: 'retried' });
           if (outcome === 'deferred') deferred += 1;
         }
       };

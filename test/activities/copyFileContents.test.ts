@@ -13,7 +13,7 @@ import { collections } from '../../src/db/collections';
 import { CONTENT_BUCKET, REPLACED_BYTES_KEPT_MS } from '../../src/db/fileContentsRepository';
 import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
-import { filesRejected } from '../../src/metrics';
+import { contentCopies, filesRejected } from '../../src/metrics';
 import { failureOf } from '../support/failures';
 import { FOLDER, openSyncFixture, type SyncFixture } from '../support/syncFixture';
 
@@ -139,6 +139,9 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       );
     });
     const before = await gridFsIds();
+    const copies = async () =>
+      Object.fromEntries((await contentCopies.get()).values.map((v) => [String(v.labels.outcome), v.value]));
+    const copiesBefore = await copies();
     fx.emulator.corruptNextDownloads(1);
     const failure = await failureOf(activities.copyFileContents({ mappingId: mapping._id }));
     assert.equal(failure.type, 'ContentsIncomplete', 'a retryable failure: Temporal tries again');
@@ -166,6 +169,10 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal(failed.current?.error?.reason, 'hash_mismatch');
     assert.equal(failed.stored, null);
     assert.deepEqual(await fx.repos.contents.counts(bad._id), { pending: 0, stored: 0, failed: 1 });
+    // Operators can alert on copies that fail: each attempt that failed, and the one that gave up.
+    const copiesAfter = await copies();
+    const grew = (outcome: string) => (copiesAfter[outcome] ?? 0) - (copiesBefore[outcome] ?? 0);
+    assert.deepEqual([grew('stored'), grew('retried'), grew('failed')], [1, MAX_HASH_MISMATCHES, 1]);
 
     // A new rev that arrives intact: the failed one is behind the file now, and counts no more.
     fx.emulator.modifyFile(fx.accountId, `${bad.dropboxPath}/bad.pdf`, { content: 'right at last' });
