@@ -125,13 +125,16 @@ export function createCopyFileContents(
                 return 'unstarted' as const;
               }
               stop ??= err;
-              return 'retry' as const;
+              return 'stopped' as const;
             });
-          if (outcome === 'stored') progress.stored += 1;
-          if (outcome === 'failed') progress.failed += 1;
-          if (outcome === 'retry') retryLater += 1;
-          if (outcome === 'stored' || outcome === 'failed') contentCopies.inc({ outcome });
-          else if (outcome === 'retry' && stop === undefined) contentCopies.inc({ outcome: 'retried' });
+          if (outcome === 'stored' || outcome === 'failed') {
+            progress[outcome] += 1;
+            contentCopies.inc({ outcome });
+          }
+          if (outcome === 'retry') {
+            retryLater += 1;
+            contentCopies.inc({ outcome: 'retried' });
+          }
           if (outcome === 'deferred') deferred += 1;
         }
       };

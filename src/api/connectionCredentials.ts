@@ -137,7 +137,6 @@ export async function createConnection(
   return connection;
 }
 
-/** New credentials for a connection; its mappings waiting for credentials resume at once. */
 /** 409: a working refresh token is not replaced by an access token. */
 export function refreshTokenHeld(accountEmail: string): ApiError {
   return new ApiError(
@@ -150,6 +149,7 @@ export function refreshTokenHeld(accountEmail: string): ApiError {
   );
 }
 
+/** New credentials for a connection; its mappings waiting for credentials resume at once. */
 export async function replaceCredentials(deps: Deps, connection: Connection, checked: CheckedCredentials): Promise<Connection> {
   const now = new Date();
   const { token, refresh } = sealed(deps.cipher, checked, now, connection._id);

@@ -29,7 +29,6 @@ const base64url = (bytes: Buffer) => bytes.toString('base64url');
  */
 const roundCookie = (state: string) => `dfs_oauth_${hashState(state).slice(0, 16)}`;
 
-/** Whether the request carries the key of the browser that started the round. */
 /** The key the starting browser was given for this round (its cookie), if this is that browser. */
 function browserKeyOf(req: Request, state: string): string | undefined {
   return parseCookies(req.get('cookie') ?? '')[roundCookie(state)];

@@ -77,13 +77,13 @@ export class DropboxRequestError extends Error {
   override name = 'DropboxRequestError';
 }
 
-/** A path as messages name it. */
-function shownPath(path: string): string {
+/** A path as messages name it (the API's `shownPath` is for path fields). */
+function pathInMessage(path: string): string {
   return path === '' ? 'the root folder' : `"${path}"`;
 }
 
 function pathMessage(problem: PathProblem, path: string): string {
-  const shown = shownPath(path);
+  const shown = pathInMessage(path);
   switch (problem) {
     case 'not_found':
       return `Dropbox has no folder at ${shown}`;
@@ -168,7 +168,7 @@ export function classifyDropboxError(err: unknown, path = ''): Error {
       if (tag === 'path') {
         const p = tagOf(field(inner, 'path'));
         // A team folder being moved, say: it is there, and answers again later.
-        if (p === 'locked') return new DropboxUnavailableError(`Dropbox has locked ${shownPath(path)} for now`);
+        if (p === 'locked') return new DropboxUnavailableError(`Dropbox has locked ${pathInMessage(path)} for now`);
         const known: PathProblem[] = ['not_found', 'not_folder', 'not_file', 'malformed_path', 'restricted_content'];
         return new DropboxPathError(known.includes(p as PathProblem) ? (p as PathProblem) : 'other', path);
       }

@@ -118,6 +118,9 @@ export function renderConnections(tab) {
   const formError = h('p', { id: 'new-connection-error', className: 'field-error', role: 'alert', hidden: true });
   const formNotice = h('div', { id: 'new-connection-notice', role: 'status' });
 
+  /** The refresh token given in the form, if the admin chose to give one. */
+  const givenRefreshToken = () => (refreshOption.open ? refreshInput.value.trim() : '');
+
   const clearErrors = () => {
     clearFieldError(clientInput, clientError);
     clearFieldError(tokenInput, tokenError);
@@ -127,8 +130,7 @@ export function renderConnections(tab) {
     formError.hidden = true;
   };
   const showError = (err) => {
-    const withRefreshToken = refreshOption.open && refreshInput.value.trim() !== '';
-    const { field, text } = loginError(err, clientInput.value.trim(), withRefreshToken);
+    const { field, text } = loginError(err, clientInput.value.trim(), givenRefreshToken() !== '');
     if (field === 'client') setFieldError(clientInput, clientError, text);
     else if (field === 'token') setFieldError(tokenInput, tokenError, text);
     else if (field === 'refresh') setFieldError(refreshInput, refreshError, text);
@@ -175,7 +177,7 @@ export function renderConnections(tab) {
     clearErrors();
     replaceChildren(formNotice);
     const clientIdentification = clientInput.value.trim();
-    const refreshToken = refreshOption.open ? refreshInput.value.trim() : '';
+    const refreshToken = givenRefreshToken();
     const appSecret = appSecretInput.value.trim();
     const body = refreshToken
       ? { clientIdentification, refreshToken, appKey: appKeyInput.value.trim(), ...(appSecret ? { appSecret } : {}) }
