@@ -244,6 +244,8 @@ describe('Dropbox webhooks', () => {
     console.log(`file readable ${latencyMs} ms after the write`);
     assert.ok(latencyMs < 5_000, `${latencyMs} ms`);
     assert.equal(h.emulator.webhookCounts().delivered, before + 1);
+    // The file is readable once its page is recorded; the cycle counts itself a moment later.
+    await eventually(async () => assert.ok((await cycles(mappingId)) > ran, 'the notification started a cycle'));
     assert.equal(await cycles(mappingId), ran + 1, 'one cycle, started by the notification');
     // That cycle listed from the saved cursor: what changed since, not the folder again.
     assert.deepEqual(listings(account), {
