@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       emulator.addFolder(accountId, folder);
       fill();
       const mapping = await repos.mappings.create({ projectId, connectionId: connection._id, dropboxPath: folder, targetFolder: '/' });
+      let recordedSince: number | undefined;
       for (let cursor: string | undefined, slot = 0, more = true; more; slot = (slot + 1) % 4) {
         const summary = await activities.listFolder({
           mappingId: mapping._id,
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
           listingGeneration: 1,
           sweep: !summary.hasMore,
         });
+        if (summary.page) recordedSince = Math.min(recordedSince ?? summary.page.listedAt, summary.page.listedAt);
         cursor = summary.cursor;
         more = summary.hasMore;
       }
@@ -122,9 +124,11 @@ async function main(): Promise<void> {
       let stored = 0;
       let copies = 0;
       for (let left = true; left; copies += 1) {
-        const result = await activities.copyFileContents({ mappingId: mapping._id });
+        // The first copy gives the recorded files their content records, as after a cycle.
+        const since = copies === 0 ? recordedSince : undefined;
+        const result = await activities.copyFileContents({ mappingId: mapping._id, ...(since === undefined ? {} : { recordedSince: since }) });
         stored += result.stored;
-        left = result.pending > 0 || result.deferred > 0;
+        left = result.pending > 0;
       }
       clearInterval(sampler);
       const product = Date.now() - started;

@@ -6,7 +6,6 @@ import type { DropboxCredentials } from '../dropbox/client';
 import { ContentHasher } from '../dropbox/contentHasher';
 import { DropboxCredentialsError, DropboxPathError, DropboxRateLimitError, DropboxUnsupportedFileError } from '../dropbox/errors';
 import { DEFAULT_CONTENT_CONCURRENCY, DEFAULT_MAX_FILE_BYTES } from '../domain/contentLimits';
-import { listedAhead } from '../domain/contentRevs';
 import type { ContentSlots } from './contentSlots';
 import type { ActivityDeps } from './deps';
 import { contentCopies, filesRejected } from '../metrics';
@@ -16,6 +15,12 @@ import { loadMappingCredentials, type CredentialSources } from './mappingCredent
 
 export interface CopyContentsInput {
   mappingId: string;
+  /**
+   * When the earliest page whose files this copy follows was listed (epoch ms): their records are
+   * given content records first (`recordPendingRevs`). Absent when no page was recorded since the
+   * last copy began.
+   */
+  recordedSince?: number;
 }
 
 export interface CopyContentsResult {
@@ -23,11 +28,6 @@ export interface CopyContentsResult {
   failed: number;
   /** Still to copy when the copy ran out of its time budget: another copy follows at once. */
   pending: number;
-  /**
-   * Revs listed a moment before their file record was written (a listing under way, or cut off
-   * and retried): left for the copy that the next cycle asks for.
-   */
-  deferred: number;
   /**
    * The token may not download (no `files.content.read`): the mapping is marked so (its contents
    * show as failed with `missing_scope`) and its files wait, pending, for a token with the scope.
@@ -43,9 +43,14 @@ export const MAX_HASH_MISMATCHES = 3;
  */
 const START_FILES_FOR_MS = 30_000;
 const BATCH = 100;
+/**
+ * A page is listed on one worker and recorded on another, each stamping its own clock: records
+ * updated this long before their page's listing time are still looked at.
+ */
+export const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
 const HEARTBEAT_EVERY_MS = 2_000;
 
-type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'deferred' | 'unstarted';
+type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'unstarted';
 
 /**
  * Copies the bytes of a mapping's pending files (new, or a new rev) into GridFS, each verified
@@ -63,11 +68,14 @@ export function createCopyFileContents(
   const maxFileBytes = deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const now = () => (deps.now ?? (() => new Date()))();
 
-  return async function copyFileContents({ mappingId }: CopyContentsInput): Promise<CopyContentsResult> {
+  return async function copyFileContents({ mappingId, recordedSince }: CopyContentsInput): Promise<CopyContentsResult> {
     const context = activityContext();
     const progress = { stored: 0, failed: 0, bytes: 0 };
     const beat = context ? setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS) : undefined;
     try {
+      // Before the credentials: files whose bytes wait for a token still show in the counts.
+      if (recordedSince !== undefined)
+        await contents.recordPendingRevs(mappingId, new Date(recordedSince - CLOCK_SKEW_MARGIN_MS));
       return await copyPending(mappingId, context?.cancellationSignal, progress);
     } finally {
       if (beat) clearInterval(beat);
@@ -84,10 +92,9 @@ export function createCopyFileContents(
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
       // A replaced token may have the scope now: one Dropbox call tells.
       if (!(await hasContentScope(credentials)))
-        return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: true };
+        return { stored: 0, failed: 0, pending: 0, missingScope: true };
       await mappingRecords.setContentScopeMissing(mappingId, false);
     }
-    let deferred = 0;
     let outOfTime = false;
     // A file still waiting for a download slot when the time is up is left for the next copy.
     const budget = AbortSignal.timeout(START_FILES_FOR_MS);
@@ -135,7 +142,6 @@ export function createCopyFileContents(
             retryLater += 1;
             contentCopies.inc({ outcome: 'retried' });
           }
-          if (outcome === 'deferred') deferred += 1;
         }
       };
       await Promise.all(
@@ -144,7 +150,7 @@ export function createCopyFileContents(
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
       await mappingRecords.setContentScopeMissing(mappingId, true);
-      return { stored: progress.stored, failed: progress.failed, pending: 0, deferred, missingScope: true };
+      return { stored: progress.stored, failed: progress.failed, pending: 0, missingScope: true };
     }
     if (stop !== undefined) throw toActivityFailure(stop);
     if (retryLater > 0) {
@@ -154,7 +160,7 @@ export function createCopyFileContents(
       });
     }
     const pending = outOfTime ? await contents.countPending(mappingId) : 0;
-    return { stored: progress.stored, failed: progress.failed, pending, deferred, missingScope: false };
+    return { stored: progress.stored, failed: progress.failed, pending, missingScope: false };
   }
 
   async function hasContentScope(credentials: DropboxCredentials): Promise<boolean> {
@@ -174,9 +180,8 @@ export function createCopyFileContents(
     signal: AbortSignal | undefined,
   ): Promise<Outcome> {
     const { content, file } = pending;
-    if (!file) return 'deferred';
-    if (file.rev !== content.rev) {
-      if (listedAhead(file, content)) return 'deferred';
+    // The file moved on to a later rev (its record is written before its rev's content record).
+    if (!file || file.rev !== content.rev) {
       await contents.markSuperseded(content._id);
       return 'superseded';
     }

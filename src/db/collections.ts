@@ -88,6 +88,8 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },
     { key: { mappingId: 1, _id: 1 }, name: 'mappingId_id' },
     { key: { mappingId: 1, listingGeneration: 1 }, name: 'mappingId_listingGeneration' },
+    // The records a copy gives content records to: those updated since the pages it follows were listed.
+    { key: { mappingId: 1, updatedAt: 1 }, name: 'mappingId_updatedAt' },
   ],
   contents: [
     // What a copy has to do, in order; and counts by state.

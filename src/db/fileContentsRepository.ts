@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { type Db, GridFSBucket } from 'mongodb';
+import { type Db, GridFSBucket, MongoBulkWriteError } from 'mongodb';
 import { atFirstRev } from '../domain/contentRevs';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { findByIds } from './byIds';
 import { collections } from './collections';
-import { contentRecordId, fileRecordId } from './filePlan';
+import { inBatches } from './batches';
+import { isDuplicateKeyError } from './errors';
+import { contentRecordId, fileRecordId, pendingContent } from './filePlan';
 
 export const CONTENT_BUCKET = 'file_contents';
+/** A listing page's worth: one insert command each (on FerretDB, one transaction). */
+const PENDING_PER_COMMAND = 2_000;
 /**
  * 1 MiB chunks rather than GridFS's 255 KiB: the upload writes one chunk per insert, and on
  * FerretDB each insert is a transaction; a quarter of the inserts moves the same bytes sooner.
@@ -135,6 +139,34 @@ export function createFileContentsRepository(db: Db) {
       if (current?.state === 'stored') return { current, stored: current };
       if (atFirstRev(record)) return { current, stored: null };
       return (await contentOf([record])).get(record._id) ?? NO_CONTENT;
+    },
+
+    /**
+     * Gives each file record updated since `since` a content record for its rev, pending, unless
+     * it has one; returns how many were new. A file deleted since it was recorded too: its bytes
+     * stay downloadable by rev, and the deleted file's record offers them. The copy does this, not the listing: a first
+     * sync's records are readable after one write per file, and contents follow. A rev the file
+     * moved past before its copy began is never copied.
+     */
+    async recordPendingRevs(mappingId: string, since: Date): Promise<number> {
+      const recorded = await files
+        .find(
+          { mappingId, updatedAt: { $gte: since } },
+          { projection: { _id: 1, mappingId: 1, rev: 1, serverModified: 1 } },
+        )
+        .toArray();
+      let added = 0;
+      // Plain inserts, not upserts (on FerretDB each upsert scans the collection); a rev that has
+      // its record already fails its insert alone.
+      for (const part of inBatches(recorded.map(pendingContent), PENDING_PER_COMMAND)) {
+        try {
+          added += (await contents.insertMany(part, { ordered: false })).insertedCount;
+        } catch (err) {
+          if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
+          added += err.result.insertedCount;
+        }
+      }
+      return added;
     },
 
     /** Revs of the mapping whose bytes are to be copied, by id after `afterId`, with their file records. */

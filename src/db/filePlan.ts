@@ -10,17 +10,17 @@ export function contentRecordId(recordId: string, rev: string): string {
   return `${recordId}@${rev}`;
 }
 
-/** A listed rev waits for its bytes; stored bytes of an older rev stay until then. */
-export function pendingContent(mappingId: string, file: ListedFile, listedAt: Date): ContentRecord {
-  const recordId = fileRecordId(mappingId, file.id);
+/** A recorded rev waits for its bytes; stored bytes of an older rev stay until then. */
+export function pendingContent(
+  file: Pick<FileRecord, '_id' | 'mappingId' | 'rev' | 'serverModified'>,
+): ContentRecord {
   return {
-    _id: contentRecordId(recordId, file.rev),
-    fileRecordId: recordId,
-    mappingId,
+    _id: contentRecordId(file._id, file.rev),
+    fileRecordId: file._id,
+    mappingId: file.mappingId,
     rev: file.rev,
     state: 'pending',
-    serverModified: new Date(file.serverModified),
-    listedAt,
+    serverModified: file.serverModified,
   };
 }
 

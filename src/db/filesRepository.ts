@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
-import type { ContentRecord, FileRecord, ListedFile } from '../domain/types';
+import type { FileRecord, ListedFile } from '../domain/types';
 import { inBatches } from './batches';
 import { findByIds } from './byIds';
 import { collections } from './collections';
@@ -8,7 +8,6 @@ import {
   STORED_FILE_PROJECTION,
   fileRecordId,
   newestPerId,
-  pendingContent,
   planListedFiles,
   type StoredFile,
 } from './filePlan';
@@ -30,7 +29,7 @@ const MAX_ROUNDS = 3;
 const INSERTS_PER_COMMAND = 2_000;
 
 export function createFilesRepository(db: Db) {
-  const { files, contents } = collections(db);
+  const { files } = collections(db);
   const live = (mappingId: string) => ({ mappingId, deletedAt: null });
   /** What a listing shows: the files in the folder now, or those Dropbox reported deleted. */
   const shown = (mappingId: string, deleted: boolean) =>
@@ -58,21 +57,6 @@ export function createFilesRepository(db: Db) {
       if (insertTurns.get(mappingId) === settled) insertTurns.delete(mappingId);
     });
     return turn;
-  }
-
-  /**
-   * Each listed rev's content record goes in before the file record that names the rev: a record
-   * then always has one, even when the write is cut off between the two and its retry finds the
-   * record unchanged. A rev listed again keeps its content record as it is.
-   */
-  async function insertContents(records: ContentRecord[]): Promise<void> {
-    for (const part of inBatches(records, INSERTS_PER_COMMAND)) {
-      try {
-        await contents.insertMany(part, { ordered: false });
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
-      }
-    }
   }
 
   async function insertParts(records: FileRecord[], byId: Map<string, ListedFile>): Promise<ListedFile[]> {
@@ -164,7 +148,6 @@ export function createFilesRepository(db: Db) {
       // collection: reading first made every page cost a scan of every file of every mapping.
       // A file already recorded fails its insert (duplicate key, cheap) and goes the read path.
       const fresh = planListedFiles(mapping, newest, listingGeneration, now, new Map());
-      await insertContents(newest.map((file) => pendingContent(mapping.id, file, now)));
       const byId = new Map(newest.map((f) => [fileRecordId(mapping.id, f.id), f]));
       let pending = await insertNew(mapping.id, fresh.inserts, byId);
       totals.added += fresh.inserts.length - pending.length;

@@ -55,7 +55,7 @@ export function createListingPagesRepository(db: Db, { cachedPages = 16 } = {}) 
       };
       await listingPages.replaceOne({ _id: record._id }, record, { upsert: true });
       remember({ _id: record._id, mappingId, pageId, listedAt: now, ...entries });
-      return { slot, pageId };
+      return { slot, pageId, listedAt: now.getTime() };
     },
 
     /** The page; or whether its slot is empty (the page was persisted and dropped) or holds a later one. */

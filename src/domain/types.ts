@@ -39,6 +39,11 @@ export interface ListedPage {
 export interface ListingPageRef {
   slot: 0 | 1 | 2 | 3;
   pageId: string;
+  /**
+   * When the page was listed (epoch ms, the listing worker's clock): its files are recorded after
+   * it, so the copy finds their records among those updated since (see `recordPendingRevs`).
+   */
+  listedAt: number;
 }
 
 /** What the history holds of a kept page: the cursor, and counts for the Web UI. */
@@ -223,11 +228,11 @@ export interface FileRecord {
 }
 
 /**
- * The copy of one rev of a file's bytes: `${fileRecordId}@${rev}`. The listing inserts it when it
- * records a file or a new rev, and never writes it again; only the contents copy updates it. So
- * a listing and a copy never write the same document (FerretDB applies an update as a read, then
- * a whole-document write, and would lose one of two concurrent updates), and neither waits for
- * the other.
+ * The copy of one rev of a file's bytes: `${fileRecordId}@${rev}`. Only the contents copy writes
+ * it: it inserts one for each rev it finds in a file record the listing wrote (the listing writes
+ * one document per new file), then updates it. So a listing and a copy never write the same
+ * document (FerretDB applies an update as a read, then a whole-document write, and would lose one
+ * of two concurrent updates), and neither waits for the other.
  */
 export interface ContentRecord {
   _id: string;
@@ -237,10 +242,8 @@ export interface ContentRecord {
   state: ContentState | 'superseded';
   /** Dropbox's modification time of this rev: of two revs, the later one is the file's. */
   serverModified: Date;
-  /** When the listing recorded it (the `updatedAt` it gave the file record): breaks a tie of times. */
-  listedAt: Date;
   /*
-   * The fields below are absent until the copy sets them: the listing writes one record per new
+   * The fields below are absent until the copy sets them: a first sync writes one record per new
    * file, and FerretDB stores a type beside every field, so a record of 7 fields rather than 13
    * is about a third cheaper to insert and to read (git log -p -- BENCHMARKS.md).
    */

@@ -24,7 +24,7 @@ export interface ContentCopies {
  * (a first sync's 10,000 files, a 1 GiB file) never holds up the next listing; the two write
  * different documents (a file's record, its rev's content record). A copy that ran out of its time
  * budget, or that files were recorded for while it ran, is followed by another at once; one that
- * failed, deferred a rev, or waits for a token with the content scope, leaves `contentsPending`
+ * failed, or waits for a token with the content scope, leaves `contentsPending`
  * set for the next cycle to ask again.
  */
 export function contentCopies(mappingId: string, s: CarriedState): ContentCopies {
@@ -39,17 +39,20 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
   const copyWhilePending = async () => {
     while (s.contentsPending && !finishing) {
       s.contentsPending = false;
+      const recordedSince = s.contentsRecordedSince;
+      s.contentsRecordedSince = undefined;
       let result;
       try {
-        result = await contents.copyFileContents({ mappingId });
+        result = await contents.copyFileContents({ mappingId, ...(recordedSince === undefined ? {} : { recordedSince }) });
       } catch (err) {
         s.contentsPending = true;
+        if (recordedSince !== undefined) contentsRecordedSince(s, recordedSince);
         if (isCancellation(err)) throw err;
         return;
       }
       // Requested again while it ran (files recorded meanwhile): the loop copies them now.
       if (s.contentsPending) continue;
-      if (result.missingScope || result.deferred > 0) {
+      if (result.missingScope) {
         s.contentsPending = true;
         return;
       }
@@ -93,4 +96,9 @@ export function contentCopies(mappingId: string, s: CarriedState): ContentCopies
       return unsettled === 0;
     },
   };
+}
+
+/** The files of a page listed at `listedAt` (epoch ms) were recorded: the next copy follows them. */
+export function contentsRecordedSince(s: CarriedState, listedAt: number): void {
+  s.contentsRecordedSince = Math.min(s.contentsRecordedSince ?? listedAt, listedAt);
 }

@@ -65,6 +65,8 @@ export interface CarriedState {
   runsStaggered?: boolean;
   /** Files recorded whose bytes are still to copy (see contents.ts). */
   contentsPending?: boolean;
+  /** The listing time of the earliest page recorded since the last copy began (see contents.ts). */
+  contentsRecordedSince?: number;
   /** The listing policy the mapping was last listed under (see `adoptListingPolicy`). */
   listingPolicy?: string;
   /**

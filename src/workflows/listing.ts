@@ -4,6 +4,7 @@ import type { ListedPageSummary, ListingPageRef } from '../domain/types';
 import { dropbox, records } from './activityProxies';
 import type { PersistInput } from '../activities/persistNewFiles';
 import type { CarriedState, FolderSyncInput } from './definitions';
+import { contentsRecordedSince } from './contents';
 
 /** Ends a cycle early without failing it: a pause, an unmap, or time to continue as new. */
 export class CycleInterrupted extends Error {}
@@ -200,7 +201,10 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
       // Asked for as soon as a page is recorded, whatever its counts: a cycle that fails on a later
       // page still has its files copied, and so does a page whose first attempt wrote them and
       // lost its answer (its retry counts nothing). A copy with nothing to do costs one query.
-      if (page) s.contentsPending = true;
+      if (page) {
+        s.contentsPending = true;
+        contentsRecordedSince(s, page.listedAt);
+      }
       await before;
       // Counted with the cursor's move: a page recorded beside an earlier one that failed is
       // listed again, and counts then.

@@ -11,7 +11,6 @@ import { createActivities, type Activities } from '../../src/activities';
 import { MAX_HASH_MISMATCHES } from '../../src/activities/copyFileContents';
 import { collections } from '../../src/db/collections';
 import { CONTENT_BUCKET, REPLACED_BYTES_KEPT_MS } from '../../src/db/fileContentsRepository';
-import { pendingContent } from '../../src/db/filePlan';
 import type { Mapping } from '../../src/domain/types';
 import { contentCopies, filesRejected } from '../../src/metrics';
 import { failureOf } from '../support/failures';
@@ -39,8 +38,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
   }
 
   let generation = 0;
+  // Per mapping, as the workflow carries it: the listing time of the earliest page recorded since the last copy.
+  const recordedSince = new Map<string, number>();
   async function record(mapping: Mapping): Promise<void> {
     const summary = await activities.listFolder({ mappingId: mapping._id, keepInSlot: 0 });
+    if (summary.page)
+      recordedSince.set(mapping._id, Math.min(recordedSince.get(mapping._id) ?? Infinity, summary.page.listedAt));
     await activities.persistNewFiles({
       mappingId: mapping._id,
       projectId: mapping.projectId,
@@ -49,6 +52,13 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       listingGeneration: ++generation,
       sweep: true,
     });
+  }
+
+  /** The copy the workflow asks for after a cycle recorded files. */
+  function copy(mapping: Pick<Mapping, '_id'>, by: Activities = activities) {
+    const since = recordedSince.get(mapping._id);
+    recordedSince.delete(mapping._id);
+    return by.copyFileContents({ mappingId: mapping._id, ...(since === undefined ? {} : { recordedSince: since }) });
   }
 
   async function emulatorBytes(path: string): Promise<Buffer> {
@@ -79,6 +89,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
 
   /** What a worker killed mid-file leaves: its first pending rev claimed, a chunk, no files document. */
   async function halfWrittenUpload(mapping: Mapping) {
+    await fx.repos.contents.recordPendingRevs(mapping._id, new Date(0)); // what the copy did first
     const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
     assert.ok(pending);
     const uploadId = await fx.repos.contents.claim(pending.content._id);
@@ -110,8 +121,8 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
         fx.emulator.addFile(fx.accountId, `${folder}/Kaivanto ä ö.dwg`, { seed: 5, size: 300_001 })['id'],
       );
     });
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
-    assert.deepEqual(result, { stored: 4, failed: 0, pending: 0, deferred: 0, missingScope: false });
+    const result = await copy(mapping);
+    assert.deepEqual(result, { stored: 4, failed: 0, pending: 0, missingScope: false });
     for (const [name, id] of Object.entries(added)) {
       const { file, current, stored: storedContent } = await contentOf(mapping, id);
       assert.equal(current?.state, 'stored', name);
@@ -123,10 +134,10 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       assert.ok(stored.equals(expected), `${name}: the stored bytes are Dropbox's`);
     }
     assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 4, failed: 0 });
-    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    const again = await copy(mapping);
     assert.deepEqual(
       again,
-      { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: false },
+      { stored: 0, failed: 0, pending: 0, missingScope: false },
       'nothing is copied twice',
     );
   });
@@ -143,13 +154,13 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       Object.fromEntries((await contentCopies.get()).values.map((v) => [String(v.labels.outcome), v.value]));
     const copiesBefore = await copies();
     fx.emulator.corruptNextDownloads(1);
-    const failure = await failureOf(activities.copyFileContents({ mappingId: mapping._id }));
+    const failure = await failureOf(copy(mapping));
     assert.equal(failure.type, 'ContentsIncomplete', 'a retryable failure: Temporal tries again');
     const { current, stored } = await contentOf(mapping, id);
     assert.equal(current?.state, 'pending');
     assert.equal(stored, null);
     assert.deepEqual(await gridFsIds(), before, 'the wrong bytes left nothing in GridFS');
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     assert.equal((await storedBytes(mapping, id)).toString(), 'the real plan');
 
     let badId = '';
@@ -160,9 +171,9 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     });
     fx.emulator.corruptNextDownloads(MAX_HASH_MISMATCHES);
     for (let attempt = 1; attempt < MAX_HASH_MISMATCHES; attempt++) {
-      await assert.rejects(activities.copyFileContents({ mappingId: bad._id }));
+      await assert.rejects(copy(bad));
     }
-    const last = await activities.copyFileContents({ mappingId: bad._id });
+    const last = await copy(bad);
     assert.equal(last.failed, 1);
     const failed = await contentOf(bad, badId);
     assert.equal(failed.current?.state, 'failed');
@@ -177,7 +188,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     // A new rev that arrives intact: the failed one is behind the file now, and counts no more.
     fx.emulator.modifyFile(fx.accountId, `${bad.dropboxPath}/bad.pdf`, { content: 'right at last' });
     await record(bad);
-    await activities.copyFileContents({ mappingId: bad._id });
+    await copy(bad);
     assert.equal((await storedBytes(bad, badId)).toString(), 'right at last');
     assert.deepEqual(await fx.repos.contents.counts(bad._id), { pending: 0, stored: 1, failed: 0 });
     assert.equal((await collections(fx.testDb.db).contents.findOne({ _id: failed.current!._id }))?.state, 'superseded');
@@ -197,14 +208,14 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       { current: listed.current, stored: null },
       'at its first rev, nothing stored yet',
     );
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     const first = await contentOf(mapping, id);
     fx.emulator.modifyFile(fx.accountId, path, { content: 'version two, longer' });
     await record(mapping);
     const changed = await contentOf(mapping, id);
     assert.notEqual(changed.file.rev, first.file.rev);
     assert.equal(changed.file.firstRev, first.file.rev, 'the first rev is kept');
-    assert.equal(changed.current?.state, 'pending');
+    assert.equal(shownContent(changed.current, false).contentState, 'pending', 'shown pending before its copy');
     assert.equal(changed.stored?.rev, first.file.rev, 'the old bytes stay until the new ones are verified');
     assert.equal(
       (await fx.repos.contents.contentOfFile(changed.file)).stored?.rev,
@@ -213,13 +224,13 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     );
     assert.equal((await storedBytes(mapping, id)).toString(), 'version one');
     fx.emulator.corruptNextDownloads(1);
-    await assert.rejects(activities.copyFileContents({ mappingId: mapping._id }));
+    await assert.rejects(copy(mapping));
     assert.equal(
       (await storedBytes(mapping, id)).toString(),
       'version one',
       'a bad download replaced nothing',
     );
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     const stored = await contentOf(mapping, id);
     assert.equal(stored.stored?.rev, changed.file.rev);
     assert.equal(stored.current?.state, 'stored');
@@ -231,7 +242,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       maxFileBytes: 10 * 1024 * 1024,
       now: () => new Date(Date.now() + REPLACED_BYTES_KEPT_MS + 60_000),
     });
-    await later.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping, later);
     const { files, chunks } = await gridFsIds();
     assert.ok(!files.has(first.stored?.storedFileId ?? ''), "the old rev's GridFS file is gone an hour on");
     assert.ok(!chunks.has(first.stored?.storedFileId ?? ''), 'and its chunks');
@@ -245,7 +256,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       path = `${folder}/levels.txt`;
       id = String(fx.emulator.addFile(fx.accountId, path, { content: 'level one' })['id']);
     });
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     fx.emulator.modifyFile(fx.accountId, path, { content: 'level two' });
     await record(mapping);
     // The rev is marked stored (and the old one superseded), then the database's answer is lost.
@@ -269,7 +280,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
         },
       },
     });
-    await flaky.copyFileContents({ mappingId: mapping._id }).catch(() => undefined);
+    await copy(mapping, flaky).catch(() => undefined);
     assert.ok(lost);
     // Before any copy could mend it: stored, its bytes there, the old rev superseded.
     const failed = await contentOf(mapping, id);
@@ -277,7 +288,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.ok((await gridFsIds()).files.has(failed.current?.storedFileId ?? ''), 'the stored bytes are there at once');
     const revs = await collections(fx.testDb.db).contents.find({ fileRecordId: failed.file._id }).toArray();
     assert.deepEqual(revs.map((c) => c.state).sort(), ['stored', 'superseded']);
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     const { file, current, stored } = await contentOf(mapping, id);
     assert.equal(current?.state, 'stored');
     assert.equal(stored?.rev, file.rev);
@@ -298,7 +309,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     const tooLargeCount = async () =>
       (await filesRejected.get()).values.find((v) => v.labels.reason === 'too_large')?.value ?? 0;
     const countedBefore = await tooLargeCount();
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    const result = await copy(mapping);
     assert.equal(result.failed, 1);
     assert.equal(await tooLargeCount(), countedBefore + 1, 'counted in dropbox_sync_files_rejected_total');
     assert.equal(fx.emulator.calls().byRoute['files/download'] ?? 0, 0, 'not downloaded');
@@ -318,11 +329,11 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       path = `${folder}/model.ifc`;
       fx.emulator.addFile(fx.accountId, path, { seed: 4, size: 10 * 1024 * 1024 + 1 });
     });
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 0, failed: 1 });
     fx.emulator.modifyFile(fx.accountId, path, { seed: 5, size: 10 * 1024 * 1024 + 2 });
     await record(mapping);
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 0, failed: 1 });
   });
 
@@ -334,7 +345,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     });
     fx.emulator.remove(fx.accountId, `${folderPath}/huge.ifc`);
     await record(mapping);
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    const result = await copy(mapping);
     assert.equal(result.failed, 1, 'its rev leaves the copy, not copied');
     const { rejections } = await fx.repos.rejections.list(mapping._id, { limit: 10 });
     assert.deepEqual(rejections, [], 'no rejection of a file no longer in the folder');
@@ -346,14 +357,14 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       id = String(fx.emulator.addFile(fx.accountId, `${folder}/Site plan.gdoc`, { content: 'exported only', isDownloadable: false })['id']);
     });
     fx.emulator.resetCalls();
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    const result = await copy(mapping);
     assert.deepEqual([result.failed, result.pending], [1, 0]);
     assert.equal(fx.emulator.calls().byRoute['files/download'], 1, 'asked once');
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.state, 'failed');
     assert.equal(current?.error?.reason, 'not_downloadable');
     assert.match(current?.error?.message ?? '', /export it/u);
-    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    const again = await copy(mapping);
     assert.deepEqual([again.failed, again.pending, fx.emulator.calls().byRoute['files/download']], [0, 0, 1], 'not tried again');
   });
 
@@ -363,12 +374,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       id = String(fx.emulator.addFile(fx.accountId, `${folder}/Claimed drawing.pdf`, { content: 'blocked', restricted: true })['id']);
     });
     fx.emulator.resetCalls();
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    const result = await copy(mapping);
     assert.deepEqual([result.failed, result.pending], [1, 0]);
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.error?.reason, 'restricted');
     assert.match(current?.error?.message ?? '', /blocks the content/u);
-    const again = await activities.copyFileContents({ mappingId: mapping._id });
+    const again = await copy(mapping);
     assert.deepEqual([again.failed, fx.emulator.calls().byRoute['files/download']], [0, 1], 'not tried again');
   });
 
@@ -383,7 +394,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       fx.emulator.issueToken(fx.accountId, { scopes: ['account_info.read', 'files.metadata.read'] }),
     );
     try {
-      const result = await activities.copyFileContents({ mappingId: mapping._id });
+      const result = await copy(mapping);
       assert.equal(result.missingScope, true);
       assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, true);
       const { current } = await contentOf(mapping, id);
@@ -392,16 +403,16 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
       assert.equal(shown.contentState, 'failed');
       assert.equal(shown.contentError?.reason, 'missing_scope');
       assert.match(shown.contentError?.message ?? '', /files\.content\.read/u);
-      const again = await activities.copyFileContents({ mappingId: mapping._id });
+      const again = await copy(mapping);
       assert.deepEqual(
         again,
-        { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: true },
+        { stored: 0, failed: 0, pending: 0, missingScope: true },
         'still no scope: nothing tried',
       );
     } finally {
       await fx.replaceToken(fx.token);
     }
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
+    const result = await copy(mapping);
     assert.equal(result.stored, 1);
     assert.equal((await fx.repos.mappings.getById(mapping._id))?.contentScopeMissing, false);
     assert.equal((await storedBytes(mapping, id)).toString(), 'needs the scope');
@@ -416,7 +427,7 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     });
     // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
     const { uploadId } = await halfWrittenUpload(mapping);
-    await activities.copyFileContents({ mappingId: mapping._id });
+    await copy(mapping);
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.state, 'stored');
     assert.equal(current?.uploadingId, null);
@@ -441,68 +452,28 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     assert.equal(current?.uploadingId ?? null, null, 'and no rev names it');
   });
 
-  it('copies only the newest of two revs listed before a copy, and marks the older superseded', async () => {
+  it("leaves content records to the copy: a rev the file moved past before its copy began is never copied", async () => {
     let id = '';
     let path = '';
     const mapping = await mappedFolder((folder) => {
-      path = `${folder}/sheet.pdf`;
-      id = String(fx.emulator.addFile(fx.accountId, path, { content: 'rev one' })['id']);
-    });
-    const older = await contentOf(mapping, id);
-    fx.emulator.modifyFile(fx.accountId, path, { content: 'rev two' });
-    await record(mapping);
-    fx.emulator.resetCalls();
-    const result = await activities.copyFileContents({ mappingId: mapping._id });
-    assert.equal(result.stored, 1);
-    assert.equal(fx.emulator.calls().byRoute['files/download'], 1, 'one download: the newest rev');
-    const newer = await contentOf(mapping, id);
-    assert.equal(newer.current?.state, 'stored');
-    assert.equal((await storedBytes(mapping, id)).toString(), 'rev two');
-    assert.equal(
-      await fx.repos.contents.claim(older.current!._id),
-      null,
-      'a rev no longer pending is not claimed',
-    );
-    const superseded = await fx.testDb.db
-      .collection('contents')
-      .findOne({ _id: older.current!._id } as never);
-    assert.equal(superseded?.['state'], 'superseded');
-    assert.equal(superseded?.['uploadingId'], undefined, 'and keeps no upload name');
-    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 1, failed: 0 });
-  });
-
-  it('defers a rev listed ahead of its file record (a listing cut off between the two writes) and copies it once the record names it', async () => {
-    let id = '';
-    let path = '';
-    const mapping = await mappedFolder((folder) => {
-      path = `${folder}/ahead.txt`;
+      path = `${folder}/twice.txt`;
       id = String(fx.emulator.addFile(fx.accountId, path, { content: 'first' })['id']);
     });
-    await activities.copyFileContents({ mappingId: mapping._id });
-    const modified = fx.emulator.modifyFile(fx.accountId, path, { content: 'second' });
-    // What the listing writes first: the new rev's content record, without the file record yet.
     const { file } = await contentOf(mapping, id);
-    const ahead = pendingContent(
-      mapping._id,
-      {
-        id,
-        name: file.name,
-        pathDisplay: file.path,
-        pathLower: file.pathLower,
-        size: Number(modified['size']),
-        rev: String(modified['rev']),
-        contentHash: String(modified['content_hash']),
-        serverModified: String(modified['server_modified']),
-      },
-      new Date(),
-    );
-    await fx.testDb.db.collection('contents').insertOne(ahead as never);
-    const deferredRun = await activities.copyFileContents({ mappingId: mapping._id });
-    assert.deepEqual(deferredRun, { stored: 0, failed: 0, pending: 0, deferred: 1, missingScope: false });
-    assert.equal((await storedBytes(mapping, id)).toString(), 'first', 'the stored rev stays');
+    const revsOf = () => collections(fx.testDb.db).contents.find({ fileRecordId: file._id }).toArray();
+    assert.deepEqual(await revsOf(), [], 'the listing wrote the file record alone');
+    await copy(mapping);
+    fx.emulator.modifyFile(fx.accountId, path, { content: 'second' });
     await record(mapping);
-    const copied = await activities.copyFileContents({ mappingId: mapping._id });
+    fx.emulator.modifyFile(fx.accountId, path, { content: 'third' });
+    await record(mapping);
+    fx.emulator.resetCalls();
+    const copied = await copy(mapping);
     assert.equal(copied.stored, 1);
-    assert.equal((await storedBytes(mapping, id)).toString(), 'second');
+    assert.equal(fx.emulator.calls().byRoute['files/download'], 1, 'one download: the newest rev');
+    assert.equal((await storedBytes(mapping, id)).toString(), 'third');
+    const revs = await revsOf();
+    assert.deepEqual(revs.map((c) => c.state).sort(), ['stored', 'superseded'], 'the second rev never had a record');
+    assert.deepEqual(await fx.repos.contents.counts(mapping._id), { pending: 0, stored: 1, failed: 0 });
   });
 });

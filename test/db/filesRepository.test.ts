@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collections } from '../../src/db/collections';
+import { createFileContentsRepository } from '../../src/db/fileContentsRepository';
 import { createFilesRepository, type FilesRepository } from '../../src/db/filesRepository';
 import { newId } from '../../src/db/ids';
 import { listedFile, listedFiles } from './listedFiles';
@@ -107,21 +108,30 @@ describe('files repository', () => {
     assert.equal(record?.syncedAt.getTime(), T0.getTime());
   });
 
-  it('records one pending content record per listed rev, once, whatever the same rev is listed again', async () => {
+  it('writes no content records: the copy gives each record updated since a time a pending one for its rev, once', async () => {
     const mapping = newMapping();
     const v1 = listedFile(1, { rev: 'b1', serverModified: '2024-05-01T10:00:00Z' });
     const v2 = listedFile(1, { rev: 'b2', serverModified: '2024-05-02T10:00:00Z' });
+    const { contents } = collections(t.db);
+    const contentsRepo = createFileContentsRepository(t.db);
     await files.upsertListedFiles(mapping, [v1, listedFile(2)], 1, T0);
+    assert.equal(await contents.countDocuments({ mappingId: mapping.id }), 0, 'the listing wrote file records alone');
+    assert.equal(await contentsRepo.recordPendingRevs(mapping.id, T0), 2);
+    assert.equal(await contentsRepo.recordPendingRevs(mapping.id, T0), 0, 'a rev gets one content record');
     await files.upsertListedFiles(mapping, [v1], 1, later(1));
     await files.upsertListedFiles(mapping, [v2], 1, later(2));
-    const { contents } = collections(t.db);
+    assert.equal(
+      await contentsRepo.recordPendingRevs(mapping.id, later(2)),
+      1,
+      'the new rev; the other file, recorded before the time given, is not read',
+    );
     const found = await contents.find({ mappingId: mapping.id }).sort({ _id: 1 }).toArray();
     const recordId = `${mapping.id}:${v1.id}`;
     assert.deepEqual(
-      found.filter((c) => c.fileRecordId === recordId).map((c) => [c._id, c.rev, c.state, c.listedAt.getTime()]),
+      found.filter((c) => c.fileRecordId === recordId).map((c) => [c._id, c.rev, c.state, c.serverModified.toISOString()]),
       [
-        [`${recordId}@b1`, 'b1', 'pending', T0.getTime()],
-        [`${recordId}@b2`, 'b2', 'pending', later(2).getTime()],
+        [`${recordId}@b1`, 'b1', 'pending', '2024-05-01T10:00:00.000Z'],
+        [`${recordId}@b2`, 'b2', 'pending', '2024-05-02T10:00:00.000Z'],
       ],
     );
     assert.equal(found.length, 3);

@@ -132,7 +132,7 @@ class FakeFolder {
         const pageId = `page-${++self.pages}`;
         self.kept.set(`${mappingId}:${keepInSlot}`, { pageId: self.losePages > 0 ? 'lost' : pageId, files });
         self.losePages = Math.max(0, self.losePages - 1);
-        return { ...page, counts, page: { slot: keepInSlot, pageId } };
+        return { ...page, counts, page: { slot: keepInSlot, pageId, listedAt: Date.now() } };
       },
       async rejectSpecialCharacterPaths({ mappingId, page }: RejectInput) {
         self.calls.reject += 1;
@@ -177,7 +177,7 @@ class FakeFolder {
       async copyFileContents() {
         self.calls.copies += 1;
         await self.copyGate;
-        return { stored: 0, failed: 0, pending: 0, deferred: 0, missingScope: false };
+        return { stored: 0, failed: 0, pending: 0, missingScope: false };
       },
     } as unknown as Activities;
   }
