@@ -28,7 +28,7 @@ export const REPLACED_BYTES_KEPT_MS = 60 * 60_000;
 /** A rev whose bytes are to be copied, with the file record that names it now (if it does). */
 export interface PendingContent {
   content: ContentRecord;
-  /** The file's record as it is now: null when the listing has not written it yet. */
+  /** The file's record as it is now (a content record is made from one, so null only if it went). */
   file: FileRecord | null;
   /**
    * The file's stored and failed revs when the batch was read. Only the mapping's one copy stores
@@ -57,7 +57,8 @@ export const NO_CONTENT: FileContent = { current: null, stored: null };
 
 /**
  * File contents in GridFS (bucket `file_contents`) and their content records (`contents`, one per
- * file and rev). The listing inserts a record per listed rev; from then on only the copy writes it.
+ * file and rev), written by the copy alone: it inserts them from the file records the listing
+ * wrote (`recordPendingRevs`), then updates them.
  * A rev counts as stored only after its upload finished and matched the content hash, by a
  * conditional update that names the upload (`uploadingId`): an upload of a worker that died, or
  * of a superseded attempt, never becomes stored, and is deleted when its rev is claimed again or
@@ -143,10 +144,10 @@ export function createFileContentsRepository(db: Db) {
 
     /**
      * Gives each file record updated since `since` a content record for its rev, pending, unless
-     * it has one; returns how many were new. A file deleted since it was recorded too: its bytes
-     * stay downloadable by rev, and the deleted file's record offers them. The copy does this, not the listing: a first
-     * sync's records are readable after one write per file, and contents follow. A rev the file
-     * moved past before its copy began is never copied.
+     * it has one; returns how many were new. A file deleted since it was recorded gets one too:
+     * its bytes stay downloadable by rev, and the deleted file's record offers them. The copy does
+     * this, not the listing, so a first sync's records are readable after one write per file and
+     * contents follow; a rev the file moved past before its copy began is never copied.
      */
     async recordPendingRevs(mappingId: string, since: Date): Promise<number> {
       const recorded = await files
@@ -200,7 +201,7 @@ export function createFileContentsRepository(db: Db) {
       }));
     },
 
-    /** This rev will not be copied: the file has a later rev (or this one was listed late). */
+    /** This rev will not be copied: the file has a later rev. */
     async markSuperseded(contentId: string): Promise<void> {
       await leavePending(contentId, { state: 'superseded' });
     },

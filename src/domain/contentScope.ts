@@ -20,7 +20,7 @@ export function shownContentCounts(
 
 /**
  * The content state of a file's current rev as admins see it, from that rev's content record
- * (none yet, or superseded while the file's record catches up: pending). While the mapping's
+ * (none yet, before the copy that follows the listing made it: pending). While the mapping's
  * token lacks the scope, contents not stored yet are failed with `missing_scope` (the contract's
  * shape) though their records stay pending, so a token with the scope copies them as they are.
  */

@@ -243,8 +243,8 @@ export interface ContentRecord {
   /** Dropbox's modification time of this rev: of two revs, the later one is the file's. */
   serverModified: Date;
   /*
-   * The fields below are absent until the copy sets them: a first sync writes one record per new
-   * file, and FerretDB stores a type beside every field, so a record of 7 fields rather than 13
+   * The fields below are absent until the copy sets them: a first sync's copy inserts one record
+   * per new file, and FerretDB stores a type beside every field, so a record of 7 fields rather than 13
    * is about a third cheaper to insert and to read (git log -p -- BENCHMARKS.md).
    */
   error?: { reason: ContentFailureReason; message: string } | null;

@@ -74,6 +74,9 @@ function initialState(input: FolderSyncInput): CarriedState {
     syncRequested: true,
     credentialsUpdated: false,
     runs: 0,
+    // A run started afresh (a new mapping, or one whose run was terminated or reset) does not know
+    // which records its predecessor left without content records: its first copy looks at all.
+    contentsRecordedSince: 0,
   };
 }
 

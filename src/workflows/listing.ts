@@ -193,18 +193,24 @@ export async function listFolderPages(run: ListingRun): Promise<{ changed: boole
     }
     const persisted = records.persistNewFiles(input);
     const done = (async () => {
-      const counts = await persisted;
+      let counts;
+      try {
+        counts = await persisted;
+      } finally {
+        // Asked for once a page's recording ended, whatever its counts, and also when it failed
+        // or was cancelled: an attempt may have written records before it did (and a later
+        // listing of the same files writes nothing). Not before it ended, or a copy under way
+        // could take the page's time before its records are there. A copy with nothing to do
+        // costs a query or two.
+        if (page) {
+          s.contentsPending = true;
+          contentsRecordedSince(s, page.listedAt);
+        }
+      }
       s.counters.filesAdded += counts.added;
       s.counters.filesUpdated += counts.updated;
       s.counters.filesDeleted += counts.deleted;
       changed ||= counts.added + counts.updated + counts.deleted + (counts.reopened ?? 0) > 0;
-      // Asked for as soon as a page is recorded, whatever its counts: a cycle that fails on a later
-      // page still has its files copied, and so does a page whose first attempt wrote them and
-      // lost its answer (its retry counts nothing). A copy with nothing to do costs one query.
-      if (page) {
-        s.contentsPending = true;
-        contentsRecordedSince(s, page.listedAt);
-      }
       await before;
       // Counted with the cursor's move: a page recorded beside an earlier one that failed is
       // listed again, and counts then.

@@ -20,6 +20,7 @@ import { cycles, cycleStartLag } from '../../src/metrics';
 import { runShortening } from '../../src/domain/runStagger';
 import type { ListFolderInput } from '../../src/activities/listFolder';
 import type { PersistInput } from '../../src/activities/persistNewFiles';
+import type { CopyContentsInput } from '../../src/activities/copyFileContents';
 import type { RejectInput } from '../../src/activities/rejectSpecialCharacterPaths';
 import type { ListedFile, ListingPageRef } from '../../src/domain/types';
 import {
@@ -68,6 +69,11 @@ class FakeFolder {
   failListingWith = 'DropboxUnavailable';
   /** The next recording writes its page, then its answer is lost (the activity fails and is retried). */
   loseRecordingAnswer = false;
+  /** The next recording writes its page, then fails for good. */
+  failRecordingAfterWrite = false;
+  /** Each kept page's listing time, and each copy's `recordedSince`, in order. */
+  listedAts: number[] = [];
+  copiesSince: (number | undefined)[] = [];
   /** Records of this state wait for `recordGate`. */
   recordGateFor: string | undefined;
   recordGate: Promise<void> | undefined;
@@ -132,7 +138,9 @@ class FakeFolder {
         const pageId = `page-${++self.pages}`;
         self.kept.set(`${mappingId}:${keepInSlot}`, { pageId: self.losePages > 0 ? 'lost' : pageId, files });
         self.losePages = Math.max(0, self.losePages - 1);
-        return { ...page, counts, page: { slot: keepInSlot, pageId, listedAt: Date.now() } };
+        const listedAt = Date.now();
+        self.listedAts.push(listedAt);
+        return { ...page, counts, page: { slot: keepInSlot, pageId, listedAt } };
       },
       async rejectSpecialCharacterPaths({ mappingId, page }: RejectInput) {
         self.calls.reject += 1;
@@ -168,14 +176,19 @@ class FakeFolder {
           self.loseRecordingAnswer = false;
           throw ApplicationFailure.retryable('the answer was lost after the write');
         }
+        if (self.failRecordingAfterWrite) {
+          self.failRecordingAfterWrite = false;
+          throw ApplicationFailure.nonRetryable('the database failed after the write');
+        }
         return { added, updated: 0, unchanged: listed.length - added, deleted: 0 };
       },
       async recordMappingState({ state }: { state: string }) {
         self.calls.record.push(state);
         if (state === self.recordGateFor) await self.recordGate;
       },
-      async copyFileContents() {
+      async copyFileContents({ recordedSince }: CopyContentsInput) {
         self.calls.copies += 1;
+        self.copiesSince.push(recordedSince);
         await self.copyGate;
         return { stored: 0, failed: 0, pending: 0, missingScope: false };
       },
@@ -503,8 +516,11 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const listed = folder.calls.listFolder;
       await env.sleep(20 * MINUTE);
       assert.equal(folder.calls.listFolder, listed, 'no listing while paused');
+      const copies = folder.copiesSince.length;
       await paused.signal(resumeSignal);
       await eventually(async () => assert.equal((await status(paused)).counters.cycles, 1));
+      // It cannot know which records the terminated run left without content records: all of them.
+      await eventually(async () => assert.equal(folder.copiesSince[copies], 0, JSON.stringify(folder.copiesSince)));
       // Its full listing's sweep must see past what the first run stamped its records with.
       assert.ok(Math.min(...folder.generationsSeen.slice(1)) > firstGeneration, JSON.stringify(folder.generationsSeen));
       await untilSettled(paused);
@@ -711,6 +727,25 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
       assert.equal((await status(handle)).counters.filesAdded, 0, 'the retry found the files recorded');
       await eventually(async () => assert.ok(folder.calls.copies >= 1, 'their contents are copied'));
+      await untilSettled(handle);
+      await handle.signal(unmapSignal);
+      await handle.result();
+    });
+  });
+
+  it("hands a page's listing time to the next copy also when its recording wrote files and then failed", TIME_SKIPPING_TEST, async () => {
+    const folder = new FakeFolder();
+    folder.add('a.pdf');
+    await withWorker(folder, async (tq) => {
+      const handle = await start(tq);
+      await eventually(async () => assert.equal((await status(handle)).counters.cycles, 1));
+      await eventually(async () => assert.ok(folder.copiesSince.length >= 1));
+      folder.add('b.pdf');
+      folder.failRecordingAfterWrite = true;
+      await handle.signal(syncNowSignal);
+      await eventually(async () => assert.match((await status(handle)).lastError ?? '', /after the write/u));
+      const failedPage = folder.listedAts.at(-1)!;
+      await eventually(async () => assert.equal(folder.copiesSince.at(-1), failedPage, JSON.stringify(folder.copiesSince)));
       await untilSettled(handle);
       await handle.signal(unmapSignal);
       await handle.result();
