@@ -47,7 +47,7 @@ const BATCH = 100;
  * A page is listed on one worker and recorded on another, each stamping its own clock: records
  * updated this long before their page's listing time are still looked at.
  */
-export const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
+const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
 const HEARTBEAT_EVERY_MS = 2_000;
 
 type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'unstarted';

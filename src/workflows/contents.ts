@@ -24,8 +24,8 @@ export interface ContentCopies {
  * (a first sync's 10,000 files, a 1 GiB file) never holds up the next listing; the two write
  * different documents (a file's record, its rev's content record). A copy that ran out of its time
  * budget, or that files were recorded for while it ran, is followed by another at once; one that
- * failed, or waits for a token with the content scope, leaves `contentsPending`
- * set for the next cycle to ask again.
+ * failed, or waits for a token with the content scope, leaves `contentsPending` set for the next
+ * cycle to ask again.
  */
 export function contentCopies(mappingId: string, s: CarriedState): ContentCopies {
   const contents = contentsOn(contentsTaskQueue(workflowInfo().taskQueue));
