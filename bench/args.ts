@@ -29,6 +29,8 @@ export interface BenchArgs {
   pageLimit: number;
   /** Worker options for every worker the bench starts (JSON), e.g. {"maxCachedWorkflows":6000}. */
   tuning: Partial<WorkerOptions>;
+  /** Dynamic config for the dev server the bench starts itself (JSON), key to value. */
+  serverConfig: Record<string, string | number | boolean>;
   /** Extra node flags for the worker process, e.g. --cpu-prof. */
   workerNodeArgs: string[];
   /** Skip the raw reference measurement (SDK paging + one insertMany). */
@@ -42,6 +44,7 @@ export interface BenchArgs {
 const USAGE = `npm run bench -- [--quick] [--sizes=10000,100000] [--mappings=500,2000,5000]
   [--idle-cycles=12] [--idle-poll=3000] [--window=2] [--cycles-per-run=12] [--files-per-mapping=0]
   [--rate=16.67] [--page-limit=2000] [--tuning='{"maxCachedWorkflows":6000}']
+  [--server-config='{"history.cacheMaxSize":512}']
   [--worker-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-raw] [--timeline]
   [--repeats=3] [--token-lifetime=SECONDS]
 Servers: MONGODB_URI / TEMPORAL_ADDRESS name servers to use; otherwise the bench starts its own
@@ -76,6 +79,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     filesPerMapping: 0,
     pageLimit: 2_000,
     tuning: {},
+    serverConfig: {},
     workerNodeArgs: [],
     skipRaw: false,
     // Either side's time varies by a third or more from run to run on this machine (BENCHMARKS.md).
@@ -135,6 +139,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case 'tuning':
         args.tuning = JSON.parse(value) as Partial<WorkerOptions>;
+        break;
+      case 'server-config':
+        args.serverConfig = JSON.parse(value) as BenchArgs['serverConfig'];
         break;
       case 'worker-node-args':
         args.workerNodeArgs = value.split(/\s+/u).filter(Boolean);

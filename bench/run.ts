@@ -29,11 +29,11 @@ async function main(): Promise<void> {
   say(
     `settings: sizes ${args.sizes.join(',') || 'none'}; mappings ${args.mappings.join(',') || 'none'}; ` +
       `idle cycles ${args.idleCycles} at ${args.idlePollMs} ms; page limit ${args.pageLimit}; ` +
-      `tuning ${JSON.stringify(args.tuning)}` +
+      `tuning ${JSON.stringify(args.tuning)}; server config ${JSON.stringify(args.serverConfig)}` +
       (args.cyclesPerRun ? `; cycles per run ${args.cyclesPerRun}` : ''),
   );
   const started = Date.now();
-  const stack = await openStack();
+  const stack = await openStack(args.serverConfig);
   try {
     say(
       `servers: MongoDB ${process.env.MONGODB_URI ? 'from MONGODB_URI' : ferretDbLabel(process.env.FERRETDB_PATH)}, ` +

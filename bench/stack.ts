@@ -17,6 +17,7 @@ import { defaultCacheDir, installTools } from '../src/dev/tools';
 import { ensureIndexes } from '../src/db/collections';
 import { connectMongo } from '../src/db/mongo';
 import { startDropboxEmulator, type DropboxEmulator } from '../src/dev/dropboxEmulator/index';
+import type { BenchArgs } from './args';
 import { findDescendants } from './machine';
 
 export interface BenchStack {
@@ -44,21 +45,25 @@ function withDatabase(uri: string, name: string): string {
   return url.toString();
 }
 
-export async function openStack(): Promise<BenchStack> {
+export async function openStack(serverConfig: BenchArgs['serverConfig'] = {}): Promise<BenchStack> {
   const cleanups: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse())
       await cleanup().catch((err: unknown) => log(String(err)));
   };
   try {
-    return await open(cleanups, close);
+    return await open(cleanups, close, serverConfig);
   } catch (err) {
     await close();
     throw err;
   }
 }
 
-async function open(cleanups: (() => Promise<void>)[], close: () => Promise<void>): Promise<BenchStack> {
+async function open(
+  cleanups: (() => Promise<void>)[],
+  close: () => Promise<void>,
+  dynamicConfig: BenchArgs['serverConfig'],
+): Promise<BenchStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dfs-bench-'));
   cleanups.push(() => removeQuietly(dataDir));
   const pids: BenchStack['pids'] = {};
@@ -73,7 +78,7 @@ async function open(cleanups: (() => Promise<void>)[], close: () => Promise<void
         : startFerretDb({ binPath: tools.ferretDb, dataDir: join(dataDir, 'ferretdb'), log }),
       temporalAddress
         ? undefined
-        : startTemporalDevServer({ cliPath: tools.temporalCli, headless: true, log }),
+        : startTemporalDevServer({ cliPath: tools.temporalCli, headless: true, dynamicConfig, log }),
     ]);
     const [ferret, temporal] = started;
     if (ferret) {

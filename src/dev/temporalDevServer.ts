@@ -21,6 +21,8 @@ export interface TemporalDevServerOptions {
   namespace?: string;
   /** Lowers the server's continue-as-new suggestion so bounded-history code runs in a demo or test. */
   suggestContinueAsNewAfterEvents?: number;
+  /** More `--dynamic-config-value` settings, key to value. */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** Registered at start; the contract's keys from the workflow definitions by default. */
   searchAttributes?: readonly AnySearchAttributeKey[];
   startTimeoutMs?: number;
@@ -92,6 +94,9 @@ function devServerArgs(o: ResolvedArgs): string[] {
       '--dynamic-config-value',
       `limit.historyCount.suggestContinueAsNew=${o.suggestContinueAsNewAfterEvents}`,
     );
+  }
+  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${typeof value === 'string' ? JSON.stringify(value) : value}`);
   }
   return args;
 }
