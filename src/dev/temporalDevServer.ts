@@ -19,9 +19,7 @@ export interface TemporalDevServerOptions {
   /** No Web UI: tests don't need it and start a little faster. */
   headless?: boolean;
   namespace?: string;
-  /** Lowers the server's continue-as-new suggestion so bounded-history code runs in a demo or test. */
-  suggestContinueAsNewAfterEvents?: number;
-  /** More `--dynamic-config-value` settings, key to value. */
+  /** Dynamic config settings, key to value (e.g. `limit.historyCount.suggestContinueAsNew`). */
   dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** Registered at start; the contract's keys from the workflow definitions by default. */
   searchAttributes?: readonly AnySearchAttributeKey[];
@@ -87,16 +85,14 @@ function devServerArgs(o: ResolvedArgs): string[] {
   for (const key of o.searchAttributes) {
     args.push('--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`);
   }
-  // The server would otherwise phone home to check for newer versions.
-  args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
-  if (o.suggestContinueAsNewAfterEvents !== undefined) {
-    args.push(
-      '--dynamic-config-value',
-      `limit.historyCount.suggestContinueAsNew=${o.suggestContinueAsNewAfterEvents}`,
-    );
-  }
-  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
-    args.push('--dynamic-config-value', `${key}=${typeof value === 'string' ? JSON.stringify(value) : value}`);
+  const dynamicConfig = {
+    // The server would otherwise phone home to check for newer versions.
+    'frontend.enableServerVersionCheck': false,
+    ...o.dynamicConfig,
+  };
+  // The CLI reads each value as JSON.
+  for (const [key, value] of Object.entries(dynamicConfig)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   return args;
 }
