@@ -52,6 +52,13 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 type Outcome = 'stored' | 'failed' | 'retry' | 'superseded' | 'unstarted';
 
+/** A batch's uploads, named before it starts (`nameUploads`), by rev; those begun, those stored. */
+interface BatchUploads {
+  named: Map<string, string>;
+  begun: Set<string>;
+  stored: Set<string>;
+}
+
 /**
  * Copies the bytes of a mapping's pending files (new, or a new rev) into GridFS, each verified
  * against Dropbox's content hash on its way in, and only then marked `stored`. A file whose
@@ -89,6 +96,8 @@ export function createCopyFileContents(
   ): Promise<CopyContentsResult> {
     const { credentials } = await loadMappingCredentials(deps, mappings, mappingId);
     await contents.dropReplacedBytes(mappingId, new Date(now().getTime() - REPLACED_BYTES_KEPT_MS));
+    // What a copy that died mid-batch left: revs with their outcome still listed as pending.
+    await contents.endBatch(mappingId, []);
     if ((await mappingRecords.getById(mappingId))?.contentScopeMissing) {
       // A replaced token may have the scope now: one Dropbox call tells.
       if (!(await hasContentScope(credentials)))
@@ -112,6 +121,11 @@ export function createCopyFileContents(
       more = batch.length === BATCH;
       after = batch[batch.length - 1]?.content._id;
       const queue = [...batch];
+      const uploads: BatchUploads = {
+        named: await contents.nameUploads(batch.map((p) => p.content), now()),
+        begun: new Set(),
+        stored: new Set(),
+      };
       const runner = async () => {
         while (stop === undefined) {
           if (budget.aborted) {
@@ -124,7 +138,7 @@ export function createCopyFileContents(
           const outcome = await slots
             .run(() => {
               started = true;
-              return copyOne(current, credentials, progress, signal);
+              return copyOne(current, credentials, progress, uploads, signal);
             }, turnSignal)
             .catch((err: unknown) => {
               if (!started && budget.aborted && !signal?.aborted) {
@@ -147,6 +161,9 @@ export function createCopyFileContents(
       await Promise.all(
         Array.from({ length: deps.contentConcurrency ?? DEFAULT_CONTENT_CONCURRENCY }, runner),
       );
+      // An upload begun and not stored stays named: a chunk of a cut-off stream may land later.
+      const done = [...uploads.named.values()].filter((id) => !uploads.begun.has(id) || uploads.stored.has(id));
+      await contents.endBatch(mappingId, done);
     }
     if (stop instanceof DropboxCredentialsError && stop.problem === 'missing_scope') {
       await mappingRecords.setContentScopeMissing(mappingId, true);
@@ -177,12 +194,13 @@ export function createCopyFileContents(
     pending: PendingContent,
     credentials: DropboxCredentials,
     progress: { bytes: number },
+    uploads: BatchUploads,
     signal: AbortSignal | undefined,
   ): Promise<Outcome> {
     const { content, file } = pending;
     // The file moved on to a later rev (its record is written before its rev's content record).
     if (!file || file.rev !== content.rev) {
-      await contents.markSuperseded(content._id);
+      await contents.markSuperseded(content);
       return 'superseded';
     }
     if (file.size > maxFileBytes) {
@@ -197,8 +215,8 @@ export function createCopyFileContents(
       );
       return 'failed';
     }
-    const uploadId = await contents.claim(content._id);
-    if (!uploadId) return 'superseded';
+    const uploadId = uploads.named.get(content._id)!;
+    uploads.begun.add(uploadId);
     // Only the download is undone on failure: once markStored has begun, the upload may already
     // be the rev's stored bytes, and a later failure (superseding an older rev) must not delete it.
     let verified: { hash: string; bytes: number } | undefined;
@@ -247,7 +265,9 @@ export function createCopyFileContents(
       return 'retry';
     }
     if (verified) {
-      return (await contents.markStored(pending, uploadId, verified.hash, verified.bytes, now())) ? 'stored' : 'superseded';
+      if (!(await contents.markStored(pending, uploadId, verified.hash, verified.bytes, now()))) return 'superseded';
+      uploads.stored.add(uploadId);
+      return 'stored';
     }
     await contents.abandonUpload(content._id, uploadId);
     const mismatches = await contents.countMismatch(content._id);

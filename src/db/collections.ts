@@ -2,6 +2,8 @@ import type { Binary, Collection, Db, IndexDescription } from 'mongodb';
 import type {
   Connection,
   ContentRecord,
+  ContentUpload,
+  EndedContent,
   FileRecord,
   Mapping,
   Membership,
@@ -31,6 +33,9 @@ export interface Collections {
   mappings: Collection<Mapping>;
   files: Collection<FileRecord>;
   contents: Collection<ContentRecord>;
+  pendingContents: Collection<ContentRecord>;
+  endedContents: Collection<EndedContent>;
+  contentUploads: Collection<ContentUpload>;
   rejections: Collection<RejectionRecord>;
   listingPages: Collection<StoredListingPage>;
   refreshLeases: Collection<RefreshLease>;
@@ -47,6 +52,9 @@ export function collections(db: Db): Collections {
     mappings: db.collection<Mapping>('mappings'),
     files: db.collection<FileRecord>('files'),
     contents: db.collection<ContentRecord>('contents'),
+    pendingContents: db.collection<ContentRecord>('pending_contents'),
+    endedContents: db.collection<EndedContent>('ended_contents'),
+    contentUploads: db.collection<ContentUpload>('content_uploads'),
     rejections: db.collection<RejectionRecord>('rejections'),
     listingPages: db.collection<StoredListingPage>('listing_pages'),
     refreshLeases: db.collection<RefreshLease>('refresh_leases'),
@@ -92,10 +100,21 @@ export const INDEXES: Record<keyof Collections, IndexDescription[]> = {
     { key: { mappingId: 1, updatedAt: 1 }, name: 'mappingId_updatedAt' },
   ],
   contents: [
-    // What a copy has to do, in order; and counts by state.
+    // Counts by state; the revs a copy refused as too large; replaced bytes to drop.
     { key: { mappingId: 1, state: 1, _id: 1 }, name: 'mappingId_state_id' },
     // The revs of a page of files, for the file list and the content route.
     { key: { fileRecordId: 1 }, name: 'fileRecordId' },
+  ],
+  pendingContents: [
+    // What a copy has to do, in order; and the count.
+    { key: { mappingId: 1, _id: 1 }, name: 'mappingId_id' },
+    { key: { fileRecordId: 1 }, name: 'fileRecordId' },
+  ],
+  // A batch's worth at most per mapping copying.
+  endedContents: [{ key: { mappingId: 1 }, name: 'mappingId' }],
+  contentUploads: [
+    { key: { contentId: 1 }, name: 'contentId' },
+    { key: { mappingId: 1 }, name: 'mappingId' },
   ],
   rejections: [
     { key: { mappingId: 1, pathLower: 1 }, name: 'mappingId_pathLower' },

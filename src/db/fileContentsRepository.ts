@@ -1,22 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { type Db, GridFSBucket, MongoBulkWriteError } from 'mongodb';
+import { type Db, MongoBulkWriteError } from 'mongodb';
 import { atFirstRev } from '../domain/contentRevs';
 import type { ContentFailureReason, ContentRecord, FileRecord } from '../domain/types';
 import { findByIds } from './byIds';
 import { collections } from './collections';
+import { createContentUploads } from './contentUploads';
 import { inBatches } from './batches';
 import { isDuplicateKeyError } from './errors';
 import { contentRecordId, fileRecordId, pendingContent } from './filePlan';
 
-export const CONTENT_BUCKET = 'file_contents';
+export { CONTENT_BUCKET } from './contentUploads';
 /** A listing page's worth: one insert command each (on FerretDB, one transaction). */
 const PENDING_PER_COMMAND = 2_000;
-/**
- * 1 MiB chunks rather than GridFS's 255 KiB: the upload writes one chunk per insert, and on
- * FerretDB each insert is a transaction; a quarter of the inserts moves the same bytes sooner.
- */
-const CHUNK_BYTES = 1024 * 1024;
 /**
  * How long a replaced rev's bytes outlive it: a download that began before the new rev was stored
  * reads on from them instead of breaking off mid-file. GridFS streams a file chunk by chunk through
@@ -56,41 +51,45 @@ export interface FileContent {
 export const NO_CONTENT: FileContent = { current: null, stored: null };
 
 /**
- * File contents in GridFS (bucket `file_contents`) and their content records (`contents`, one per
- * file and rev), written by the copy alone: it inserts them from the file records the listing
- * wrote (`recordPendingRevs`), then updates them.
- * A rev counts as stored only after its upload finished and matched the content hash, by a
- * conditional update that names the upload (`uploadingId`): an upload of a worker that died, or
- * of a superseded attempt, never becomes stored, and is deleted when its rev is claimed again or
- * leaves the copy's work (stored, superseded, failed).
+ * File contents in GridFS (`contentUploads.ts`) and their content records, written by the copy
+ * alone: it inserts the revs to copy into `pending_contents` from the file records the listing
+ * wrote (`recordPendingRevs`); a rev leaves them with its outcome inserted into `contents`.
+ * A rev counts as stored only after its upload finished and matched the content hash: the
+ * verified upload's outcome is inserted, and of two attempts at one rev (a worker that died and
+ * its retry, a copy cut off and the next) the first to insert wins; the other's upload is deleted.
  * (No projections on findOneAndUpdate: FerretDB 1.24 does not implement them.)
  */
 export function createFileContentsRepository(db: Db) {
-  const { files, contents } = collections(db);
-  const bucket = new GridFSBucket(db, { bucketName: CONTENT_BUCKET, chunkSizeBytes: CHUNK_BYTES });
-  const gridFiles = db.collection<{ _id: string }>(`${CONTENT_BUCKET}.files`);
-  const gridChunks = db.collection<{ files_id: string }>(`${CONTENT_BUCKET}.chunks`);
-
-  /** Deletes an upload whether or not it finished (GridFS writes its files document last). */
-  async function deleteUpload(id: string): Promise<void> {
-    await gridChunks.deleteMany({ files_id: id });
-    await gridFiles.deleteOne({ _id: id });
-  }
+  const { files, contents, pendingContents, endedContents } = collections(db);
+  const uploads = createContentUploads(db);
 
   /**
-   * A pending rev leaves the copy's work; an upload left on it (a worker killed mid-file) goes
-   * too. Uploads left on revs still pending are deleted by the claim that starts their next one.
+   * The rev leaves the copy's work with this outcome, unless an outcome was inserted first (true
+   * when this one was). Its pending record and uploads go at the end of the batch (`endBatch`).
    */
-  async function leavePending(
-    contentId: string,
-    fields: Pick<ContentRecord, 'state' | 'error'>,
-  ): Promise<void> {
-    const before = await contents.findOneAndUpdate(
-      { _id: contentId, state: 'pending' },
-      { $set: fields, $unset: { uploadingId: '' } },
-      { returnDocument: 'before' },
-    );
-    if (before?.uploadingId) await deleteUpload(before.uploadingId);
+  async function leavePending(outcome: ContentRecord): Promise<boolean> {
+    let first = true;
+    try {
+      await contents.insertOne(outcome);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      first = false;
+    }
+    const ended = { _id: outcome._id, mappingId: outcome.mappingId };
+    await endedContents.insertOne(outcome.reopenedAt ? { ...ended, reopenedAt: outcome.reopenedAt } : ended).catch((err: unknown) => {
+      if (!isDuplicateKeyError(err)) throw err;
+    });
+    return first;
+  }
+
+  /** Revs still to copy: pending records but those whose outcome is in (their batch goes on). */
+  async function countPending(mappingId: string): Promise<number> {
+    const [listed, ended] = await Promise.all([
+      pendingContents.countDocuments({ mappingId }),
+      endedContents.countDocuments({ mappingId }),
+    ]);
+    // A crash between endBatch's two deletes leaves names of revs whose pending records went.
+    return Math.max(0, listed - ended);
   }
 
   /** The file has moved past a rev that failed: the status counts it failed no more. */
@@ -101,19 +100,21 @@ export function createFileContentsRepository(db: Db) {
     }
   }
 
-  function countInState(mappingId: string, state: ContentRecord['state']): Promise<number> {
+  function countInState(mappingId: string, state: 'stored' | 'failed'): Promise<number> {
     return contents.countDocuments({ mappingId, state });
   }
 
   /** Per file record: the content record of its rev, and its newest stored one. */
   async function contentOf(records: Pick<FileRecord, '_id' | 'rev'>[]): Promise<Map<string, FileContent>> {
-    const found =
+    const byFile = { fileRecordId: { $in: records.map((r) => r._id) } };
+    const [done, pending] =
       records.length === 0
-        ? []
-        : await contents.find({ fileRecordId: { $in: records.map((r) => r._id) } }).toArray();
+        ? [[], []]
+        : await Promise.all([contents.find(byFile).toArray(), pendingContents.find(byFile).toArray()]);
     const shown = new Map<string, FileContent>(records.map((r) => [r._id, { current: null, stored: null }]));
     const revOf = new Map(records.map((r) => [r._id, r.rev]));
-    for (const content of found) {
+    // An outcome after the pending record: a crash between its insert and the pending record's delete leaves both.
+    for (const content of [...pending, ...done]) {
       const entry = shown.get(content.fileRecordId);
       if (!entry) continue;
       if (content.rev === revOf.get(content.fileRecordId)) entry.current = content;
@@ -127,7 +128,6 @@ export function createFileContentsRepository(db: Db) {
   }
 
   return {
-    deleteUpload,
     contentOf,
 
     /**
@@ -136,18 +136,20 @@ export function createFileContentsRepository(db: Db) {
      * one, and a file at its first rev has no other (`atFirstRev`).
      */
     async contentOfFile(record: Pick<FileRecord, '_id' | 'rev' | 'firstRev'>): Promise<FileContent> {
-      const current = await contents.findOne({ _id: contentRecordId(record._id, record.rev) });
+      const id = contentRecordId(record._id, record.rev);
+      const current = (await contents.findOne({ _id: id })) ?? (await pendingContents.findOne({ _id: id }));
       if (current?.state === 'stored') return { current, stored: current };
       if (atFirstRev(record)) return { current, stored: null };
       return (await contentOf([record])).get(record._id) ?? NO_CONTENT;
     },
 
     /**
-     * Gives each file record updated since `since` a content record for its rev, pending, unless
-     * it has one; returns how many were new. A file deleted since it was recorded gets one too:
-     * its bytes stay downloadable by rev, and the deleted file's record offers them. The copy does
-     * this, not the listing, so a first sync's records are readable after one write per file and
-     * contents follow; a rev the file moved past before its copy began is never copied.
+     * Gives each file record updated since `since` a pending content record for its rev, unless
+     * the rev has one or an outcome; returns how many were new. A file deleted since it was
+     * recorded gets one too: its bytes stay downloadable by rev, and the deleted file's record
+     * offers them. The copy does this, not the listing, so a first sync's records are readable
+     * after one write per file and contents follow; a rev the file moved past before its copy
+     * began is never copied.
      */
     async recordPendingRevs(mappingId: string, since: Date): Promise<number> {
       const recorded = await files
@@ -156,12 +158,16 @@ export function createFileContentsRepository(db: Db) {
           { projection: { _id: 1, mappingId: 1, rev: 1, serverModified: 1 } },
         )
         .toArray();
+      const revs = recorded.map(pendingContent);
+      const done = new Set(
+        (await findByIds(contents, revs.map((c) => c._id), { _id: 1 })).map((c) => c._id),
+      );
       let added = 0;
       // Plain inserts, not upserts (on FerretDB each upsert scans the collection); a rev that has
       // its record already fails its insert alone.
-      for (const part of inBatches(recorded.map(pendingContent), PENDING_PER_COMMAND)) {
+      for (const part of inBatches(revs.filter((c) => !done.has(c._id)), PENDING_PER_COMMAND)) {
         try {
-          added += (await contents.insertMany(part, { ordered: false })).insertedCount;
+          added += (await pendingContents.insertMany(part, { ordered: false })).insertedCount;
         } catch (err) {
           if (!(err instanceof MongoBulkWriteError) || !isDuplicateKeyError(err)) throw err;
           added += err.result.insertedCount;
@@ -173,8 +179,8 @@ export function createFileContentsRepository(db: Db) {
     /** Revs of the mapping whose bytes are to be copied, by id after `afterId`, with their file records. */
     async listPending(mappingId: string, limit: number, afterId?: string): Promise<PendingContent[]> {
       const after = afterId === undefined ? {} : { _id: { $gt: afterId } };
-      const pending = await contents
-        .find({ mappingId, state: 'pending', ...after })
+      const pending = await pendingContents
+        .find({ mappingId, ...after })
         .sort({ _id: 1 })
         .limit(limit)
         .toArray();
@@ -202,46 +208,26 @@ export function createFileContentsRepository(db: Db) {
     },
 
     /** This rev will not be copied: the file has a later rev. */
-    async markSuperseded(contentId: string): Promise<void> {
-      await leavePending(contentId, { state: 'superseded' });
+    async markSuperseded(content: ContentRecord): Promise<void> {
+      await leavePending({ ...content, state: 'superseded' });
     },
 
     /**
-     * Names a new upload for this rev; null when it is no longer pending. An earlier upload is
-     * deleted. By `_id` alone, the state read from what it replaced: on FerretDB a filter of more
-     * fields decodes every content record, and the claim is once per file. A rev that left
-     * pending never returns to it, so a name written on one (a claim that raced its end) is
-     * never used and is taken off again.
+     * Names an upload for each of these revs, before a batch of the copy starts them: one write
+     * for the batch. A rev that has its outcome already (a crash came between its outcome and its
+     * pending record's delete) is downloaded once more, and `markStored` refuses it.
      */
-    async claim(contentId: string): Promise<string | null> {
-      const uploadId = randomUUID();
-      const before = await contents.findOneAndUpdate(
-        { _id: contentId },
-        { $set: { uploadingId: uploadId } },
-        { returnDocument: 'before' },
-      );
-      if (before?.state !== 'pending') {
-        if (before)
-          await contents.updateOne(
-            { _id: contentId, uploadingId: uploadId },
-            { $unset: { uploadingId: '' } },
-          );
-        return null;
-      }
-      if (before.uploadingId) await deleteUpload(before.uploadingId);
-      return uploadId;
-    },
+    nameUploads: (revs: ContentRecord[], now = new Date()): Promise<Map<string, string>> => uploads.name(revs, now),
 
     openUpload(uploadId: string, content: ContentRecord, file: FileRecord): Writable {
-      return bucket.openUploadStreamWithId(uploadId as never, file.name, {
-        metadata: { mappingId: content.mappingId, fileRecordId: content.fileRecordId, rev: content.rev },
-      });
+      return uploads.open(uploadId, content, file);
     },
 
     /**
      * The verified upload becomes this rev's content, and the file's older stored revs are
-     * superseded (their bytes kept a while, see `dropReplacedBytes`), as are its older failed revs. False when the upload was
-     * superseded (another attempt claimed the rev): the upload is deleted instead.
+     * superseded (their bytes kept a while, see `dropReplacedBytes`), as are its older failed
+     * revs. False when another attempt ended the rev first: this upload is deleted instead, by
+     * `endBatch`.
      */
     async markStored(
       { content, earlierRevs }: Pick<PendingContent, 'content' | 'earlierRevs'>,
@@ -250,24 +236,15 @@ export function createFileContentsRepository(db: Db) {
       size: number,
       now = new Date(),
     ): Promise<boolean> {
-      const stored = await contents.findOneAndUpdate(
-        { _id: content._id, state: 'pending', uploadingId: uploadId },
-        {
-          $set: {
-            state: 'stored',
-            storedHash: hash,
-            storedSize: size,
-            storedFileId: uploadId,
-            uploadingId: null,
-            error: null,
-          },
-        },
-        { returnDocument: 'after' },
-      );
-      if (!stored) {
-        await deleteUpload(uploadId);
-        return false;
-      }
+      const stored: ContentRecord = {
+        ...content,
+        state: 'stored',
+        storedHash: hash,
+        storedSize: size,
+        storedFileId: uploadId,
+        error: null,
+      };
+      if (!(await leavePending(stored))) return false;
       await supersedeEarlierFailed(content, earlierRevs);
       for (const other of earlierRevs) {
         if (other.state !== 'stored') continue;
@@ -280,17 +257,30 @@ export function createFileContentsRepository(db: Db) {
     },
 
     /**
-     * Once nothing copies for the mapping (unmapped): uploads left on its pending revs by a worker
-     * killed mid-file are deleted, which otherwise only the rev's next claim would do.
+     * At the end of a batch of the copy (and before its first): the pending records of the
+     * mapping's revs that have their outcome go, in one delete; then the names of the batch's
+     * uploads that hold no bytes or the stored ones (`done`), and the uploads left on revs that
+     * have their outcome now (a worker killed mid-file, an attempt that lost).
      */
-    async releaseUploads(mappingId: string): Promise<number> {
-      const left = await contents.find({ mappingId, state: 'pending', uploadingId: { $ne: null } }).toArray();
-      for (const rev of left) {
-        await deleteUpload(rev.uploadingId!);
-        await contents.updateOne({ _id: rev._id, uploadingId: rev.uploadingId }, { $unset: { uploadingId: '' } });
+    async endBatch(mappingId: string, done: string[]): Promise<void> {
+      const ended = await endedContents.find({ mappingId }).toArray();
+      if (ended.length > 0) {
+        // Pending records first: a crash between the two leaves names this deletes again. Only
+        // the records that were ended: one reopened meanwhile (`reopenTooLarge`) stays.
+        const plain = ended.filter((e) => !e.reopenedAt).map((e) => e._id);
+        if (plain.length > 0) await pendingContents.deleteMany({ _id: { $in: plain }, reopenedAt: { $exists: false } });
+        for (const { _id, reopenedAt } of ended.filter((e) => e.reopenedAt))
+          await pendingContents.deleteOne({ _id, reopenedAt });
+        await endedContents.deleteMany({ _id: { $in: ended.map((e) => e._id) } });
       }
-      return left.length;
+      await uploads.settleMapping(mappingId, done);
     },
+
+    /**
+     * Once nothing copies for the mapping (unmapped): uploads left on its pending revs by a worker
+     * killed mid-file are deleted, which otherwise only a batch's end after the rev's outcome would do.
+     */
+    releaseUploads: (mappingId: string): Promise<number> => uploads.release(mappingId),
 
     /** Deletes the bytes of the mapping's revs replaced before `before`; returns how many. */
     async dropReplacedBytes(mappingId: string, before: Date): Promise<number> {
@@ -299,7 +289,7 @@ export function createFileContentsRepository(db: Db) {
         .toArray();
       for (const rev of replaced) {
         // Bytes first: a crash between the two leaves a name the next call deletes again, never bytes no record names.
-        await deleteUpload(rev.storedFileId!);
+        await uploads.deleteBytes(rev.storedFileId!);
         await contents.updateOne({ _id: rev._id, storedFileId: rev.storedFileId }, { $set: { storedFileId: null } });
       }
       return replaced.length;
@@ -307,18 +297,18 @@ export function createFileContentsRepository(db: Db) {
 
     /**
      * Drops an upload that did not verify (or was cut off), unless it is the rev's stored bytes.
-     * The claim keeps naming it: a chunk the cut-off stream was still writing can land after this
-     * delete, and the rev's next claim (or its leaving the copy's work) deletes the upload again.
+     * It stays named: a chunk the cut-off stream was still writing can land after this delete,
+     * and once the rev has its outcome, a batch's end deletes the upload again.
      */
     async abandonUpload(contentId: string, uploadId: string): Promise<void> {
       const record = await contents.findOne({ _id: contentId });
       if (record?.storedFileId === uploadId) return;
-      await deleteUpload(uploadId);
+      await uploads.deleteBytes(uploadId);
     },
 
     /** Counts a download of this rev that did not match its hash; returns how many so far. */
     async countMismatch(contentId: string): Promise<number> {
-      const after = await contents.findOneAndUpdate(
+      const after = await pendingContents.findOneAndUpdate(
         { _id: contentId },
         { $inc: { attempts: 1 } },
         { returnDocument: 'after' },
@@ -335,8 +325,8 @@ export function createFileContentsRepository(db: Db) {
       reason: ContentFailureReason,
       message: string,
     ): Promise<void> {
-      await leavePending(content._id, { state: 'failed', error: { reason, message } });
-      await supersedeEarlierFailed(content, earlierRevs);
+      if (await leavePending({ ...content, state: 'failed', error: { reason, message } }))
+        await supersedeEarlierFailed(content, earlierRevs);
     },
 
     /** The mapping's revs the copy refused as too large. */
@@ -347,23 +337,32 @@ export function createFileContentsRepository(db: Db) {
       return failed.filter((c) => c.error?.reason === 'too_large').map(({ _id, fileRecordId, rev }) => ({ _id, fileRecordId, rev }));
     },
 
-    /** Revs refused as too large, to copy after all (MAX_FILE_BYTES was raised); how many. */
-    async reopenTooLarge(contentIds: string[]): Promise<number> {
+    /**
+     * Revs refused as too large, to copy after all (MAX_FILE_BYTES was raised); how many. Each
+     * gets a new pending record, stamped so that a batch ending its old one (a copy may be under
+     * way) leaves it, before its refusal goes: a crash between them leaves a rev the copy refuses
+     * once more and the next call reopens.
+     */
+    async reopenTooLarge(contentIds: string[], now = new Date()): Promise<number> {
       if (contentIds.length === 0) return 0;
-      const result = await contents.updateMany(
-        { _id: { $in: contentIds }, state: 'failed', 'error.reason': 'too_large' },
-        { $set: { state: 'pending', error: null } },
+      const refused = (await findByIds(contents, contentIds)).filter(
+        (c) => c.state === 'failed' && c.error?.reason === 'too_large',
       );
-      return result.modifiedCount;
+      for (const { _id, fileRecordId, mappingId, rev, serverModified } of refused) {
+        await endedContents.deleteOne({ _id });
+        await pendingContents.deleteOne({ _id });
+        await pendingContents.insertOne({ _id, fileRecordId, mappingId, rev, serverModified, state: 'pending', reopenedAt: now });
+        await contents.deleteOne({ _id, state: 'failed' });
+      }
+      return refused.length;
     },
 
-    /** Revs of the mapping still to copy. */
-    countPending: (mappingId: string): Promise<number> => countInState(mappingId, 'pending'),
+    countPending,
 
     /** The mapping's revs by state: superseded revs count nowhere, deleted files' stored bytes as stored. */
     async counts(mappingId: string): Promise<ContentCounts> {
       const [pending, stored, failed] = await Promise.all([
-        countInState(mappingId, 'pending'),
+        countPending(mappingId),
         countInState(mappingId, 'stored'),
         countInState(mappingId, 'failed'),
       ]);
@@ -380,17 +379,14 @@ export function createFileContentsRepository(db: Db) {
 
     /** The stored bytes in [start, end). */
     openDownload(storedFileId: string, range?: { start: number; end: number }): Readable {
-      return bucket.openDownloadStream(storedFileId as never, range ?? {});
+      return uploads.openDownload(storedFileId, range);
     },
 
     /** GridFS files and chunks of uploads (for tests and checks): ids of files, chunk counts. */
-    async uploads(): Promise<{ files: string[]; chunkFileIds: string[] }> {
-      const [f, c] = await Promise.all([
-        gridFiles.find({}, { projection: { _id: 1 } }).toArray(),
-        gridChunks.distinct('files_id'),
-      ]);
-      return { files: f.map((x) => x._id), chunkFileIds: c as string[] };
-    },
+    uploads: () => uploads.all(),
+
+    /** The uploads named for a rev, under way or left by a worker that died (for tests and checks). */
+    uploadsOf: (contentId: string): Promise<string[]> => uploads.of(contentId),
   };
 }
 

@@ -229,10 +229,15 @@ export interface FileRecord {
 
 /**
  * The copy of one rev of a file's bytes: `${fileRecordId}@${rev}`. Only the contents copy writes
- * it: it inserts one for each rev it finds in a file record the listing wrote (the listing writes
- * one document per new file), then updates it. So a listing and a copy never write the same
- * document (FerretDB applies an update as a read, then a whole-document write, and would lose one
- * of two concurrent updates), and neither waits for the other.
+ * it, in two collections: `pending_contents` holds the revs still to copy (it inserts one for each
+ * rev it finds in a file record the listing wrote, the listing writing one document per new
+ * file), and `contents` the revs that left the copy's work, each inserted once with its outcome
+ * (stored, failed, superseded); the first insert of a rev's outcome wins. A rev that has its
+ * outcome is named in `ended_contents` until the end of the copy's batch deletes its pending
+ * record: one delete for a batch of files. A file's copy thus only inserts documents, never
+ * updating or deleting one of a collection that grows with the files: on FerretDB (SQLite) each
+ * update and delete reads the whole collection (see BENCHMARKS.md, "File contents"). A listing
+ * and a copy never write the same document.
  */
 export interface ContentRecord {
   _id: string;
@@ -250,17 +255,37 @@ export interface ContentRecord {
   error?: { reason: ContentFailureReason; message: string } | null;
   /** Downloads of this rev that did not match its content hash. */
   attempts?: number;
-  /** A GridFS upload under way (or left by a worker that died): deleted unless it becomes stored. */
-  uploadingId?: string | null;
   /** Set once stored: the GridFS file (bucket `file_contents`) holding this rev's verified bytes. */
   storedFileId?: string | null;
   storedHash?: string | null;
   storedSize?: number | null;
   /** When a newer rev's bytes replaced this rev's: its own are kept a while for downloads under way. */
   supersededAt?: Date | null;
+  /** When a rev refused as too large became pending again (MAX_FILE_BYTES was raised). */
+  reopenedAt?: Date;
 }
 
 export type ContentState = 'pending' | 'stored' | 'failed';
+
+/** A rev whose outcome is recorded and whose pending record goes at the end of its batch. */
+export interface EndedContent {
+  _id: string;
+  mappingId: string;
+  /** The ended pending record's, if it was reopened: a record reopened since is not the one ended. */
+  reopenedAt?: Date;
+}
+
+/**
+ * A GridFS upload of a rev's bytes under way, or left by a worker that died (`content_uploads`):
+ * deleted, with its chunks, once the rev leaves the copy's work, unless it became the stored bytes.
+ */
+export interface ContentUpload {
+  /** The GridFS file id of the upload. */
+  _id: string;
+  contentId: string;
+  mappingId: string;
+  startedAt: Date;
+}
 export type ContentFailureReason = 'hash_mismatch' | 'missing_scope' | 'too_large' | 'not_downloadable' | 'not_found' | 'restricted';
 
 export type RejectionKind = 'special_characters' | 'subfolder' | 'too_large';

@@ -87,12 +87,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     return Buffer.concat(chunks);
   }
 
-  /** What a worker killed mid-file leaves: its first pending rev claimed, a chunk, no files document. */
+  /** What a worker killed mid-file leaves: an upload named for its first pending rev, a chunk, no files document. */
   async function halfWrittenUpload(mapping: Mapping) {
     await fx.repos.contents.recordPendingRevs(mapping._id, new Date(0)); // what the copy did first
     const pending = (await fx.repos.contents.listPending(mapping._id, 10))[0];
     assert.ok(pending);
-    const uploadId = await fx.repos.contents.claim(pending.content._id);
+    const uploadId = (await fx.repos.contents.nameUploads([pending.content])).get(pending.content._id);
     assert.ok(uploadId);
     await fx.testDb.db
       .collection(`${CONTENT_BUCKET}.chunks`)
@@ -425,12 +425,12 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
         fx.emulator.addFile(fx.accountId, `${folder}/big.bin`, { seed: 11, size: 3 * 1024 * 1024 })['id'],
       );
     });
-    // What a worker killed mid-file leaves: a claimed upload with chunks and no files document.
+    // What a worker killed mid-file leaves: a named upload with chunks and no files document.
     const { uploadId } = await halfWrittenUpload(mapping);
     await copy(mapping);
     const { current } = await contentOf(mapping, id);
     assert.equal(current?.state, 'stored');
-    assert.equal(current?.uploadingId, null);
+    assert.deepEqual(await fx.repos.contents.uploadsOf(current._id), [], 'no upload is named for the rev');
     const { files, chunks } = await gridFsIds();
     assert.ok(!chunks.has(uploadId), 'the orphan chunks are gone');
     assert.ok(files.has(current?.storedFileId ?? ''));
@@ -449,7 +449,8 @@ describe('copyFileContents over FerretDB and the Dropbox emulator', () => {
     await activities.recordMappingState({ mappingId: mapping._id, state: 'unmapped', lastError: null, lastSyncAt: null });
     assert.ok(!(await gridFsIds()).chunks.has(uploadId), 'the half-written upload is gone');
     const { current } = await contentOf(mapping, pending.content.fileRecordId.split(':').slice(1).join(':'));
-    assert.equal(current?.uploadingId ?? null, null, 'and no rev names it');
+    assert.deepEqual(await fx.repos.contents.uploadsOf(pending.content._id), [], 'and it is named no more');
+    assert.equal(current?.state, 'pending', 'the rev itself is left as it was');
   });
 
   it("leaves content records to the copy: a rev the file moved past before its copy began is never copied", async () => {

@@ -19,6 +19,7 @@ describe('files repository', () => {
   const forget = async (mappingId: string) => {
     await collections(t.db).files.deleteMany({ mappingId });
     await collections(t.db).contents.deleteMany({ mappingId });
+    await collections(t.db).pendingContents.deleteMany({ mappingId });
   };
 
   before(async () => {
@@ -112,10 +113,10 @@ describe('files repository', () => {
     const mapping = newMapping();
     const v1 = listedFile(1, { rev: 'b1', serverModified: '2024-05-01T10:00:00Z' });
     const v2 = listedFile(1, { rev: 'b2', serverModified: '2024-05-02T10:00:00Z' });
-    const { contents } = collections(t.db);
+    const { contents, pendingContents } = collections(t.db);
     const contentsRepo = createFileContentsRepository(t.db);
     await files.upsertListedFiles(mapping, [v1, listedFile(2)], 1, T0);
-    assert.equal(await contents.countDocuments({ mappingId: mapping.id }), 0, 'the listing wrote file records alone');
+    assert.equal(await pendingContents.countDocuments({ mappingId: mapping.id }), 0, 'the listing wrote file records alone');
     assert.equal(await contentsRepo.recordPendingRevs(mapping.id, T0), 2);
     assert.equal(await contentsRepo.recordPendingRevs(mapping.id, T0), 0, 'a rev gets one content record');
     await files.upsertListedFiles(mapping, [v1], 1, later(1));
@@ -125,7 +126,7 @@ describe('files repository', () => {
       1,
       'the new rev; the other file, recorded before the time given, is not read',
     );
-    const found = await contents.find({ mappingId: mapping.id }).sort({ _id: 1 }).toArray();
+    const found = await pendingContents.find({ mappingId: mapping.id }).sort({ _id: 1 }).toArray();
     const recordId = `${mapping.id}:${v1.id}`;
     assert.deepEqual(
       found.filter((c) => c.fileRecordId === recordId).map((c) => [c._id, c.rev, c.state, c.serverModified.toISOString()]),
@@ -135,6 +136,14 @@ describe('files repository', () => {
       ],
     );
     assert.equal(found.length, 3);
+    // A rev that left the copy's work (here, stored) is not made pending again by a later update of its file.
+    const current = found.find((c) => c.rev === 'b2')!;
+    await contents.insertOne({ ...current, state: 'stored' });
+    await pendingContents.deleteOne({ _id: current._id });
+    await files.upsertListedFiles(mapping, [v2], 1, later(3));
+    await collections(t.db).files.updateMany({ mappingId: mapping.id }, { $set: { updatedAt: later(4) } });
+    assert.equal(await contentsRepo.recordPendingRevs(mapping.id, later(4)), 0, 'every current rev has a record');
+    assert.equal(await pendingContents.countDocuments({ mappingId: mapping.id }), 2);
     await forget(mapping.id);
   });
 

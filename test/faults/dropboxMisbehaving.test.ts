@@ -41,6 +41,7 @@ describe('Dropbox faults during a sync', () => {
     await folder.handle.terminate('fault scenario finished').catch(() => undefined);
     await collections(h.db).files.deleteMany({ mappingId: folder.mapping._id });
     await collections(h.db).contents.deleteMany({ mappingId: folder.mapping._id });
+    await collections(h.db).pendingContents.deleteMany({ mappingId: folder.mapping._id });
   });
   after(() => h?.close());
 
