@@ -13,7 +13,7 @@ import { collections } from '../../src/db/collections';
 import { createFileContentsRepository, type FileContentsRepository, type PendingContent } from '../../src/db/fileContentsRepository';
 import { createFilesRepository } from '../../src/db/filesRepository';
 import { newId } from '../../src/db/ids';
-import { listedFile } from './listedFiles';
+import { listedFile, listedFiles } from './listedFiles';
 import { openTestDb, type TestDb } from './testDb';
 
 const T0 = new Date('2024-06-01T00:00:00Z');
@@ -86,6 +86,23 @@ describe('file contents repository', () => {
     const { files, chunkFileIds } = await contents.uploads();
     assert.ok(files.includes(stored) && chunkFileIds.includes(stored), 'the stored bytes stay');
     assert.ok(!files.includes(again) && !chunkFileIds.includes(again), 'the second download is gone');
+  });
+
+  it('makes pending again no rev that has its outcome, of a few files or of many', async () => {
+    for (const count of [3, 40]) {
+      const mapping = { id: newId(), projectId: 'project-1' };
+      const files = createFilesRepository(t.db);
+      await files.upsertListedFiles(mapping, listedFiles(count), 1, T0);
+      assert.equal(await contents.recordPendingRevs(mapping.id, T0), count);
+      const batch = await contents.listPending(mapping.id, count);
+      for (const pending of batch.slice(0, 2)) await contents.markFailed(pending, 'not_found', 'gone');
+      await contents.endBatch(mapping.id, []);
+      // Every file updated again (a relisting): the two with an outcome stay out of pending.
+      await collections(t.db).pendingContents.deleteMany({ mappingId: mapping.id });
+      await collections(t.db).files.updateMany({ mappingId: mapping.id }, { $set: { updatedAt: new Date(T0.getTime() + 60_000) } });
+      assert.equal(await contents.recordPendingRevs(mapping.id, T0), count - 2, `${count} files`);
+      assert.deepEqual(await contents.counts(mapping.id), { pending: count - 2, stored: 0, failed: 2 });
+    }
   });
 
   it('reopens a rev refused as too large once, pending again with no outcome', async () => {
