@@ -38,6 +38,9 @@ import { DEFAULT_CYCLES_PER_RUN } from '../../src/workflows/folderSyncWorkflow';
 import { historyText } from '../api/histories';
 import { createTimeSkippingEnv, TIME_SKIPPING_TEST } from '../support/servers';
 import { eventually } from '../support/eventually';
+
+/** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED (the proto package is not a dependency). */
+const PENDING_ACTIVITY_STARTED = 2;
 import { untilSettled, whenSettled, whenWaitingOnTimer } from '../support/timerWait';
 
 const MINUTE = 60_000;
@@ -764,6 +767,16 @@ describe('folderSyncWorkflow logic (time-skipping server, in-memory activities)'
       const handle = await start(tq);
       // Page 1 is being recorded; the listing of page 2 has failed meanwhile.
       await eventually(() => assert.ok(folder.timeline.includes('record page-1') && folder.cursorsSeen.length >= 2));
+      // The pause comes once page 1's recording is the only activity, started: a pause that cancels
+      // an activity the test server has scheduled and is just handing out can meet an SDK state
+      // machine error on that server (ScheduledActivityCancelCommandCreated, then ActivityTaskStarted).
+      await eventually(async () => {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        assert.deepEqual(
+          pending.map((a) => [a.activityType?.name, String(a.state)]),
+          [['persistNewFiles', String(PENDING_ACTIVITY_STARTED)]],
+        );
+      });
       await handle.signal(pauseSignal);
       await eventually(async () => assert.equal((await handle.query(statusQuery)).state, 'paused'));
       release();
