@@ -122,7 +122,7 @@ export function createCopyFileContents(
       after = batch[batch.length - 1]?.content._id;
       const queue = [...batch];
       const uploads: BatchUploads = {
-        named: await contents.nameUploads(batch.map((p) => p.content), now()),
+        named: await contents.nameUploads(batch.map((p) => p.content)),
         begun: new Set(),
         stored: new Set(),
       };

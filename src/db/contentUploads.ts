@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { type Db, GridFSBucket } from 'mongodb';
-import type { ContentRecord, FileRecord } from '../domain/types';
+import type { ContentRecord, ContentUpload, FileRecord } from '../domain/types';
 import { collections } from './collections';
 
 export const CONTENT_BUCKET = 'file_contents';
@@ -15,8 +15,8 @@ const CHUNK_BYTES = 1024 * 1024;
  * The GridFS uploads of revs' bytes (bucket `file_contents`), each named in `content_uploads`
  * from before its first chunk until it is known to hold no bytes but its rev's stored ones: an
  * upload a worker killed mid-file left behind is found there, and deleted once its rev has its
- * outcome (before, it may be an upload under way elsewhere). That collection holds the uploads under way
- * (a few per worker), so on FerretDB its deletes read a few documents, not every rev.
+ * outcome (before, it may be an upload under way elsewhere). That collection holds the uploads of
+ * the batches under way (100 per copy), so on FerretDB its deletes read those, not every rev.
  */
 export function createContentUploads(db: Db) {
   const { contentUploads, contents } = collections(db);
@@ -31,13 +31,13 @@ export function createContentUploads(db: Db) {
   }
 
   /**
-   * Forgets these uploads; their bytes go too, unless they became their rev's stored bytes. One
-   * delete for all: on FerretDB each delete by `files_id` reads every chunk.
+   * Forgets these uploads; their bytes go too, unless they became their rev's stored bytes (the
+   * outcomes of their revs, read by the caller). One delete for all: on FerretDB each delete by
+   * `files_id` reads every chunk.
    */
-  async function drop(uploads: { _id: string; contentId: string }[]): Promise<void> {
+  async function drop(uploads: ContentUpload[], outcomes: (Pick<ContentRecord, 'storedFileId'> | null)[]): Promise<void> {
     if (uploads.length === 0) return;
-    const stored = await Promise.all(uploads.map(async (u) => (await contents.findOne({ _id: u.contentId }))?.storedFileId === u._id));
-    const doomed = uploads.filter((_, i) => !stored[i]).map((u) => u._id);
+    const doomed = uploads.filter((u, i) => outcomes[i]?.storedFileId !== u._id).map((u) => u._id);
     // Bytes first: a crash between the two leaves names that are deleted again, never bytes no one names.
     if (doomed.length > 0) {
       await gridChunks.deleteMany({ files_id: { $in: doomed } });
@@ -46,12 +46,17 @@ export function createContentUploads(db: Db) {
     await contentUploads.deleteMany({ _id: { $in: uploads.map((u) => u._id) } });
   }
 
+  /** The outcomes of these uploads' revs, by `_id` one by one (null for a rev still pending). */
+  function outcomesOf(uploads: ContentUpload[]) {
+    return Promise.all(uploads.map((u) => contents.findOne({ _id: u.contentId }, { projection: { storedFileId: 1 } })));
+  }
+
   return {
     deleteBytes,
 
-    /** Names an upload for each rev (its id by the rev's), before their first chunks are written. */
-    async name(revs: Pick<ContentRecord, '_id' | 'mappingId'>[], now: Date): Promise<Map<string, string>> {
-      const named = revs.map((rev) => ({ _id: randomUUID(), contentId: rev._id, mappingId: rev.mappingId, startedAt: now }));
+    /** Names an upload for each rev, before their first chunks are written; upload ids by rev. */
+    async name(revs: Pick<ContentRecord, '_id' | 'mappingId'>[]): Promise<Map<string, string>> {
+      const named = revs.map((rev) => ({ _id: randomUUID(), contentId: rev._id, mappingId: rev.mappingId }));
       if (named.length > 0) await contentUploads.insertMany(named);
       return new Map(named.map((u) => [u.contentId, u._id]));
     },
@@ -70,14 +75,15 @@ export function createContentUploads(db: Db) {
       if (done.length > 0) await contentUploads.deleteMany({ _id: { $in: done } });
       // Usually none are left: only uploads under way elsewhere, cut off, or left by a worker that died.
       const left = await contentUploads.find({ mappingId }).toArray();
-      const ended = await Promise.all(left.map((u) => contents.findOne({ _id: u.contentId }, { projection: { _id: 1 } })));
-      await drop(left.filter((_, i) => ended[i] !== null));
+      const outcomes = await outcomesOf(left);
+      const ended = (_: unknown, i: number) => outcomes[i] !== null;
+      await drop(left.filter(ended), outcomes.filter(ended));
     },
 
     /** Once nothing copies for the mapping: every upload left on its revs; how many. */
     async release(mappingId: string): Promise<number> {
       const left = await contentUploads.find({ mappingId }).toArray();
-      await drop(left);
+      await drop(left, await outcomesOf(left));
       return left.length;
     },
 

@@ -113,7 +113,7 @@ export function createFileContentsRepository(db: Db) {
         : await Promise.all([contents.find(byFile).toArray(), pendingContents.find(byFile).toArray()]);
     const shown = new Map<string, FileContent>(records.map((r) => [r._id, { current: null, stored: null }]));
     const revOf = new Map(records.map((r) => [r._id, r.rev]));
-    // An outcome after the pending record: a crash between its insert and the pending record's delete leaves both.
+    // The outcome after the pending record: both stay until the end of the rev's batch.
     for (const content of [...pending, ...done]) {
       const entry = shown.get(content.fileRecordId);
       if (!entry) continue;
@@ -222,7 +222,7 @@ export function createFileContentsRepository(db: Db) {
      * for the batch. A rev that has its outcome already (a crash came between its outcome and its
      * pending record's delete) is downloaded once more, and `markStored` refuses it.
      */
-    nameUploads: (revs: ContentRecord[], now = new Date()): Promise<Map<string, string>> => uploads.name(revs, now),
+    nameUploads: (revs: ContentRecord[]): Promise<Map<string, string>> => uploads.name(revs),
 
     openUpload(uploadId: string, content: ContentRecord, file: FileRecord): Writable {
       return uploads.open(uploadId, content, file);

@@ -284,7 +284,6 @@ export interface ContentUpload {
   _id: string;
   contentId: string;
   mappingId: string;
-  startedAt: Date;
 }
 export type ContentFailureReason = 'hash_mismatch' | 'missing_scope' | 'too_large' | 'not_downloadable' | 'not_found' | 'restricted';
 
